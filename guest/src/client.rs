@@ -1,0 +1,453 @@
+//! The client: token caching and renewal, retries, one re-authentication
+//! on 401, and the journey and interaction calls.
+
+use std::time::Duration;
+
+use url::Url;
+
+use crate::config::Settings;
+use crate::errors::{classify, invalid_input, redact, retry_after_ms};
+use crate::http::{Clock, Limits, Method, Request, Response, Transport};
+use crate::interaction::{self, EndUserTokens};
+use crate::journey;
+use crate::retry::{Decision, Failure, Idempotency, decide, is_retryable};
+use crate::secret::Secret;
+use crate::token::{self, Lease};
+use crate::types::{
+    ClientConfig, Error, InteractionAuth, InteractionStep, JourneyState, JourneyStatus,
+    StartRequest, StartedJourney, Submission, TokenInfo, WaitOptions, WaitTimeout,
+};
+use crate::validate;
+
+/// The shortest accepted `poll-interval-ms` of `wait-for-completion`.
+pub const MIN_POLL_INTERVAL_MS: u32 = 10;
+
+/// Which bearer token a request presents.
+#[derive(Clone, Copy, Debug)]
+enum Auth<'a> {
+    /// None (`journey/health`).
+    None,
+    /// The customer access token.
+    Customer,
+    /// The end-user token of this instance.
+    EndUser(&'a str),
+}
+
+/// A GBG GO client over a transport and a clock.
+pub struct Client<T: Transport, C: Clock> {
+    settings: Settings,
+    transport: T,
+    clock: C,
+    customer: Option<Lease>,
+    end_users: EndUserTokens,
+    device_id: String,
+}
+
+impl<T: Transport, C: Clock> Client<T, C> {
+    /// Validates `config`; sends nothing.
+    pub fn open(config: ClientConfig, transport: T, clock: C) -> Result<Self, Error> {
+        let settings = Settings::from_config(config)?;
+        let device_id = interaction::device_id(clock.random_u64(), clock.random_u64());
+        Ok(Self {
+            settings,
+            transport,
+            clock,
+            customer: None,
+            end_users: EndUserTokens::default(),
+            device_id,
+        })
+    }
+
+    /// Fetches a new customer access token, replacing the cached one.
+    pub fn authenticate(&mut self) -> Result<TokenInfo, Error> {
+        self.guarded(|c| c.new_customer_token(None).map(|(_, info)| info))
+    }
+
+    /// `journey/start`.
+    pub fn start_journey(&mut self, request: &StartRequest) -> Result<StartedJourney, Error> {
+        self.guarded(|c| {
+            let body = journey::start_body(request)?;
+            let url = c.settings.endpoints.start.clone();
+            let response = c.call(
+                Method::Post,
+                &url,
+                body,
+                Auth::Customer,
+                Idempotency::NonIdempotent,
+                None,
+            )?;
+            journey::parse_started(&response, &c.settings.hosted_base)
+        })
+    }
+
+    /// `journey/state/fetch`.
+    pub fn fetch_journey_state(
+        &mut self,
+        instance_id: &str,
+        filter_keys: &[String],
+    ) -> Result<JourneyState, Error> {
+        self.guarded(|c| c.fetch_state(instance_id, filter_keys, None))
+    }
+
+    /// Polls the state until it is not in progress, or until
+    /// `options.timeout-ms` has passed.
+    pub fn wait_for_completion(
+        &mut self,
+        instance_id: &str,
+        options: WaitOptions,
+    ) -> Result<JourneyState, Error> {
+        self.guarded(|c| c.wait(instance_id, options))
+    }
+
+    /// `journey/state/delete`.
+    pub fn delete_instance(&mut self, instance_id: &str) -> Result<(), Error> {
+        self.guarded(|c| {
+            let body = journey::instance_body(instance_id)?;
+            let url = c.settings.endpoints.state_delete.clone();
+            c.call(
+                Method::Post,
+                &url,
+                body,
+                Auth::Customer,
+                Idempotency::Idempotent,
+                None,
+            )?;
+            Ok(())
+        })
+    }
+
+    /// `GET journey/health`, without a token.
+    pub fn health(&mut self) -> Result<String, Error> {
+        self.guarded(|c| {
+            let url = c.settings.endpoints.health.clone();
+            let response = c.call(
+                Method::Get,
+                &url,
+                Vec::new(),
+                Auth::None,
+                Idempotency::Idempotent,
+                None,
+            )?;
+            journey::parse_health(&response)
+        })
+    }
+
+    /// `journey/interaction/fetch`.
+    pub fn fetch_interaction(&mut self, instance_id: &str) -> Result<InteractionStep, Error> {
+        self.guarded(|c| {
+            let body = journey::instance_body(instance_id)?;
+            let url = c.settings.endpoints.interaction_fetch.clone();
+            let auth = c.interaction_auth(instance_id);
+            let response = c.call(
+                Method::Post,
+                &url,
+                body,
+                auth,
+                Idempotency::Idempotent,
+                None,
+            )?;
+            interaction::parse_step(&response, instance_id)
+        })
+    }
+
+    /// `journey/interaction/submit`; an in-body error answer is an error.
+    pub fn submit_interaction(&mut self, submission: &Submission) -> Result<(), Error> {
+        self.guarded(|c| {
+            let body = interaction::submit_body(submission)?;
+            let url = c.settings.endpoints.interaction_submit.clone();
+            let auth = c.interaction_auth(&submission.instance_id);
+            let response = c.call(
+                Method::Post,
+                &url,
+                body,
+                auth,
+                Idempotency::NonIdempotent,
+                None,
+            )?;
+            interaction::parse_submit(&response)
+        })
+    }
+
+    /// Runs `f` and scrubs every known secret from its error.
+    fn guarded<R>(&mut self, f: impl FnOnce(&mut Self) -> Result<R, Error>) -> Result<R, Error> {
+        f(self).map_err(|error| {
+            let mut secrets = self.settings.credentials.secrets();
+            secrets.extend(self.customer.as_ref().map(|l| l.secret().expose()));
+            secrets.extend(self.end_users.secrets());
+            redact(error, &secrets)
+        })
+    }
+
+    fn interaction_auth<'a>(&self, instance_id: &'a str) -> Auth<'a> {
+        match self.settings.interaction_auth {
+            InteractionAuth::CustomerToken => Auth::Customer,
+            InteractionAuth::EndUserToken => Auth::EndUser(instance_id),
+        }
+    }
+
+    fn fetch_state(
+        &mut self,
+        instance_id: &str,
+        filter_keys: &[String],
+        deadline: Option<u64>,
+    ) -> Result<JourneyState, Error> {
+        let body = journey::state_body(instance_id, filter_keys)?;
+        let url = self.settings.endpoints.state_fetch.clone();
+        let response = self.call(
+            Method::Post,
+            &url,
+            body,
+            Auth::Customer,
+            Idempotency::Idempotent,
+            deadline,
+        )?;
+        journey::parse_state(&response)
+    }
+
+    fn wait(&mut self, instance_id: &str, options: WaitOptions) -> Result<JourneyState, Error> {
+        validate::instance_id("instance-id", instance_id)?;
+        if options.poll_interval_ms < MIN_POLL_INTERVAL_MS {
+            return Err(invalid_input(
+                "poll-interval-ms",
+                format!("must be at least {MIN_POLL_INTERVAL_MS}"),
+            ));
+        }
+        if options.timeout_ms == 0 {
+            return Err(invalid_input("timeout-ms", "must be at least 1"));
+        }
+        let started = self.clock.monotonic_ms();
+        let deadline = started.saturating_add(u64::from(options.timeout_ms));
+        let mut last_status = None;
+        loop {
+            let mut pause = u64::from(options.poll_interval_ms);
+            match self.fetch_state(instance_id, &[], Some(deadline)) {
+                Ok(state) if state.status != JourneyStatus::InProgress => return Ok(state),
+                Ok(state) => last_status = Some(state.status),
+                Err(Error::RateLimited(limited)) => {
+                    pause = pause.max(limited.retry_after_ms.unwrap_or(0));
+                }
+                Err(error) if is_retryable(&error, Idempotency::Idempotent) => {}
+                Err(error) => return Err(error),
+            }
+            let now = self.clock.monotonic_ms();
+            if now < deadline {
+                self.clock
+                    .sleep(Duration::from_millis(pause.min(deadline - now)));
+            }
+            let now = self.clock.monotonic_ms();
+            if now >= deadline {
+                return Err(Error::Timeout(WaitTimeout {
+                    instance_id: instance_id.to_owned(),
+                    last_status,
+                    waited_ms: now.saturating_sub(started),
+                }));
+            }
+        }
+    }
+
+    /// Sends a request with the bearer token `auth` asks for; on a 401,
+    /// renews that token once and sends once more.
+    fn call(
+        &mut self,
+        method: Method,
+        url: &Url,
+        body: Vec<u8>,
+        auth: Auth<'_>,
+        idempotency: Idempotency,
+        deadline: Option<u64>,
+    ) -> Result<Response, Error> {
+        let bearer = self.bearer(auth, false, deadline)?;
+        let result = self.send(method, url, &body, bearer.as_ref(), idempotency, deadline);
+        match result {
+            Err(Error::Unauthorized(_)) if bearer.is_some() => {
+                let bearer = self.bearer(auth, true, deadline)?;
+                self.send(method, url, &body, bearer.as_ref(), idempotency, deadline)
+            }
+            other => other,
+        }
+    }
+
+    /// The token for `auth`: the cached one while fresh, else (or when
+    /// `renew`) a new one.
+    fn bearer(
+        &mut self,
+        auth: Auth<'_>,
+        renew: bool,
+        deadline: Option<u64>,
+    ) -> Result<Option<Secret>, Error> {
+        let now = self.clock.monotonic_ms();
+        let margin = self.settings.refresh_margin_ms;
+        match auth {
+            Auth::None => Ok(None),
+            Auth::Customer => {
+                let cached = self
+                    .customer
+                    .as_ref()
+                    .filter(|l| !renew && l.is_fresh(now, margin));
+                match cached {
+                    Some(lease) => Ok(Some(lease.secret().clone())),
+                    None => Ok(Some(self.new_customer_token(deadline)?.0)),
+                }
+            }
+            Auth::EndUser(instance_id) => {
+                if renew {
+                    self.end_users.remove(instance_id);
+                }
+                match self.end_users.fresh(instance_id, now, margin) {
+                    Some(secret) => Ok(Some(secret.clone())),
+                    None => Ok(Some(self.new_end_user_token(instance_id, deadline)?)),
+                }
+            }
+        }
+    }
+
+    fn new_customer_token(&mut self, deadline: Option<u64>) -> Result<(Secret, TokenInfo), Error> {
+        self.customer = None;
+        let sent_mono = self.clock.monotonic_ms();
+        let sent_wall = self.clock.now_unix_ms();
+        let request = token::request(&self.settings);
+        let response = self.exchange(&request, Idempotency::Idempotent, deadline)?;
+        let issued = token::parse(&response)?;
+        let info = TokenInfo {
+            token_type: issued.token_type,
+            expires_in_s: issued.expires_in_s,
+            expires_at_ms: sent_wall.saturating_add(issued.expires_in_s.saturating_mul(1000)),
+        };
+        self.customer = Some(Lease::new(
+            issued.access_token.clone(),
+            issued.expires_in_s,
+            sent_mono,
+        ));
+        Ok((issued.access_token, info))
+    }
+
+    /// `journey/device/start` with the customer token, then
+    /// `journey/device/connect` with the connect token as bearer.
+    fn new_end_user_token(
+        &mut self,
+        instance_id: &str,
+        deadline: Option<u64>,
+    ) -> Result<Secret, Error> {
+        let url = self.settings.endpoints.device_start.clone();
+        let body = interaction::device_start_body(instance_id)?;
+        let response = self.call(
+            Method::Post,
+            &url,
+            body,
+            Auth::Customer,
+            Idempotency::Idempotent,
+            deadline,
+        )?;
+        let connect_token = interaction::parse_connect_token(&response)?;
+        let url = self.settings.endpoints.device_connect.clone();
+        let body = interaction::device_connect_body(&connect_token, &self.device_id);
+        let sent = self.clock.monotonic_ms();
+        let response = self.send(
+            Method::Post,
+            &url,
+            &body,
+            Some(&connect_token),
+            Idempotency::Idempotent,
+            deadline,
+        )?;
+        let (end_user_token, lifetime_s) = interaction::parse_end_user_token(&response)?;
+        let lease = Lease::new(end_user_token.clone(), lifetime_s, sent);
+        self.end_users
+            .insert(instance_id, lease, self.clock.monotonic_ms());
+        Ok(end_user_token)
+    }
+
+    /// Builds and exchanges one API request, scrubbing its bearer token from
+    /// any error.
+    fn send(
+        &self,
+        method: Method,
+        url: &Url,
+        body: &[u8],
+        bearer: Option<&Secret>,
+        idempotency: Idempotency,
+        deadline: Option<u64>,
+    ) -> Result<Response, Error> {
+        let mut headers = vec![("Accept".to_owned(), "application/json".to_owned())];
+        if method == Method::Post {
+            headers.push(("Content-Type".to_owned(), "application/json".to_owned()));
+        }
+        if let Some(token) = bearer {
+            headers.push((
+                "Authorization".to_owned(),
+                format!("Bearer {}", token.expose()),
+            ));
+        }
+        if let Some(source) = &self.settings.source {
+            headers.push(("X-GBG-Source".to_owned(), source.clone()));
+        }
+        let request = Request {
+            method,
+            url: url.clone(),
+            headers,
+            body: body.to_vec(),
+        };
+        self.exchange(&request, idempotency, deadline)
+            .map_err(|e| redact(e, &[bearer.map_or("", Secret::expose)]))
+    }
+
+    /// Sends `request` until it succeeds (2xx) or the retry policy gives up;
+    /// the retry budget never extends past `deadline`.
+    fn exchange(
+        &self,
+        request: &Request,
+        idempotency: Idempotency,
+        deadline: Option<u64>,
+    ) -> Result<Response, Error> {
+        let policy = self.settings.retry;
+        let budget_end = self
+            .clock
+            .monotonic_ms()
+            .saturating_add(u64::from(policy.max_elapsed_ms));
+        let end = deadline.map_or(budget_end, |d| d.min(budget_end));
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let limits = Limits {
+                timeout_ms: self.request_timeout_ms(deadline),
+                max_response_bytes: self.settings.max_response_bytes,
+            };
+            let failure = match self.transport.send(request, &limits) {
+                Ok(response) if response.is_success() => return Ok(response),
+                Ok(response) => {
+                    let now = self.clock.now_unix_ms();
+                    Failure {
+                        error: classify(&response, now),
+                        retry_after_ms: retry_after_ms(&response, now),
+                    }
+                }
+                Err(error) => Failure {
+                    error: error.into(),
+                    retry_after_ms: None,
+                },
+            };
+            let remaining = end.saturating_sub(self.clock.monotonic_ms());
+            let random = self.clock.random_u64();
+            match decide(&policy, &failure, idempotency, attempts, remaining, random) {
+                Decision::Retry(wait_ms) => self.clock.sleep(Duration::from_millis(wait_ms)),
+                Decision::GiveUp => return Err(failure.error),
+            }
+        }
+    }
+
+    /// The configured request timeout, shortened to what is left before
+    /// `deadline` (at least 1 ms).
+    fn request_timeout_ms(&self, deadline: Option<u64>) -> u32 {
+        let configured = self.settings.request_timeout_ms;
+        match deadline {
+            None => configured,
+            Some(deadline) => {
+                let left = deadline.saturating_sub(self.clock.monotonic_ms()).max(1);
+                u32::try_from(left).map_or(configured, |left| left.min(configured))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,539 @@
+//! Validation of the WIT `client-config` into the settings the client runs
+//! with. Every refusal is `error::invalid-input` naming the field as
+//! `config.<field>`.
+
+use std::fmt;
+
+use url::Url;
+
+use crate::errors::invalid_input;
+use crate::secret::Secret;
+use crate::types::{ClientConfig, Endpoint, Error, Grant, InteractionAuth, Region, RetryPolicy};
+
+/// The documented public token endpoint.
+pub const DEFAULT_TOKEN_URL: &str = "https://api.auth.gbgplc.com/as/token.oauth2";
+/// The `scope` of the `client_credentials` grant when none is configured.
+pub const DEFAULT_SCOPE: &str = "gbg.token";
+/// The retry policy when none is configured.
+pub const DEFAULT_RETRY: RetryPolicy = RetryPolicy {
+    max_attempts: 4,
+    initial_backoff_ms: 250,
+    max_backoff_ms: 5_000,
+    max_elapsed_ms: 30_000,
+};
+/// The token refresh margin when none is configured, in seconds.
+pub const DEFAULT_REFRESH_MARGIN_S: u32 = 60;
+/// The smallest accepted token refresh margin, in seconds.
+pub const MIN_REFRESH_MARGIN_S: u32 = 30;
+/// The response size limit when none is configured.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u32 = 8 * 1024 * 1024;
+/// The per-request timeout when none is configured, in milliseconds.
+pub const DEFAULT_REQUEST_TIMEOUT_MS: u32 = 30_000;
+/// The longest accepted `X-GBG-Source` value.
+const MAX_SOURCE_LEN: usize = 256;
+
+/// The credentials of the configured grant.
+#[derive(Clone, PartialEq)]
+pub enum Credentials {
+    /// `grant_type=client_credentials`.
+    ClientCredentials {
+        /// The API client's id.
+        client_id: String,
+        /// The API client's secret.
+        client_secret: Secret,
+        /// The scope to request.
+        scope: String,
+    },
+    /// `grant_type=password`.
+    Password {
+        /// The organisation's client id.
+        client_id: String,
+        /// The client secret.
+        client_secret: Secret,
+        /// The API user's name.
+        username: String,
+        /// The API user's password.
+        password: Secret,
+        /// The scope to request, if any.
+        scope: Option<String>,
+    },
+}
+
+impl Credentials {
+    /// The secret values, for scrubbing them from error text.
+    pub fn secrets(&self) -> Vec<&str> {
+        match self {
+            Self::ClientCredentials { client_secret, .. } => vec![client_secret.expose()],
+            Self::Password {
+                client_secret,
+                password,
+                ..
+            } => vec![client_secret.expose(), password.expose()],
+        }
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ClientCredentials {
+                client_id,
+                client_secret,
+                scope,
+            } => f
+                .debug_struct("ClientCredentials")
+                .field("client_id", client_id)
+                .field("client_secret", client_secret)
+                .field("scope", scope)
+                .finish(),
+            Self::Password {
+                client_id,
+                client_secret,
+                username,
+                password,
+                scope,
+            } => f
+                .debug_struct("Password")
+                .field("client_id", client_id)
+                .field("client_secret", client_secret)
+                .field("username", username)
+                .field("password", password)
+                .field("scope", scope)
+                .finish(),
+        }
+    }
+}
+
+/// The absolute URL of every API operation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Endpoints {
+    /// `journey/start`
+    pub start: Url,
+    /// `journey/state/fetch`
+    pub state_fetch: Url,
+    /// `journey/state/delete`
+    pub state_delete: Url,
+    /// `journey/health`
+    pub health: Url,
+    /// `journey/interaction/fetch`
+    pub interaction_fetch: Url,
+    /// `journey/interaction/submit`
+    pub interaction_submit: Url,
+    /// `journey/device/start`
+    pub device_start: Url,
+    /// `journey/device/connect`
+    pub device_connect: Url,
+}
+
+impl Endpoints {
+    /// Appends each operation's path to `base`, whose path ends in `/`.
+    fn under(base: &Url) -> Result<Self, Error> {
+        let join = |path: &str| {
+            base.join(path)
+                .map_err(|e| invalid_input("config.endpoint", format!("cannot append {path}: {e}")))
+        };
+        Ok(Self {
+            start: join("journey/start")?,
+            state_fetch: join("journey/state/fetch")?,
+            state_delete: join("journey/state/delete")?,
+            health: join("journey/health")?,
+            interaction_fetch: join("journey/interaction/fetch")?,
+            interaction_submit: join("journey/interaction/submit")?,
+            device_start: join("journey/device/start")?,
+            device_connect: join("journey/device/connect")?,
+        })
+    }
+}
+
+/// A validated configuration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    /// The API base, its path ending in `/`.
+    pub api_base: Url,
+    /// Every operation's URL.
+    pub endpoints: Endpoints,
+    /// The OAuth token URL.
+    pub token_url: Url,
+    /// The grant.
+    pub credentials: Credentials,
+    /// What a relative `instanceUrl` is resolved against.
+    pub hosted_base: Url,
+    /// The `X-GBG-Source` header value.
+    pub source: Option<String>,
+    /// The retry policy.
+    pub retry: RetryPolicy,
+    /// How long before expiry a cached token is replaced, in milliseconds.
+    pub refresh_margin_ms: u64,
+    /// The largest response body accepted.
+    pub max_response_bytes: u32,
+    /// The per-request timeout, in milliseconds.
+    pub request_timeout_ms: u32,
+    /// Which token interaction calls present.
+    pub interaction_auth: InteractionAuth,
+}
+
+impl Settings {
+    /// Validates `config`.
+    pub fn from_config(config: ClientConfig) -> Result<Self, Error> {
+        let api_base = api_base(&config.endpoint)?;
+        let endpoints = Endpoints::under(&api_base)?;
+        let token_url = match &config.token_url {
+            Some(text) => http_url("config.token-url", text)?,
+            None => http_url("config.token-url", DEFAULT_TOKEN_URL)?,
+        };
+        let hosted_base = match &config.hosted_base_url {
+            Some(text) => http_url("config.hosted-base-url", text)?,
+            None => {
+                let mut origin = api_base.clone();
+                origin.set_path("/");
+                origin
+            }
+        };
+        let source = config.source.map(source_header).transpose()?;
+        let retry = config.retry.unwrap_or(DEFAULT_RETRY);
+        if retry.max_attempts == 0 {
+            return Err(invalid_input(
+                "config.retry.max-attempts",
+                "must be at least 1",
+            ));
+        }
+        let margin_s = config
+            .token_refresh_margin_s
+            .unwrap_or(DEFAULT_REFRESH_MARGIN_S);
+        if margin_s < MIN_REFRESH_MARGIN_S {
+            return Err(invalid_input(
+                "config.token-refresh-margin-s",
+                format!("must be at least {MIN_REFRESH_MARGIN_S} seconds"),
+            ));
+        }
+        let max_response_bytes = positive(
+            "config.max-response-bytes",
+            config.max_response_bytes,
+            DEFAULT_MAX_RESPONSE_BYTES,
+        )?;
+        let request_timeout_ms = positive(
+            "config.request-timeout-ms",
+            config.request_timeout_ms,
+            DEFAULT_REQUEST_TIMEOUT_MS,
+        )?;
+        Ok(Self {
+            api_base,
+            endpoints,
+            token_url,
+            credentials: credentials(config.grant)?,
+            hosted_base,
+            source,
+            retry,
+            refresh_margin_ms: u64::from(margin_s) * 1000,
+            max_response_bytes,
+            request_timeout_ms,
+            interaction_auth: config
+                .interaction_auth
+                .unwrap_or(InteractionAuth::CustomerToken),
+        })
+    }
+}
+
+/// The documented base URL of `region`.
+pub fn region_base(region: Region) -> &'static str {
+    match region {
+        Region::Eu => "https://eu.platform.go.gbgplc.com/v2/captain",
+        Region::Us => "https://us.platform.go.gbgplc.com/v2/captain",
+        Region::Au => "https://au.platform.go.gbgplc.com/v2/captain",
+    }
+}
+
+fn api_base(endpoint: &Endpoint) -> Result<Url, Error> {
+    let (field, text) = match endpoint {
+        Endpoint::Region(region) => ("config.endpoint.region", region_base(*region)),
+        Endpoint::BaseUrl(text) => ("config.endpoint.base-url", text.as_str()),
+    };
+    let mut url = http_url(field, text)?;
+    let path = format!("{}/", url.path().trim_end_matches('/'));
+    url.set_path(&path);
+    Ok(url)
+}
+
+/// Parses an absolute `http`/`https` URL without credentials, query or
+/// fragment. The reason never repeats the URL, which might hold a secret.
+fn http_url(field: &str, text: &str) -> Result<Url, Error> {
+    let url = Url::parse(text.trim())
+        .map_err(|e| invalid_input(field, format!("is not an absolute URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid_input(field, "must be an http or https URL"));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(invalid_input(field, "must name a host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid_input(field, "must not contain credentials"));
+    }
+    if url.query().is_some() {
+        return Err(invalid_input(field, "must not have a query"));
+    }
+    if url.fragment().is_some() {
+        return Err(invalid_input(field, "must not have a fragment"));
+    }
+    Ok(url)
+}
+
+fn source_header(value: String) -> Result<String, Error> {
+    crate::validate::plain_text("config.source", &value, MAX_SOURCE_LEN)?;
+    if !value.is_ascii() {
+        return Err(invalid_input("config.source", "must be ASCII"));
+    }
+    Ok(value)
+}
+
+fn positive(field: &str, value: Option<u32>, default: u32) -> Result<u32, Error> {
+    match value {
+        None => Ok(default),
+        Some(0) => Err(invalid_input(field, "must be at least 1")),
+        Some(v) => Ok(v),
+    }
+}
+
+fn credentials(grant: Grant) -> Result<Credentials, Error> {
+    let required = |field: &str, value: &str| {
+        if value.trim().is_empty() {
+            Err(invalid_input(field, "must not be empty"))
+        } else {
+            Ok(())
+        }
+    };
+    let scope = |scope: Option<String>| match scope {
+        Some(s) if s.trim().is_empty() => Err(invalid_input(
+            "config.grant.scope",
+            "must not be empty when given",
+        )),
+        other => Ok(other),
+    };
+    match grant {
+        Grant::ClientCredentials(g) => {
+            required("config.grant.client-id", &g.client_id)?;
+            required("config.grant.client-secret", &g.client_secret)?;
+            Ok(Credentials::ClientCredentials {
+                client_id: g.client_id,
+                client_secret: Secret::new(g.client_secret),
+                scope: scope(g.scope)?.unwrap_or_else(|| DEFAULT_SCOPE.to_owned()),
+            })
+        }
+        Grant::Password(g) => {
+            required("config.grant.client-id", &g.client_id)?;
+            required("config.grant.client-secret", &g.client_secret)?;
+            required("config.grant.username", &g.username)?;
+            required("config.grant.password", &g.password)?;
+            Ok(Credentials::Password {
+                client_id: g.client_id,
+                client_secret: Secret::new(g.client_secret),
+                username: g.username,
+                password: Secret::new(g.password),
+                scope: scope(g.scope)?,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{config, refused_field};
+    use crate::types::{ClientCredentialsGrant, PasswordGrant};
+
+    #[test]
+    fn regions_map_to_documented_hosts() {
+        for (region, host) in [(Region::Eu, "eu"), (Region::Us, "us"), (Region::Au, "au")] {
+            let mut c = config("https://x.example");
+            c.endpoint = Endpoint::Region(region);
+            let s = Settings::from_config(c).unwrap();
+            assert_eq!(
+                s.endpoints.start.as_str(),
+                format!("https://{host}.platform.go.gbgplc.com/v2/captain/journey/start")
+            );
+            assert_eq!(
+                s.hosted_base.as_str(),
+                format!("https://{host}.platform.go.gbgplc.com/")
+            );
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let mut c = config("http://127.0.0.1:8080/v2/captain");
+        c.token_url = None;
+        let s = Settings::from_config(c).unwrap();
+        assert_eq!(s.token_url.as_str(), DEFAULT_TOKEN_URL);
+        assert_eq!(s.retry, DEFAULT_RETRY);
+        assert_eq!(s.refresh_margin_ms, 60_000);
+        assert_eq!(s.max_response_bytes, 8 * 1024 * 1024);
+        assert_eq!(s.request_timeout_ms, 30_000);
+        assert_eq!(s.interaction_auth, InteractionAuth::CustomerToken);
+        assert_eq!(s.hosted_base.as_str(), "http://127.0.0.1:8080/");
+        assert_eq!(s.source, None);
+        match &s.credentials {
+            Credentials::ClientCredentials { scope, .. } => assert_eq!(scope, DEFAULT_SCOPE),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn base_url_trailing_slashes_are_normalised() {
+        for base in [
+            "http://sim.local/v2/captain",
+            "http://sim.local/v2/captain/",
+            "http://sim.local/v2/captain//",
+        ] {
+            let s = Settings::from_config(config(base)).unwrap();
+            assert_eq!(
+                s.endpoints.interaction_submit.as_str(),
+                "http://sim.local/v2/captain/journey/interaction/submit"
+            );
+        }
+        let s = Settings::from_config(config("http://sim.local")).unwrap();
+        assert_eq!(
+            s.endpoints.health.as_str(),
+            "http://sim.local/journey/health"
+        );
+    }
+
+    #[test]
+    fn bad_urls_are_refused_by_field() {
+        for bad in [
+            "",
+            "not a url",
+            "/v2/captain",
+            "ftp://host/v2",
+            "http://user:pw@host/v2",
+            "http://host/v2?x=1",
+            "http://host/v2#frag",
+        ] {
+            assert_eq!(
+                refused_field(Settings::from_config(config(bad))),
+                "config.endpoint.base-url",
+                "{bad}"
+            );
+        }
+        let mut c = config("http://host");
+        c.token_url = Some("mailto:x@y".into());
+        assert_eq!(refused_field(Settings::from_config(c)), "config.token-url");
+        let mut c = config("http://host");
+        c.hosted_base_url = Some("relative/path".into());
+        assert_eq!(
+            refused_field(Settings::from_config(c)),
+            "config.hosted-base-url"
+        );
+    }
+
+    #[test]
+    fn url_reasons_do_not_repeat_the_url() {
+        let result = Settings::from_config(config("http://user:pa55word@host/v2"));
+        assert!(!format!("{:?}", result.unwrap_err()).contains("pa55word"));
+    }
+
+    #[test]
+    fn numeric_bounds() {
+        let mut c = config("http://host");
+        c.token_refresh_margin_s = Some(29);
+        assert_eq!(
+            refused_field(Settings::from_config(c)),
+            "config.token-refresh-margin-s"
+        );
+        let mut c = config("http://host");
+        c.token_refresh_margin_s = Some(30);
+        assert_eq!(Settings::from_config(c).unwrap().refresh_margin_ms, 30_000);
+        let mut c = config("http://host");
+        c.retry = Some(RetryPolicy {
+            max_attempts: 0,
+            ..DEFAULT_RETRY
+        });
+        assert_eq!(
+            refused_field(Settings::from_config(c)),
+            "config.retry.max-attempts"
+        );
+        let mut c = config("http://host");
+        c.max_response_bytes = Some(0);
+        assert_eq!(
+            refused_field(Settings::from_config(c)),
+            "config.max-response-bytes"
+        );
+        let mut c = config("http://host");
+        c.request_timeout_ms = Some(0);
+        assert_eq!(
+            refused_field(Settings::from_config(c)),
+            "config.request-timeout-ms"
+        );
+    }
+
+    #[test]
+    fn grants_need_their_fields() {
+        let mut c = config("http://host");
+        c.grant = Grant::ClientCredentials(ClientCredentialsGrant {
+            client_id: " ".into(),
+            client_secret: "s".into(),
+            scope: None,
+        });
+        assert_eq!(
+            refused_field(Settings::from_config(c)),
+            "config.grant.client-id"
+        );
+        let password = |username: &str, password: &str, scope: Option<&str>| PasswordGrant {
+            client_id: "id".into(),
+            client_secret: "secret".into(),
+            username: username.into(),
+            password: password.into(),
+            scope: scope.map(str::to_owned),
+        };
+        let mut c = config("http://host");
+        c.grant = Grant::Password(password("", "pw", None));
+        assert_eq!(
+            refused_field(Settings::from_config(c)),
+            "config.grant.username"
+        );
+        let mut c = config("http://host");
+        c.grant = Grant::Password(password("u@example.com", "", None));
+        assert_eq!(
+            refused_field(Settings::from_config(c)),
+            "config.grant.password"
+        );
+        let mut c = config("http://host");
+        c.grant = Grant::Password(password("u@example.com", "pw", Some("")));
+        assert_eq!(
+            refused_field(Settings::from_config(c)),
+            "config.grant.scope"
+        );
+        let mut c = config("http://host");
+        c.grant = Grant::Password(password("u@example.com", "pw", None));
+        match Settings::from_config(c).unwrap().credentials {
+            Credentials::Password { scope, .. } => assert_eq!(scope, None),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn source_must_be_a_plain_header_value() {
+        let mut c = config("http://host");
+        c.source = Some("bad\r\nheader".into());
+        assert_eq!(refused_field(Settings::from_config(c)), "config.source");
+        let mut c = config("http://host");
+        c.source = Some("my-app/1.0".into());
+        assert_eq!(
+            Settings::from_config(c).unwrap().source.as_deref(),
+            Some("my-app/1.0")
+        );
+    }
+
+    #[test]
+    fn settings_debug_hides_secrets() {
+        let mut c = config("http://host");
+        c.grant = Grant::Password(PasswordGrant {
+            client_id: "id".into(),
+            client_secret: "the-client-secret".into(),
+            username: "u@example.com".into(),
+            password: "the-password".into(),
+            scope: None,
+        });
+        let text = format!("{:?}", Settings::from_config(c).unwrap());
+        assert!(!text.contains("the-client-secret") && !text.contains("the-password"));
+        assert!(text.contains("u@example.com"));
+    }
+}

@@ -1,0 +1,276 @@
+//! Test helpers: configurations, a scripted transport and a virtual clock.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+use std::time::Duration;
+
+use crate::http::{Clock, Limits, Method, Request, Response, SendError, Transport};
+use crate::types::{
+    ClientConfig, ClientCredentialsGrant, Endpoint, Error, Grant, InvalidInput, InvalidResponse,
+    TransportError, TransportKind,
+};
+
+/// Every secret used in tests contains this marker.
+pub const MARKER: &str = "SECRET";
+/// The client secret of [`config`].
+pub const CLIENT_SECRET: &str = "client-SECRET-value";
+
+/// A client-credentials configuration for `base_url`.
+pub fn config(base_url: &str) -> ClientConfig {
+    ClientConfig {
+        endpoint: Endpoint::BaseUrl(base_url.to_owned()),
+        token_url: Some("https://auth.test/as/token.oauth2".to_owned()),
+        grant: Grant::ClientCredentials(ClientCredentialsGrant {
+            client_id: "client-id".to_owned(),
+            client_secret: CLIENT_SECRET.to_owned(),
+            scope: None,
+        }),
+        hosted_base_url: None,
+        source: None,
+        retry: None,
+        token_refresh_margin_s: None,
+        max_response_bytes: None,
+        request_timeout_ms: None,
+        interaction_auth: None,
+    }
+}
+
+/// The field of an `invalid-input` error.
+pub fn refused_field<T>(result: Result<T, Error>) -> String {
+    match result {
+        Err(Error::InvalidInput(InvalidInput { field, .. })) => field,
+        Err(other) => panic!("expected invalid-input, got {other:?}"),
+        Ok(_) => panic!("expected invalid-input, got success"),
+    }
+}
+
+/// The reason of an `invalid-response` error.
+pub fn invalid_reason<T>(result: Result<T, Error>) -> String {
+    match result {
+        Err(Error::InvalidResponse(InvalidResponse { reason, .. })) => reason,
+        Err(other) => panic!("expected invalid-response, got {other:?}"),
+        Ok(_) => panic!("expected invalid-response, got success"),
+    }
+}
+
+/// An answer with a JSON content type and a request id.
+pub fn answer(status: u16, body: &str) -> Result<Response, SendError> {
+    answer_with(status, &[], body)
+}
+
+/// An answer with extra headers.
+pub fn answer_with(
+    status: u16,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Result<Response, SendError> {
+    let mut all = vec![
+        ("Content-Type".to_owned(), "application/json".to_owned()),
+        ("X-Request-ID".to_owned(), format!("req-{status}")),
+    ];
+    all.extend(
+        headers
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned())),
+    );
+    Ok(Response {
+        status,
+        headers: all,
+        body: body.as_bytes().to_vec(),
+    })
+}
+
+/// A transport failure.
+pub fn broken(kind: TransportKind) -> Result<Response, SendError> {
+    Err(SendError::Transport(TransportError {
+        kind,
+        authority: "api.test".to_owned(),
+        message: format!("{kind:?}"),
+    }))
+}
+
+/// Virtual time: sleeping advances it instantly.
+#[derive(Clone, Default)]
+pub struct FakeClock(Rc<ClockState>);
+
+#[derive(Default)]
+struct ClockState {
+    now_ms: Cell<u64>,
+    sleeps: RefCell<Vec<u64>>,
+    random: Cell<u64>,
+}
+
+/// The wall-clock time at virtual time 0.
+pub const EPOCH_MS: u64 = 1_700_000_000_000;
+
+impl FakeClock {
+    /// Virtual milliseconds since the start.
+    pub fn now(&self) -> u64 {
+        self.0.now_ms.get()
+    }
+
+    /// Moves time forward.
+    pub fn advance(&self, ms: u64) {
+        self.0.now_ms.set(self.0.now_ms.get() + ms);
+    }
+
+    /// Every sleep so far, in milliseconds.
+    pub fn sleeps(&self) -> Vec<u64> {
+        self.0.sleeps.borrow().clone()
+    }
+
+    /// The value `random_u64` returns from now on.
+    pub fn set_random(&self, value: u64) {
+        self.0.random.set(value);
+    }
+}
+
+impl Clock for FakeClock {
+    fn now_unix_ms(&self) -> u64 {
+        EPOCH_MS + self.now()
+    }
+
+    fn monotonic_ms(&self) -> u64 {
+        self.now()
+    }
+
+    fn sleep(&self, duration: Duration) {
+        let ms = u64::try_from(duration.as_millis()).unwrap();
+        self.0.sleeps.borrow_mut().push(ms);
+        self.advance(ms);
+    }
+
+    fn random_u64(&self) -> u64 {
+        self.0.random.get()
+    }
+}
+
+/// One request the fake transport saw.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    /// The request.
+    pub request: Request,
+    /// The limits it was sent with.
+    pub limits: Limits,
+    /// Virtual time when it was sent.
+    pub at_ms: u64,
+}
+
+impl Seen {
+    /// The URL path.
+    pub fn path(&self) -> &str {
+        self.request.url.path()
+    }
+
+    /// The bearer token, if any.
+    pub fn bearer(&self) -> Option<&str> {
+        self.request
+            .header("authorization")?
+            .strip_prefix("Bearer ")
+    }
+
+    /// The body as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.request.body).unwrap()
+    }
+}
+
+type Scripted = Result<Response, SendError>;
+
+/// A transport answering from per-path scripts, taking a fixed virtual time
+/// per exchange (a timeout when that exceeds the request's limit). The token path answers a new
+/// token (`at-SECRET-<n>`, 3600 s) whenever its script is empty; other
+/// paths with an empty script answer 599.
+#[derive(Clone)]
+pub struct FakeTransport(Rc<TransportState>);
+
+struct TransportState {
+    clock: FakeClock,
+    latency_ms: Cell<u64>,
+    scripts: RefCell<HashMap<String, VecDeque<Scripted>>>,
+    seen: RefCell<Vec<Seen>>,
+    tokens_issued: Cell<u32>,
+}
+
+/// The token path of [`config`].
+pub const TOKEN_PATH: &str = "/as/token.oauth2";
+
+impl FakeTransport {
+    /// A transport on `clock`'s virtual time.
+    pub fn new(clock: &FakeClock) -> Self {
+        Self(Rc::new(TransportState {
+            clock: clock.clone(),
+            latency_ms: Cell::new(0),
+            scripts: RefCell::default(),
+            seen: RefCell::default(),
+            tokens_issued: Cell::new(0),
+        }))
+    }
+
+    /// Queues answers for requests to `path`.
+    pub fn script(&self, path: &str, answers: impl IntoIterator<Item = Scripted>) {
+        self.0
+            .scripts
+            .borrow_mut()
+            .entry(path.to_owned())
+            .or_default()
+            .extend(answers);
+    }
+
+    /// How long each exchange takes in virtual time.
+    pub fn set_latency(&self, ms: u64) {
+        self.0.latency_ms.set(ms);
+    }
+
+    /// Every request so far.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.0.seen.borrow().clone()
+    }
+
+    /// The requests to `path`.
+    pub fn seen_at(&self, path: &str) -> Vec<Seen> {
+        self.seen()
+            .into_iter()
+            .filter(|s| s.path() == path)
+            .collect()
+    }
+}
+
+impl Transport for FakeTransport {
+    fn send(&self, request: &Request, limits: &Limits) -> Result<Response, SendError> {
+        let state = &self.0;
+        state.seen.borrow_mut().push(Seen {
+            request: request.clone(),
+            limits: *limits,
+            at_ms: state.clock.now(),
+        });
+        let latency = state.latency_ms.get();
+        if latency > u64::from(limits.timeout_ms) {
+            state.clock.advance(u64::from(limits.timeout_ms));
+            return broken(TransportKind::Timeout);
+        }
+        state.clock.advance(latency);
+        let path = request.url.path().to_owned();
+        let scripted = state
+            .scripts
+            .borrow_mut()
+            .get_mut(&path)
+            .and_then(VecDeque::pop_front);
+        match scripted {
+            Some(answer) => answer,
+            None if path == TOKEN_PATH => {
+                assert_eq!(request.method, Method::Post);
+                let n = state.tokens_issued.get() + 1;
+                state.tokens_issued.set(n);
+                answer(
+                    200,
+                    &format!(
+                        r#"{{"access_token":"at-{MARKER}-{n}","token_type":"Bearer","expires_in":3600}}"#
+                    ),
+                )
+            }
+            None => answer(599, r#"{"message":"unscripted"}"#),
+        }
+    }
+}

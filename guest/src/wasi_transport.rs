@@ -1,0 +1,288 @@
+//! [`Transport`] over `wasi:http/outgoing-handler`.
+//!
+//! The body is written and finished before `handle` is called, which every
+//! tested host (wasmtime, jco, wasmtime-py) supports. Only if the host stops
+//! accepting body bytes before the request is sent (wasmtime buffers two
+//! write chunks by default) is the request sent first and the rest of the
+//! body streamed after it, since waiting would never end.
+
+use url::{Position, Url};
+use wasi::http::outgoing_handler;
+use wasi::http::types::{
+    ErrorCode, Fields, FutureIncomingResponse, IncomingBody, IncomingResponse,
+    Method as WasiMethod, OutgoingBody, OutgoingRequest, RequestOptions, Scheme, http_error_code,
+};
+use wasi::io::streams::{OutputStream, StreamError};
+
+use crate::http::{Limits, Method, Request, Response, SendError, Transport};
+use crate::types::{InvalidResponse, TransportError, TransportKind};
+
+/// The most bytes asked for per body read.
+const READ_CHUNK: u64 = 64 * 1024;
+
+/// The host's `wasi:http` client.
+pub struct WasiTransport;
+
+impl Transport for WasiTransport {
+    fn send(&self, request: &Request, limits: &Limits) -> Result<Response, SendError> {
+        let authority = authority(&request.url);
+        exchange(request, limits, &authority).map_err(|failure| {
+            let transport = |kind, message| {
+                SendError::Transport(TransportError {
+                    kind,
+                    authority: authority.clone(),
+                    message,
+                })
+            };
+            match failure {
+                Failure::Code(code) => transport(kind_of(&code), format!("{code:?}")),
+                Failure::Other(message) => transport(TransportKind::Other, message),
+                Failure::TooLarge(head) => SendError::InvalidResponse(InvalidResponse {
+                    status: head.status,
+                    request_id: head.request_id(),
+                    reason: format!("response body exceeds {} bytes", limits.max_response_bytes),
+                }),
+            }
+        })
+    }
+}
+
+/// Why an exchange failed.
+enum Failure {
+    /// The host's error code.
+    Code(ErrorCode),
+    /// Anything else, for people.
+    Other(String),
+    /// The status and headers of an answer whose body is too large.
+    TooLarge(Response),
+}
+
+impl From<StreamError> for Failure {
+    fn from(error: StreamError) -> Self {
+        match error {
+            StreamError::Closed => Failure::Other("stream closed".to_owned()),
+            StreamError::LastOperationFailed(e) => match http_error_code(&e) {
+                Some(code) => Failure::Code(code),
+                None => Failure::Other(e.to_debug_string()),
+            },
+        }
+    }
+}
+
+fn exchange(request: &Request, limits: &Limits, authority: &str) -> Result<Response, Failure> {
+    let outgoing = outgoing_request(request, authority).map_err(Failure::Other)?;
+    let body = outgoing
+        .body()
+        .map_err(|()| Failure::Other("request body unavailable".into()))?;
+    let stream = body
+        .write()
+        .map_err(|()| Failure::Other("request body stream unavailable".into()))?;
+    let mut rest = request.body.as_slice();
+    write_buffered(&stream, &mut rest)?;
+    let future = if rest.is_empty() {
+        drop(stream);
+        OutgoingBody::finish(body, None).map_err(Failure::Code)?;
+        outgoing_handler::handle(outgoing, Some(options(limits))).map_err(Failure::Code)?
+    } else {
+        let future =
+            outgoing_handler::handle(outgoing, Some(options(limits))).map_err(Failure::Code)?;
+        match write_all(&stream, rest) {
+            Ok(()) => {
+                drop(stream);
+                OutgoingBody::finish(body, None).map_err(Failure::Code)?;
+            }
+            // The server stopped reading: its answer says why.
+            Err(StreamError::Closed) => drop(stream),
+            Err(error) => return Err(error.into()),
+        }
+        future
+    };
+    let response = incoming_response(&future)?;
+    read_response(&response, limits.max_response_bytes)
+}
+
+/// `host[:port]` of `url`.
+fn authority(url: &Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    }
+}
+
+fn outgoing_request(request: &Request, authority: &str) -> Result<OutgoingRequest, String> {
+    let mut entries: Vec<(String, Vec<u8>)> = request
+        .headers
+        .iter()
+        .map(|(name, value)| (name.to_ascii_lowercase(), value.as_bytes().to_vec()))
+        .collect();
+    if request.method == Method::Post {
+        entries.push((
+            "content-length".to_owned(),
+            request.body.len().to_string().into_bytes(),
+        ));
+    }
+    // The error names the kind of refusal only, never a header value.
+    let headers =
+        Fields::from_list(&entries).map_err(|e| format!("request headers refused: {e:?}"))?;
+    let outgoing = OutgoingRequest::new(headers);
+    let method = match request.method {
+        Method::Get => WasiMethod::Get,
+        Method::Post => WasiMethod::Post,
+    };
+    outgoing
+        .set_method(&method)
+        .map_err(|()| "request method refused".to_owned())?;
+    let scheme = match request.url.scheme() {
+        "http" => Scheme::Http,
+        "https" => Scheme::Https,
+        other => Scheme::Other(other.to_owned()),
+    };
+    outgoing
+        .set_scheme(Some(&scheme))
+        .map_err(|()| "request scheme refused".to_owned())?;
+    outgoing
+        .set_authority(Some(authority))
+        .map_err(|()| "request authority refused".to_owned())?;
+    let path = &request.url[Position::BeforePath..Position::AfterQuery];
+    let path = if path.is_empty() { "/" } else { path };
+    outgoing
+        .set_path_with_query(Some(path))
+        .map_err(|()| "request path refused".to_owned())?;
+    Ok(outgoing)
+}
+
+fn options(limits: &Limits) -> RequestOptions {
+    let nanos = u64::from(limits.timeout_ms).saturating_mul(1_000_000);
+    let options = RequestOptions::new();
+    // A host that does not support a timeout refuses to set it and applies
+    // its own instead.
+    let _ = options.set_connect_timeout(Some(nanos));
+    let _ = options.set_first_byte_timeout(Some(nanos));
+    let _ = options.set_between_bytes_timeout(Some(nanos));
+    options
+}
+
+/// Writes from `rest` as long as the host accepts bytes without waiting.
+fn write_buffered(stream: &OutputStream, rest: &mut &[u8]) -> Result<(), StreamError> {
+    while !rest.is_empty() {
+        let permitted = usize::try_from(stream.check_write()?).unwrap_or(usize::MAX);
+        if permitted == 0 {
+            return Ok(());
+        }
+        let (now, later) = rest.split_at(permitted.min(rest.len()));
+        stream.write(now)?;
+        *rest = later;
+    }
+    stream.flush()
+}
+
+/// Writes all of `bytes`, waiting for the host as needed.
+fn write_all(stream: &OutputStream, mut bytes: &[u8]) -> Result<(), StreamError> {
+    while !bytes.is_empty() {
+        stream.subscribe().block();
+        let permitted = usize::try_from(stream.check_write()?).unwrap_or(usize::MAX);
+        let (now, later) = bytes.split_at(permitted.min(bytes.len()));
+        stream.write(now)?;
+        bytes = later;
+    }
+    stream.blocking_flush()
+}
+
+/// Waits for the response head.
+fn incoming_response(future: &FutureIncomingResponse) -> Result<IncomingResponse, Failure> {
+    loop {
+        match future.get() {
+            Some(Ok(Ok(response))) => return Ok(response),
+            Some(Ok(Err(code))) => return Err(Failure::Code(code)),
+            Some(Err(())) => return Err(Failure::Other("response already taken".to_owned())),
+            None => future.subscribe().block(),
+        }
+    }
+}
+
+/// Reads status, headers and at most `max_bytes` of body.
+fn read_response(response: &IncomingResponse, max_bytes: u32) -> Result<Response, Failure> {
+    let fields = response.headers();
+    let headers = fields
+        .entries()
+        .into_iter()
+        .map(|(name, value)| (name, String::from_utf8_lossy(&value).into_owned()))
+        .collect();
+    drop(fields);
+    let mut answer = Response {
+        status: response.status(),
+        headers,
+        body: Vec::new(),
+    };
+    let max = u64::from(max_bytes);
+    let declared = answer
+        .header("content-length")
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > max) {
+        return Err(Failure::TooLarge(answer));
+    }
+    let body = response
+        .consume()
+        .map_err(|()| Failure::Other("response body unavailable".into()))?;
+    let stream = body
+        .stream()
+        .map_err(|()| Failure::Other("response body stream unavailable".into()))?;
+    loop {
+        let read = answer.body.len() as u64;
+        match stream.blocking_read(READ_CHUNK.min(max - read + 1)) {
+            Ok(chunk) if read + chunk.len() as u64 > max => {
+                answer.body.clear();
+                return Err(Failure::TooLarge(answer));
+            }
+            Ok(chunk) => answer.body.extend_from_slice(&chunk),
+            Err(StreamError::Closed) => break,
+            Err(error) => return Err(error.into()),
+        }
+    }
+    drop(stream);
+    drop(IncomingBody::finish(body));
+    Ok(answer)
+}
+
+/// Maps the host's error code to a transport kind.
+fn kind_of(code: &ErrorCode) -> TransportKind {
+    use ErrorCode as E;
+    match code {
+        E::DnsTimeout | E::DnsError(_) => TransportKind::Dns,
+        E::DestinationNotFound
+        | E::DestinationUnavailable
+        | E::DestinationIpProhibited
+        | E::DestinationIpUnroutable
+        | E::ConnectionRefused => TransportKind::ConnectionRefused,
+        E::ConnectionTerminated | E::HttpResponseIncomplete => TransportKind::ConnectionReset,
+        E::ConnectionTimeout
+        | E::ConnectionReadTimeout
+        | E::ConnectionWriteTimeout
+        | E::HttpResponseTimeout => TransportKind::Timeout,
+        E::HttpRequestDenied => TransportKind::Denied,
+        E::TlsProtocolError | E::TlsCertificateError | E::TlsAlertReceived(_) => TransportKind::Tls,
+        E::HttpRequestLengthRequired
+        | E::HttpRequestBodySize(_)
+        | E::HttpRequestMethodInvalid
+        | E::HttpRequestUriInvalid
+        | E::HttpRequestUriTooLong
+        | E::HttpRequestHeaderSectionSize(_)
+        | E::HttpRequestHeaderSize(_)
+        | E::HttpRequestTrailerSectionSize(_)
+        | E::HttpRequestTrailerSize(_)
+        | E::HttpResponseHeaderSectionSize(_)
+        | E::HttpResponseHeaderSize(_)
+        | E::HttpResponseBodySize(_)
+        | E::HttpResponseTrailerSectionSize(_)
+        | E::HttpResponseTrailerSize(_)
+        | E::HttpResponseTransferCoding(_)
+        | E::HttpResponseContentCoding(_)
+        | E::HttpUpgradeFailed
+        | E::HttpProtocolError => TransportKind::Protocol,
+        E::ConnectionLimitReached
+        | E::LoopDetected
+        | E::ConfigurationError
+        | E::InternalError(_) => TransportKind::Other,
+    }
+}
