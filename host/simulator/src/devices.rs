@@ -1,0 +1,93 @@
+//! End-user device tokens: `journey/device/start` (customer token -> connect token) and
+//! `journey/device/connect` (connect token -> end-user token).
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use serde_json::{Value, json};
+
+use crate::auth::{Access, authorize};
+use crate::body::json_object;
+use crate::clock::unix_millis;
+use crate::errors::ApiError;
+use crate::ids;
+use crate::schema::{RequestBody, check};
+use crate::server::AppState;
+use crate::tokens::TokenKind;
+
+/// Lifetime of a connect token, in seconds (the OpenAPI example's 120).
+pub const CONNECT_TOKEN_LIFETIME_S: u64 = 120;
+
+/// Lifetime of an end-user token, in seconds (as observed on a live tenant).
+pub const END_USER_TOKEN_LIFETIME_S: u64 = 86_399;
+
+/// `POST journey/device/start`: `{connectToken, tokenType:"connect", expiresIn:120, scope}`.
+pub async fn start(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&state.tokens, &headers, Access::Customer)?;
+    let body = json_object(&headers, &body)?;
+    check(RequestBody::DeviceStart, &body, "")?;
+    let id = body["instanceId"].as_str().unwrap_or_default();
+    state
+        .instances
+        .with(id, state.faults.instance_ttl(), |_| ())
+        .ok_or_else(|| ApiError::instance_not_found(id))?;
+    let token = ids::opaque_token();
+    let kind = TokenKind::Connect {
+        instance_id: id.to_owned(),
+    };
+    state
+        .tokens
+        .remember(&token, kind, Duration::from_secs(CONNECT_TOKEN_LIFETIME_S));
+    Ok(Json(json!({
+        "connectToken": token,
+        "tokenType": "connect",
+        "expiresIn": CONNECT_TOKEN_LIFETIME_S,
+        "scope": body["scope"],
+    })))
+}
+
+/// `POST journey/device/connect` with the connect token as bearer and in the body:
+/// `{endUserToken, tokenType:"end-user", expiresIn}`.
+pub async fn connect(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let bearer = authorize(&state.tokens, &headers, Access::Connect)?;
+    let body = json_object(&headers, &body)?;
+    check(RequestBody::DeviceConnect, &body, "")?;
+    if body["connectToken"].as_str() != Some(bearer.token.as_str()) {
+        return Err(ApiError::invalid_field(
+            "connectToken: does not match the bearer token of the Authorization header",
+        ));
+    }
+    let TokenKind::Connect { instance_id } = bearer.kind else {
+        return Err(ApiError::forbidden(
+            "journey/device/connect needs a connect token",
+        ));
+    };
+    state
+        .instances
+        .with(&instance_id, state.faults.instance_ttl(), |_| ())
+        .ok_or_else(|| ApiError::instance_not_found(&instance_id))?;
+    let issued_at_s = unix_millis(SystemTime::now()) / 1000;
+    let token = ids::jwt_like_token(&instance_id, issued_at_s, END_USER_TOKEN_LIFETIME_S);
+    state.tokens.remember(
+        &token,
+        TokenKind::EndUser { instance_id },
+        Duration::from_secs(END_USER_TOKEN_LIFETIME_S),
+    );
+    Ok(Json(json!({
+        "endUserToken": token,
+        "tokenType": "end-user",
+        "expiresIn": END_USER_TOKEN_LIFETIME_S,
+    })))
+}

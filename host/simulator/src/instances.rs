@@ -1,0 +1,401 @@
+//! Journey instances: their progress through a scenario, and the store that keeps them
+//! (with the retention TTL).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime};
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::config::{Completion, InteractionConfig, JourneyConfig, Outcome};
+use crate::domain_elements;
+use crate::errors::ApiError;
+use crate::ids;
+
+/// A journey instance's status, spelled as GBG spells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// `InProgress`.
+    InProgress,
+    /// `Completed`.
+    Completed,
+    /// `Failed`.
+    Failed,
+    /// `Paused`.
+    Paused,
+}
+
+impl Status {
+    /// The status text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::InProgress => "InProgress",
+            Status::Completed => "Completed",
+            Status::Failed => "Failed",
+            Status::Paused => "Paused",
+        }
+    }
+}
+
+/// `context.config.delivery`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Delivery {
+    /// A hosted journey.
+    Page,
+    /// An API journey.
+    Api,
+}
+
+/// Where an instance is in its scenario.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Waiting for the hosted page to be submitted.
+    AwaitingPage,
+    /// Waiting for data for interaction `index`; `outstanding` is what is left.
+    AwaitingInteraction {
+        index: usize,
+        outstanding: Vec<String>,
+    },
+    /// Modules are running: `remaining` more fetches see no progress, then `next`.
+    Processing { remaining: u32, next: Next },
+    /// The outcome was reached.
+    Ended,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Next {
+    Interaction(usize),
+    Finish,
+}
+
+/// One journey instance.
+#[derive(Debug)]
+pub struct Instance {
+    /// The instance id.
+    pub id: String,
+    /// The journey it runs.
+    pub journey: Arc<JourneyConfig>,
+    /// When it was started.
+    pub created_at: SystemTime,
+    /// When it reached its outcome.
+    pub finished_at: Option<SystemTime>,
+    /// Its status.
+    pub status: Status,
+    /// `context.subject`: prefill plus everything submitted.
+    pub subject: Value,
+    /// The correlation id reported with module errors.
+    pub correlation_id: String,
+    phase: Phase,
+    born: Instant,
+}
+
+impl Instance {
+    /// Starts an instance of `journey`.
+    pub fn new(journey: Arc<JourneyConfig>, delivery: Delivery, subject: Value) -> Instance {
+        let phase = match (&journey.completion, delivery) {
+            (Completion::HostedPage { .. }, _)
+            | (Completion::Interactions { .. }, Delivery::Page) => Phase::AwaitingPage,
+            (Completion::Polls { polls }, _) => Phase::Processing {
+                remaining: *polls,
+                next: Next::Finish,
+            },
+            (Completion::Interactions { .. }, Delivery::Api) => Phase::Processing {
+                remaining: 0,
+                next: Next::Interaction(0),
+            },
+        };
+        let mut instance = Instance {
+            id: ids::instance_id(),
+            journey,
+            created_at: SystemTime::now(),
+            finished_at: None,
+            status: Status::InProgress,
+            subject,
+            correlation_id: ids::request_id(),
+            phase,
+            born: Instant::now(),
+        };
+        instance.settle();
+        instance
+    }
+
+    fn interactions(&self) -> &[InteractionConfig] {
+        match &self.journey.completion {
+            Completion::Interactions { interactions, .. } => interactions,
+            _ => &[],
+        }
+    }
+
+    fn processing_fetches(&self) -> u32 {
+        match self.journey.completion {
+            Completion::HostedPage { polls_after_submit } => polls_after_submit,
+            Completion::Interactions {
+                processing_fetches, ..
+            } => processing_fetches,
+            Completion::Polls { .. } => 0,
+        }
+    }
+
+    /// Applies a finished processing gap.
+    fn settle(&mut self) {
+        while let Phase::Processing { remaining: 0, next } = self.phase {
+            match next {
+                Next::Interaction(index) => {
+                    let outstanding = self.interactions()[index].initial_outstanding();
+                    self.phase = Phase::AwaitingInteraction { index, outstanding };
+                }
+                Next::Finish => self.finish(),
+            }
+        }
+    }
+
+    fn finish(&mut self) {
+        self.status = match self.journey.outcome {
+            Outcome::Accept | Outcome::Reject | Outcome::Refer => Status::Completed,
+            Outcome::Fail => Status::Failed,
+            Outcome::Pause => Status::Paused,
+        };
+        self.finished_at = Some(SystemTime::now());
+        self.phase = Phase::Ended;
+    }
+
+    /// Counts one fetch (state or interaction): a running processing gap gets shorter, a
+    /// finished one takes effect.
+    pub fn observe(&mut self) {
+        self.settle();
+        if let Phase::Processing { remaining, .. } = &mut self.phase {
+            *remaining -= 1;
+        }
+    }
+
+    /// Whether the hosted page's form is waiting to be submitted.
+    pub fn awaits_page(&self) -> bool {
+        self.phase == Phase::AwaitingPage
+    }
+
+    /// Records the hosted page's subject and moves on to the outcome (after the
+    /// scenario's processing fetches). Does nothing unless the page is awaited.
+    pub fn submit_page(&mut self, subject: Value) {
+        if self.awaits_page() {
+            merge(&mut self.subject, subject);
+            self.phase = Phase::Processing {
+                remaining: self.processing_fetches(),
+                next: Next::Finish,
+            };
+            self.settle();
+        }
+    }
+
+    /// The interaction waiting for data and what is outstanding, if any.
+    pub fn current_interaction(&self) -> Option<(&InteractionConfig, &[String])> {
+        match &self.phase {
+            Phase::AwaitingInteraction { index, outstanding } => {
+                Some((&self.interactions()[*index], outstanding))
+            }
+            _ => None,
+        }
+    }
+
+    /// Applies an interaction submission (a body that passed schema validation), by the
+    /// rules in the README: an empty `participants` list is a silent no-op; participants
+    /// need `context.subject` and must be collected by the interaction, with their data
+    /// present; once nothing is outstanding, the processing gap starts.
+    pub fn submit_interaction(
+        &mut self,
+        interaction_id: &str,
+        participants: &[String],
+        subject: Option<Value>,
+    ) -> Result<(), ApiError> {
+        self.settle();
+        if self.status != Status::InProgress {
+            return Err(ApiError::journey_not_active(&self.id, self.status.as_str()));
+        }
+        let Some((interaction, _)) = self.current_interaction() else {
+            return Err(ApiError::interaction_not_ready(&self.id));
+        };
+        let current = interaction.gr_id();
+        if interaction_id != current {
+            return Err(ApiError::interaction_mismatch(interaction_id, &current));
+        }
+        if participants.is_empty() {
+            return Ok(());
+        }
+        let Some(subject) = subject else {
+            return Err(ApiError::missing_field(
+                "context.subject: Invalid input",
+                "Send the collected data in context.subject together with participants",
+            ));
+        };
+        let mut merged = self.subject.clone();
+        merge(&mut merged, subject);
+        for participant in participants {
+            let element = interaction
+                .collects
+                .iter()
+                .find(|e| domain_elements::covers(&e.element, participant))
+                .ok_or_else(|| ApiError::unknown_domain_element(participant, &current))?;
+            let checked = if domain_elements::is_known(participant) {
+                participant
+            } else {
+                &element.element
+            };
+            if !domain_elements::is_present(checked, &merged) {
+                return Err(ApiError::missing_field(
+                    format!("Required domain element '{participant}' data is missing from context"),
+                    "Submit the element's data in context.subject together with its participant",
+                ));
+            }
+        }
+        self.subject = merged;
+        let gap = self.processing_fetches();
+        let count = self.interactions().len();
+        if let Phase::AwaitingInteraction { index, outstanding } = &mut self.phase {
+            outstanding.retain(|slot| {
+                !participants
+                    .iter()
+                    .any(|p| domain_elements::covers(p, slot))
+            });
+            if outstanding.is_empty() {
+                let next = if *index + 1 < count {
+                    Next::Interaction(*index + 1)
+                } else {
+                    Next::Finish
+                };
+                self.phase = Phase::Processing {
+                    remaining: gap,
+                    next,
+                };
+                self.settle();
+            }
+        }
+        Ok(())
+    }
+
+    fn is_expired(&self, ttl: Option<Duration>) -> bool {
+        ttl.is_some_and(|ttl| self.born.elapsed() >= ttl)
+    }
+}
+
+/// Deep-merges `patch` into `target`: objects key by key, anything else replaced.
+pub fn merge(target: &mut Value, patch: Value) {
+    match (target, patch) {
+        (Value::Object(target), Value::Object(patch)) => merge_objects(target, patch),
+        (target, patch) => *target = patch,
+    }
+}
+
+fn merge_objects(target: &mut Map<String, Value>, patch: Map<String, Value>) {
+    for (key, value) in patch {
+        match target.get_mut(&key) {
+            Some(existing) => merge(existing, value),
+            None => {
+                target.insert(key, value);
+            }
+        }
+    }
+}
+
+/// The live instances.
+#[derive(Debug, Default)]
+pub struct InstanceStore {
+    instances: Mutex<HashMap<String, Instance>>,
+}
+
+impl InstanceStore {
+    fn instances(&self) -> MutexGuard<'_, HashMap<String, Instance>> {
+        self.instances
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Keeps `instance`.
+    pub fn insert(&self, instance: Instance) {
+        self.instances().insert(instance.id.clone(), instance);
+    }
+
+    /// Runs `action` on instance `id` unless it is unknown or older than `ttl` (expired
+    /// instances are forgotten).
+    pub fn with<R>(
+        &self,
+        id: &str,
+        ttl: Option<Duration>,
+        action: impl FnOnce(&mut Instance) -> R,
+    ) -> Option<R> {
+        let mut instances = self.instances();
+        if instances.get(id)?.is_expired(ttl) {
+            instances.remove(id);
+            return None;
+        }
+        instances.get_mut(id).map(action)
+    }
+
+    /// Forgets instance `id`; false if it was unknown or expired.
+    pub fn remove(&self, id: &str, ttl: Option<Duration>) -> bool {
+        self.instances()
+            .remove(id)
+            .is_some_and(|instance| !instance.is_expired(ttl))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenarios::demo_journeys;
+    use serde_json::json;
+
+    fn start(name: &str, delivery: Delivery) -> Instance {
+        let journey = demo_journeys()
+            .into_iter()
+            .find(|j| j.name == name)
+            .unwrap();
+        Instance::new(Arc::new(journey), delivery, json!({}))
+    }
+
+    #[test]
+    fn slow_journeys_complete_after_their_polls() {
+        let mut instance = start("slow", Delivery::Page);
+        instance.submit_page(json!({"identity": {"firstName": "A"}}));
+        for _ in 0..crate::scenarios::SLOW_POLLS {
+            instance.observe();
+            assert_eq!(instance.status, Status::InProgress);
+        }
+        instance.observe();
+        assert_eq!(instance.status, Status::Completed);
+    }
+
+    #[test]
+    fn auto_journeys_need_no_page() {
+        let mut instance = start("auto", Delivery::Page);
+        assert!(!instance.awaits_page());
+        for _ in 0..=crate::scenarios::AUTO_POLLS {
+            instance.observe();
+        }
+        assert_eq!(instance.status, Status::Completed);
+    }
+
+    #[test]
+    fn merge_is_deep_for_objects_and_replaces_the_rest() {
+        let mut target = json!({"identity": {"firstName": "A", "lastNames": ["B"]}});
+        merge(
+            &mut target,
+            json!({"identity": {"lastNames": ["C"]}, "uid": "x"}),
+        );
+        assert_eq!(
+            target,
+            json!({"identity": {"firstName": "A", "lastNames": ["C"]}, "uid": "x"})
+        );
+    }
+
+    #[test]
+    fn the_store_forgets_expired_instances() {
+        let store = InstanceStore::default();
+        let instance = start("accept", Delivery::Page);
+        let id = instance.id.clone();
+        store.insert(instance);
+        assert!(store.with(&id, None, |_| ()).is_some());
+        assert!(store.with(&id, Some(Duration::ZERO), |_| ()).is_none());
+        assert!(store.with(&id, None, |_| ()).is_none());
+    }
+}

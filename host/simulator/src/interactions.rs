@@ -1,0 +1,147 @@
+//! API journeys: `journey/interaction/fetch` and `journey/interaction/submit`.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use serde_json::{Value, json};
+
+use crate::auth::{Access, authorize};
+use crate::body::json_object;
+use crate::config::ElementConfig;
+use crate::errors::ApiError;
+use crate::instances::Instance;
+use crate::schema::{RequestBody, check};
+use crate::server::AppState;
+
+/// `POST journey/interaction/fetch`: the waiting interaction, or `{instanceId,
+/// journey{status}}` without `interactionId` while modules run or after the end.
+/// Counts as one fetch.
+pub async fn fetch(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let bearer = authorize(
+        &state.tokens,
+        &headers,
+        Access::Interaction(state.interaction_auth),
+    )?;
+    let body = json_object(&headers, &body)?;
+    check(RequestBody::InteractionFetch, &body, "")?;
+    let id = body["instanceId"].as_str().unwrap_or_default();
+    bearer.check_instance(id)?;
+    state
+        .instances
+        .with(id, state.faults.instance_ttl(), |instance| {
+            instance.observe();
+            document(instance)
+        })
+        .map(Json)
+        .ok_or_else(|| ApiError::instance_not_found(id))
+}
+
+/// `POST journey/interaction/submit`: 200 `{"status":"success"}` (the rules are in
+/// [`Instance::submit_interaction`] and the README).
+pub async fn submit(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let bearer = authorize(
+        &state.tokens,
+        &headers,
+        Access::Interaction(state.interaction_auth),
+    )?;
+    let body = json_object(&headers, &body)?;
+    let has_participants = body["participants"]
+        .as_array()
+        .is_some_and(|p| !p.is_empty());
+    if has_participants && body["context"].get("subject").is_none() {
+        return Err(ApiError::missing_field(
+            "context.subject: Invalid input",
+            "Send the collected data in context.subject together with participants",
+        ));
+    }
+    check(RequestBody::InteractionSubmit, &body, "")?;
+    let participants = participants(&body)?;
+    let id = body["instanceId"].as_str().unwrap_or_default();
+    let interaction_id = body["interactionId"].as_str().unwrap_or_default();
+    bearer.check_instance(id)?;
+    let subject = body["context"].get("subject").cloned();
+    state
+        .instances
+        .with(id, state.faults.instance_ttl(), |instance| {
+            instance.submit_interaction(interaction_id, &participants, subject)
+        })
+        .ok_or_else(|| ApiError::instance_not_found(id))??;
+    Ok(Json(json!({"status": "success"})))
+}
+
+/// The `domainElementId`s of `participants`; each entry must have one.
+fn participants(body: &Value) -> Result<Vec<String>, ApiError> {
+    let entries = body["participants"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    entries
+        .iter()
+        .enumerate()
+        .map(|(index, entry)| {
+            entry["domainElementId"]
+                .as_str()
+                .filter(|id| !id.is_empty())
+                .map(str::to_owned)
+                .ok_or_else(|| {
+                    ApiError::invalid_field(format!(
+                        "participants.{index}.domainElementId: Required"
+                    ))
+                })
+        })
+        .collect()
+}
+
+/// The interaction document of `instance` (API notes §5.3).
+fn document(instance: &Instance) -> Value {
+    let status = instance.status.as_str();
+    let Some((interaction, outstanding)) = instance.current_interaction() else {
+        return json!({"instanceId": instance.id, "journey": {"status": status}});
+    };
+    let gr_id = interaction.gr_id();
+    let pages: Vec<Value> = interaction
+        .pages
+        .iter()
+        .map(|page| {
+            let cards: Vec<Value> = page.cards.iter().map(|card| json!({"id": card})).collect();
+            json!({"id": page.id, "label": page.label, "cards": cards})
+        })
+        .collect();
+    json!({
+        "instanceId": instance.id,
+        "interactionId": gr_id,
+        "journey": {"status": status},
+        "interaction": {
+            "grId": gr_id,
+            "resource": {
+                "id": interaction.id,
+                "name": interaction.name,
+                "version": "latest",
+                "type": "interaction",
+                "data": {"pages": pages},
+            },
+            "collects": requirements(&interaction.collects),
+            "consumes": requirements(&interaction.consumes),
+        },
+        "context": {"subject": instance.subject},
+        "outstanding": outstanding,
+    })
+}
+
+fn requirements(elements: &[ElementConfig]) -> Vec<Value> {
+    elements
+        .iter()
+        .map(|element| json!({"ref": element.element, "spec": element.spec}))
+        .collect()
+}

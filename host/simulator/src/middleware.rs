@@ -1,0 +1,108 @@
+//! The front door every request passes: request id, tracing span, request log, body
+//! limit and the fault knobs.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use tracing::Instrument;
+
+use crate::errors::{ApiError, OAuthError};
+use crate::faults::FaultAction;
+use crate::ids;
+use crate::request_log::{self, LoggedRequest};
+use crate::server::{AppState, DropConnection, MAX_BODY_BYTES};
+use crate::token_endpoint;
+
+/// The response header carrying the request id.
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// Gives the request an id (answered as `X-Request-ID`) and a tracing span, records it
+/// in the request log, then applies the fault knobs or passes it on.
+pub async fn front_door(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let request_id = ids::request_id();
+    let span = tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id = %request_id,
+        status = tracing::field::Empty,
+    );
+    async move {
+        let (parts, body) = request.into_parts();
+        let path = parts.uri.path().to_owned();
+        let read = Limited::new(body, MAX_BODY_BYTES)
+            .collect()
+            .await
+            .map(|collected| collected.to_bytes());
+        let bytes = read.as_ref().cloned().unwrap_or_default();
+        state.log.push(LoggedRequest {
+            request_id: request_id.clone(),
+            method: parts.method.to_string(),
+            path: path.clone(),
+            query: parts.uri.query().map(str::to_owned),
+            headers: request_log::headers(&parts.headers),
+            body: request_log::body(&parts.headers, &bytes),
+            status: None,
+        });
+        let mut response = match read {
+            Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
+                ApiError::payload_too_large(MAX_BODY_BYTES).into_response()
+            }
+            Err(_) => ApiError::invalid_json("The request body could not be read").into_response(),
+            Ok(_) => {
+                let decision = state.faults.decide(&path);
+                if !decision.latency.is_zero() {
+                    tokio::time::sleep(decision.latency).await;
+                }
+                let is_token = token_endpoint::PATHS.contains(&path.as_str());
+                match decision.action {
+                    Some(FaultAction::Drop) => {
+                        let mut response = Response::new(Body::empty());
+                        response.extensions_mut().insert(DropConnection);
+                        response
+                    }
+                    Some(FaultAction::RateLimit(retry)) if is_token => {
+                        OAuthError::too_many_requests(retry).into_response()
+                    }
+                    Some(FaultAction::RateLimit(retry)) => {
+                        ApiError::too_many_requests(retry).into_response()
+                    }
+                    Some(FaultAction::ServerError(status)) if is_token => {
+                        OAuthError::server_error(status).into_response()
+                    }
+                    Some(FaultAction::ServerError(status)) => {
+                        ApiError::server_error(status).into_response()
+                    }
+                    None => {
+                        next.run(Request::from_parts(parts, Body::from(bytes)))
+                            .await
+                    }
+                }
+            }
+        };
+        if response.extensions().get::<DropConnection>().is_some() {
+            state.log.answered(&request_id, None);
+            tracing::warn!("connection dropped by a fault knob");
+            return response;
+        }
+        let status = response.status().as_u16();
+        state.log.answered(&request_id, Some(status));
+        tracing::Span::current().record("status", status);
+        tracing::info!("answered");
+        if let Ok(value) = HeaderValue::from_str(&request_id) {
+            response.headers_mut().insert(REQUEST_ID, value);
+        }
+        response
+    }
+    .instrument(span)
+    .await
+}
