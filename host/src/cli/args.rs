@@ -1,0 +1,189 @@
+//! The command line, as clap sees it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Run GBG GO v2 identity-verification journeys through a sandboxed
+/// WebAssembly client.
+///
+/// Credentials come from the environment (GBG_GO_CLIENT_ID, GBG_GO_CLIENT_SECRET,
+/// GBG_GO_USERNAME, GBG_GO_PASSWORD) or from files; secrets are never accepted
+/// as command-line values and never printed.
+#[derive(Debug, Parser)]
+#[command(name = "gbg-go", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Print machine-readable JSON on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// More log output on stderr (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Run this component file instead of the embedded build.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub component: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the local GBG GO simulator until interrupted.
+    Simulate(SimulateArgs),
+    /// Run a complete hosted journey against the built-in simulator, playing
+    /// the end user too. Needs no set-up.
+    Demo(DemoArgs),
+    /// Start a journey and print its instance id and hosted URL.
+    Start(StartArgs),
+    /// Fetch a journey instance's state.
+    State(StateArgs),
+    /// Wait until a journey instance leaves InProgress.
+    Wait(WaitArgs),
+    /// Start a hosted journey, show its URL, wait for the outcome.
+    Run(RunArgs),
+    /// Fetch a token and show its lifetime (never the token).
+    Auth(ConnectionArgs),
+    /// Ask the service whether it is up.
+    Health(ConnectionArgs),
+    /// Delete a journey instance's state.
+    Delete(InstanceArgs),
+}
+
+/// Where GBG GO is and who we are.
+#[derive(Debug, Args, Clone)]
+pub struct ConnectionArgs {
+    /// GBG GO region (ignored when --base-url is set).
+    #[arg(long, env = "GBG_GO_REGION", value_enum)]
+    pub region: Option<RegionArg>,
+    /// API base URL up to /v2/captain, e.g. a simulator's.
+    #[arg(long, env = "GBG_GO_BASE_URL", value_name = "URL")]
+    pub base_url: Option<url::Url>,
+    /// OAuth token URL [default: https://api.auth.gbgplc.com/as/token.oauth2].
+    #[arg(long, env = "GBG_GO_TOKEN_URL", value_name = "URL")]
+    pub token_url: Option<url::Url>,
+    /// API client id.
+    #[arg(long, env = "GBG_GO_CLIENT_ID", value_name = "ID")]
+    pub client_id: Option<String>,
+    /// Read the client secret from this file (else GBG_GO_CLIENT_SECRET).
+    #[arg(long, value_name = "PATH")]
+    pub client_secret_file: Option<PathBuf>,
+    /// API username; selects the password grant.
+    #[arg(long, env = "GBG_GO_USERNAME", value_name = "NAME")]
+    pub username: Option<String>,
+    /// Read the password from this file (else GBG_GO_PASSWORD).
+    #[arg(long, value_name = "PATH")]
+    pub password_file: Option<PathBuf>,
+    /// OAuth scope [default for client credentials: gbg.token].
+    #[arg(long, env = "GBG_GO_SCOPE")]
+    pub scope: Option<String>,
+    /// Base URL for resolving a relative hosted-journey URL.
+    #[arg(long, env = "GBG_GO_HOSTED_BASE_URL", value_name = "URL")]
+    pub hosted_base_url: Option<url::Url>,
+    /// Value of the X-GBG-Source header.
+    #[arg(long, env = "GBG_GO_SOURCE")]
+    pub source: Option<String>,
+    /// Attempts per call for transient failures (429, 5xx, connection errors).
+    #[arg(long, value_name = "N")]
+    pub max_attempts: Option<u32>,
+}
+
+/// A GBG GO region.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RegionArg {
+    Eu,
+    Us,
+    Au,
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// A simulator configuration file (JSON): journeys, scenarios, fault knobs.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Which simulator journey to run (accept, reject, refer, fail, pause, slow).
+    #[arg(long, default_value = "accept")]
+    pub scenario: String,
+}
+
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub journey: JourneyArgs,
+}
+
+/// Which journey to start, and how.
+#[derive(Debug, Args, Clone)]
+pub struct JourneyArgs {
+    /// Published journey: <resource id>@<version> or <resource id>@latest.
+    #[arg(long, env = "GBG_GO_RESOURCE_ID", value_name = "ID")]
+    pub resource_id: String,
+    /// Hosted pages (page) or your own UI through interactions (api).
+    #[arg(long, value_enum, default_value_t = DeliveryArg::Page)]
+    pub delivery: DeliveryArg,
+    /// Prefill subject: a JSON file with the context.subject object.
+    #[arg(long, value_name = "FILE")]
+    pub subject: Option<PathBuf>,
+}
+
+/// How the end user takes part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DeliveryArg {
+    Page,
+    Api,
+}
+
+#[derive(Debug, Args)]
+pub struct InstanceArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// The journey instance id (from start).
+    pub instance_id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct StateArgs {
+    #[command(flatten)]
+    pub instance: InstanceArgs,
+    /// Only these state keys (sent as filterKeys).
+    #[arg(long = "filter-key", value_name = "KEY")]
+    pub filter_keys: Vec<String>,
+}
+
+/// How to poll.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct PollArgs {
+    /// Seconds between state polls.
+    #[arg(long, default_value_t = 2.0, value_name = "S")]
+    pub interval: f64,
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 600.0, value_name = "S")]
+    pub timeout: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    #[command(flatten)]
+    pub instance: InstanceArgs,
+    #[command(flatten)]
+    pub poll: PollArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub journey: JourneyArgs,
+    #[command(flatten)]
+    pub poll: PollArgs,
+}

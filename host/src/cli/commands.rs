@@ -1,0 +1,302 @@
+//! One function per subcommand.
+
+use std::time::{Duration, Instant};
+
+use gbg_go_host::{
+    Client, ClientSettings, ComponentSource, Delivery, Endpoint, Grant, Runtime, RuntimeOptions,
+    Secret, StartRequest, StartedJourney, WaitOptions,
+};
+use gbg_go_simulator::{Simulator, SimulatorConfig};
+use serde_json::json;
+
+use super::args::{
+    Cli, Command, ConnectionArgs, DeliveryArg, DemoArgs, JourneyArgs, PollArgs, SimulateArgs,
+};
+use super::exit::{Exit, Failure};
+use super::output::Output;
+
+/// How long the demo's end user "reads" the page before submitting it.
+const DEMO_USER_DELAY: Duration = Duration::from_millis(1500);
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> Result<Exit, Failure> {
+    let out = Output::new(cli.json);
+    let component = cli.component.clone();
+    let open = |connection: &ConnectionArgs| {
+        let settings = connection.settings();
+        open_settings(component.clone(), settings)
+    };
+    match &cli.command {
+        Command::Simulate(args) => simulate(args, out).await,
+        Command::Demo(args) => demo(args, component.clone(), out).await,
+        Command::Start(args) => {
+            let mut client = open(&args.connection).await?;
+            let started = client.start_journey(&args.journey.request()?).await?;
+            out.started(&started);
+            Ok(Exit::Ok)
+        }
+        Command::State(args) => {
+            let mut client = open(&args.instance.connection).await?;
+            let state = client
+                .fetch_journey_state(&args.instance.instance_id, &args.filter_keys)
+                .await?;
+            out.state(&state);
+            Ok(Exit::Ok)
+        }
+        Command::Wait(args) => {
+            let mut client = open(&args.instance.connection).await?;
+            let spinner = out.spinner("waiting for the journey to finish");
+            let state = client
+                .wait_for_completion(&args.instance.instance_id, args.poll.options()?)
+                .await;
+            spinner.finish_and_clear();
+            let state = state?;
+            out.state(&state);
+            Ok(Exit::for_status(&state.status))
+        }
+        Command::Run(args) => {
+            let client = open(&args.connection).await?;
+            run_journey(client, &args.journey, &args.poll, out, false).await
+        }
+        Command::Auth(connection) => {
+            let token = open(connection).await?.authenticate().await?;
+            out.token(&token);
+            Ok(Exit::Ok)
+        }
+        Command::Health(connection) => {
+            let message = open(connection).await?.health().await?;
+            out.message("message", &message);
+            Ok(Exit::Ok)
+        }
+        Command::Delete(args) => {
+            let mut client = open(&args.connection).await?;
+            client.delete_instance(&args.instance_id).await?;
+            out.message("deleted", &args.instance_id);
+            Ok(Exit::Ok)
+        }
+    }
+}
+
+/// Loads the component and opens a client with `settings`.
+async fn open_settings(
+    component: Option<std::path::PathBuf>,
+    settings: Result<ClientSettings, Failure>,
+) -> Result<Client, Failure> {
+    let settings = settings?;
+    let runtime = Runtime::new(RuntimeOptions {
+        component: component.map_or(ComponentSource::Embedded, ComponentSource::File),
+        ..RuntimeOptions::default()
+    })?;
+    Ok(runtime.open(settings).await?)
+}
+
+/// `simulate`: serve until Ctrl-C, after saying where and with what.
+async fn simulate(args: &SimulateArgs, out: Output) -> Result<Exit, Failure> {
+    let config = match &args.config {
+        Some(path) => SimulatorConfig::from_json_file(path).map_err(|e| {
+            Failure::usage(format!(
+                "cannot load the simulator configuration {}: {e}",
+                path.display()
+            ))
+        })?,
+        None => SimulatorConfig::default(),
+    };
+    let simulator = Simulator::start(config, args.listen)
+        .await
+        .map_err(|e| Failure::usage(format!("cannot listen on {}: {e}", args.listen)))?;
+    let credentials = simulator.credentials();
+    if out.is_json() {
+        println!(
+            "{}",
+            json!({
+                "base_url": simulator.base_url(),
+                "token_url": simulator.token_url(),
+                "resource_id": simulator.resource_id(),
+                "client_id": credentials.client_id,
+                "client_secret": credentials.client_secret,
+            })
+        );
+    } else {
+        println!("GBG GO simulator listening on {}", simulator.origin());
+        println!("Published journey: {}", simulator.resource_id());
+        println!("In another terminal (these are the simulator's demo credentials):");
+        println!("  export GBG_GO_BASE_URL={}", simulator.base_url());
+        println!("  export GBG_GO_TOKEN_URL={}", simulator.token_url());
+        println!("  export GBG_GO_CLIENT_ID={}", credentials.client_id);
+        println!(
+            "  export GBG_GO_CLIENT_SECRET={}",
+            credentials.client_secret
+        );
+        println!("  gbg-go run --resource-id '{}'", simulator.resource_id());
+        println!("Press Ctrl-C to stop.");
+    }
+    shutdown_signal().await;
+    simulator.shutdown().await;
+    Ok(Exit::Ok)
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
+}
+
+/// `demo`: simulator, client and end user in one process.
+async fn demo(
+    args: &DemoArgs,
+    component: Option<std::path::PathBuf>,
+    out: Output,
+) -> Result<Exit, Failure> {
+    let simulator = Simulator::start(SimulatorConfig::default(), ([127, 0, 0, 1], 0).into())
+        .await
+        .map_err(|e| Failure::internal(format!("cannot start the simulator: {e}")))?;
+    let resource_id = simulator
+        .journey_resource_id(&args.scenario)
+        .ok_or_else(|| {
+            Failure::usage(format!(
+                "the simulator publishes no journey named {:?}",
+                args.scenario
+            ))
+        })?;
+    out.note(format!(
+        "GBG GO demo: a hosted journey through the WebAssembly client, against the local simulator at {}",
+        simulator.origin()
+    ));
+    let credentials = simulator.credentials();
+    let mut settings = ClientSettings::new(
+        Endpoint::BaseUrl(parse_url(&simulator.base_url())?),
+        Grant::client_credentials(
+            credentials.client_id.clone(),
+            Secret::new(credentials.client_secret.clone()),
+        ),
+    );
+    settings.token_url = Some(parse_url(&simulator.token_url())?);
+    let mut client = open_settings(component, Ok(settings)).await?;
+    let token = client.authenticate().await?;
+    out.note(format!(
+        "1. authenticated with client credentials ({} token, valid {} s)",
+        token.token_type, token.expires_in_s
+    ));
+    let journey = JourneyArgs {
+        resource_id,
+        delivery: DeliveryArg::Page,
+        subject: None,
+    };
+    let poll = PollArgs {
+        interval: 0.5,
+        timeout: 60.0,
+    };
+    let exit = run_journey(client, &journey, &poll, out, true).await;
+    simulator.shutdown().await;
+    exit
+}
+
+/// `run` (and the demo): start a hosted journey, show where the user goes,
+/// wait for the outcome. With `play_end_user`, also complete the page.
+async fn run_journey(
+    mut client: Client,
+    journey: &JourneyArgs,
+    poll: &PollArgs,
+    out: Output,
+    play_end_user: bool,
+) -> Result<Exit, Failure> {
+    if journey.delivery != DeliveryArg::Page {
+        return Err(Failure::usage(
+            "run drives hosted journeys only: use --delivery page (API journeys need interactions)",
+        ));
+    }
+    let began = Instant::now();
+    let started = client.start_journey(&journey.request()?).await?;
+    out.note(format!(
+        "2. journey started: instance {}",
+        started.instance_id
+    ));
+    out.hosted_page(&started);
+    let end_user = play_end_user.then(|| spawn_end_user(&started));
+    let spinner = out.spinner(if play_end_user {
+        "3. waiting for the end user (the demo fills in the hosted page)"
+    } else {
+        "waiting for the end user to complete the journey"
+    });
+    let state = client
+        .wait_for_completion(&started.instance_id, poll.options()?)
+        .await;
+    spinner.finish_and_clear();
+    if let Some(end_user) = end_user {
+        end_user
+            .await
+            .map_err(|e| Failure::internal(format!("the demo's end user stopped: {e}")))?
+            .map_err(|e| Failure::internal(format!("the demo's end user failed: {e:#}")))?;
+        out.note("3. the end user opened the hosted page and submitted the form");
+    }
+    let state = state?;
+    out.outcome(&started, &state, began.elapsed());
+    Ok(Exit::for_status(&state.status))
+}
+
+/// Plays the end user on the hosted page after a pause, as a person would.
+fn spawn_end_user(started: &StartedJourney) -> tokio::task::JoinHandle<anyhow::Result<()>> {
+    let url = started.instance_url.clone();
+    tokio::spawn(async move {
+        let url = url.ok_or_else(|| anyhow::anyhow!("the start answer had no hosted URL"))?;
+        tokio::time::sleep(DEMO_USER_DELAY).await;
+        Ok(gbg_go_simulator::end_user::complete_hosted_page(&url).await?)
+    })
+}
+
+fn parse_url(url: &str) -> Result<url::Url, Failure> {
+    url::Url::parse(url).map_err(|e| Failure::internal(format!("bad simulator URL {url}: {e}")))
+}
+
+impl JourneyArgs {
+    /// The start request these flags describe; the subject file is read and
+    /// must hold a JSON object.
+    fn request(&self) -> Result<StartRequest, Failure> {
+        let subject = match &self.subject {
+            None => None,
+            Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
+                Failure::usage(format!(
+                    "cannot read the subject file {}: {e}",
+                    path.display()
+                ))
+            })?),
+        };
+        Ok(StartRequest {
+            resource_id: self.resource_id.clone(),
+            delivery: match self.delivery {
+                DeliveryArg::Page => Delivery::Page,
+                DeliveryArg::Api => Delivery::Api,
+            },
+            subject,
+        })
+    }
+}
+
+impl PollArgs {
+    /// The wait options, checked.
+    fn options(&self) -> Result<WaitOptions, Failure> {
+        let millis = |seconds: f64, what: &str| {
+            if seconds.is_finite() && seconds > 0.0 && seconds <= 86_400.0 {
+                Ok((seconds * 1000.0).round() as u32)
+            } else {
+                Err(Failure::usage(format!(
+                    "--{what} must be a number of seconds between 0 and 86400, not {seconds}"
+                )))
+            }
+        };
+        Ok(WaitOptions {
+            poll_interval_ms: millis(self.interval, "interval")?,
+            timeout_ms: millis(self.timeout, "timeout")?,
+        })
+    }
+}

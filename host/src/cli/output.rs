@@ -1,0 +1,210 @@
+//! What the commands print: sentences for people, or JSON on stdout with
+//! `--json`. Nothing printed here ever contains a credential or token.
+
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use qrcode::QrCode;
+use qrcode::render::unicode::Dense1x2;
+use serde_json::{Value, json};
+
+use gbg_go_host::{JourneyState, StartedJourney, TokenInfo, status_text};
+
+use super::exit::Failure;
+
+/// Where and how results are printed.
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    json: bool,
+}
+
+impl Output {
+    pub fn new(json: bool) -> Self {
+        Self { json }
+    }
+
+    /// Whether stdout carries JSON.
+    pub fn is_json(self) -> bool {
+        self.json
+    }
+
+    /// A progress line for people (stderr); silent in JSON mode.
+    pub fn note(self, line: impl AsRef<str>) {
+        if !self.json {
+            eprintln!("{}", line.as_ref());
+        }
+    }
+
+    /// A started journey.
+    pub fn started(self, started: &StartedJourney) {
+        if self.json {
+            print_json(&started_json(started));
+        } else {
+            println!("instance id: {}", started.instance_id);
+            match &started.instance_url {
+                Some(url) => println!("hosted URL:  {url}"),
+                None => println!("hosted URL:  (none: an API journey)"),
+            }
+        }
+    }
+
+    /// The hosted URL with a QR code for a phone, for people only.
+    pub fn hosted_page(self, started: &StartedJourney) {
+        if self.json {
+            return;
+        }
+        let Some(url) = &started.instance_url else {
+            return;
+        };
+        println!("Send the end user to: {url}");
+        if let Ok(code) = QrCode::new(url.as_bytes()) {
+            println!("{}", code.render::<Dense1x2>().quiet_zone(true).build());
+        }
+    }
+
+    /// A journey state: a summary for people, the whole document as JSON.
+    pub fn state(self, state: &JourneyState) {
+        self.print_state(state, None);
+    }
+
+    /// The final state of `run` / `demo`, with the hosted URL in JSON.
+    pub fn outcome(self, started: &StartedJourney, state: &JourneyState, took: Duration) {
+        if self.json {
+            self.print_state(state, Some(started));
+        } else {
+            println!(
+                "Journey {} {} after {:.1} s.",
+                state.instance_id,
+                status_text(&state.status),
+                took.as_secs_f64()
+            );
+            print_summary(state);
+        }
+    }
+
+    fn print_state(self, state: &JourneyState, started: Option<&StartedJourney>) {
+        let document: Value =
+            serde_json::from_str(&state.document).unwrap_or(Value::String(state.document.clone()));
+        if self.json {
+            let mut out = json!({
+                "instance_id": state.instance_id,
+                "status": state.status_text,
+                "created_at": state.created_at,
+                "completed_at": state.completed_at,
+                "state": document,
+            });
+            if let Some(started) = started {
+                out["instance_url"] = json!(started.instance_url);
+            }
+            print_json(&out);
+        } else {
+            println!("instance id: {}", state.instance_id);
+            println!("status:      {}", state.status_text);
+            print_summary(state);
+        }
+    }
+
+    /// A token's lifetime.
+    pub fn token(self, token: &TokenInfo) {
+        if self.json {
+            print_json(&json!({
+                "token_type": token.token_type,
+                "expires_in_s": token.expires_in_s,
+                "expires_at_ms": token.expires_at_ms,
+            }));
+        } else {
+            println!(
+                "authenticated: {} token valid for {} s",
+                token.token_type, token.expires_in_s
+            );
+        }
+    }
+
+    /// A one-value result such as the health message.
+    pub fn message(self, key: &str, value: &str) {
+        if self.json {
+            print_json(&json!({ key: value }));
+        } else {
+            println!("{key}: {value}");
+        }
+    }
+
+    /// A failure: always a sentence on stderr; also a JSON object on stdout
+    /// in JSON mode.
+    pub fn failure(self, failure: &Failure) {
+        eprintln!("error: {}", failure.message);
+        if self.json {
+            print_json(&json!({
+                "error": { "kind": failure.kind, "message": failure.message, "exit": failure.exit as u8 }
+            }));
+        }
+    }
+
+    /// A spinner on stderr while waiting (hidden when stderr is not a
+    /// terminal, and in JSON mode).
+    pub fn spinner(self, message: &str) -> ProgressBar {
+        if self.json {
+            return ProgressBar::hidden();
+        }
+        let spinner = ProgressBar::new_spinner().with_message(message.to_owned());
+        if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
+            spinner.set_style(style);
+        }
+        spinner.enable_steady_tick(Duration::from_millis(100));
+        spinner
+    }
+}
+
+/// The start answer as `start --json` prints it.
+fn started_json(started: &StartedJourney) -> Value {
+    json!({
+        "instance_id": started.instance_id,
+        "instance_url": started.instance_url,
+        "status": started.status,
+        "message": started.message,
+    })
+}
+
+/// Times and the decision, when the state document has them.
+fn print_summary(state: &JourneyState) {
+    if let Some(created) = &state.created_at {
+        println!("started:     {created}");
+    }
+    if let Some(completed) = &state.completed_at {
+        println!("ended:       {completed}");
+    }
+    if let Some(decision) = decision(&state.document) {
+        println!("decision:    {decision}");
+    }
+}
+
+/// The journey's decision: `context.result.outcome`, else a top-level
+/// `result.outcome` (both locations occur in GBG's material).
+fn decision(document: &str) -> Option<String> {
+    let document: Value = serde_json::from_str(document).ok()?;
+    ["/context/result/outcome", "/result/outcome"]
+        .iter()
+        .find_map(|pointer| document.pointer(pointer)?.as_str().map(str::to_owned))
+}
+
+fn print_json(value: &Value) {
+    println!("{value}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decision;
+
+    #[test]
+    fn finds_the_decision_in_either_location() {
+        assert_eq!(
+            decision(r#"{"context":{"result":{"outcome":"Decision: Accept"}}}"#).as_deref(),
+            Some("Decision: Accept")
+        );
+        assert_eq!(
+            decision(r#"{"result":{"outcome":"Decision: Reject"}}"#).as_deref(),
+            Some("Decision: Reject")
+        );
+        assert_eq!(decision(r#"{"context":{}}"#), None);
+    }
+}

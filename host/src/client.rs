@@ -1,0 +1,156 @@
+//! A configured client: one store, one component instance, one guest
+//! `client` resource (which caches the access token between calls).
+
+use std::time::Duration;
+
+use wasmtime::Store;
+use wasmtime::component::ResourceAny;
+
+use crate::bindings::{GbgGo, GbgGoPre};
+use crate::state::HostState;
+use crate::{
+    ApiError, ClientSettings, Error, InteractionStep, JourneyState, StartRequest, StartedJourney,
+    Submission, TokenInfo, WaitOptions,
+};
+
+/// A GBG GO client running inside the component's sandbox.
+///
+/// Calls take `&mut self`: one call runs at a time per client. Open several
+/// clients from one [`Runtime`](crate::Runtime) for concurrency.
+pub struct Client {
+    store: Store<HostState>,
+    guest: GbgGo,
+    handle: ResourceAny,
+    budget: Duration,
+    poisoned: bool,
+}
+
+/// Runs `$method` on the guest resource under the time budget.
+macro_rules! guest_call {
+    ($client:ident, $budget:expr, $method:ident($($arg:expr),*)) => {{
+        let Client { store, guest, handle, poisoned, .. } = $client;
+        if *poisoned {
+            return Err(Error::Poisoned);
+        }
+        let resource = guest.gbg_go_client().client();
+        let call = resource.$method(&mut *store, *handle, $($arg),*);
+        guard(poisoned, $budget, call).await
+    }};
+}
+
+impl Client {
+    pub(crate) async fn open(
+        mut store: Store<HostState>,
+        pre: &GbgGoPre<HostState>,
+        settings: &ClientSettings,
+        budget: Duration,
+    ) -> Result<Self, Error> {
+        let config = settings.to_wit();
+        let mut poisoned = false;
+        let opened = guard(&mut poisoned, budget, async {
+            let guest = pre.instantiate_async(&mut store).await?;
+            let handle = guest
+                .gbg_go_client()
+                .client()
+                .call_open(&mut store, &config)
+                .await?;
+            Ok(handle.map(|handle| (guest, handle)))
+        })
+        .await;
+        let (guest, handle) = opened.map_err(|e| match e {
+            Error::Trap(reason) => {
+                Error::Load(format!("instantiating the component failed: {reason}"))
+            }
+            other => other,
+        })?;
+        Ok(Self {
+            store,
+            guest,
+            handle,
+            budget,
+            poisoned: false,
+        })
+    }
+
+    /// Fetches a new customer access token and returns its lifetime.
+    pub async fn authenticate(&mut self) -> Result<TokenInfo, Error> {
+        let budget = self.budget;
+        guest_call!(self, budget, call_authenticate())
+    }
+
+    /// Starts a journey instance.
+    pub async fn start_journey(&mut self, request: &StartRequest) -> Result<StartedJourney, Error> {
+        let budget = self.budget;
+        guest_call!(self, budget, call_start_journey(request))
+    }
+
+    /// Fetches an instance's state; `filter_keys` is sent when non-empty.
+    pub async fn fetch_journey_state(
+        &mut self,
+        instance_id: &str,
+        filter_keys: &[String],
+    ) -> Result<JourneyState, Error> {
+        let budget = self.budget;
+        guest_call!(
+            self,
+            budget,
+            call_fetch_journey_state(instance_id, filter_keys)
+        )
+    }
+
+    /// Polls until the instance leaves `InProgress` or `options.timeout_ms`
+    /// passes. The call's budget is that timeout plus the usual budget.
+    pub async fn wait_for_completion(
+        &mut self,
+        instance_id: &str,
+        options: WaitOptions,
+    ) -> Result<JourneyState, Error> {
+        let budget = self.budget + Duration::from_millis(options.timeout_ms.into());
+        guest_call!(self, budget, call_wait_for_completion(instance_id, options))
+    }
+
+    /// Permanently deletes an instance's state.
+    pub async fn delete_instance(&mut self, instance_id: &str) -> Result<(), Error> {
+        let budget = self.budget;
+        guest_call!(self, budget, call_delete_instance(instance_id))
+    }
+
+    /// The service's health message (`OK` when healthy).
+    pub async fn health(&mut self) -> Result<String, Error> {
+        let budget = self.budget;
+        guest_call!(self, budget, call_health())
+    }
+
+    /// Fetches the interaction an API journey waits on.
+    pub async fn fetch_interaction(&mut self, instance_id: &str) -> Result<InteractionStep, Error> {
+        let budget = self.budget;
+        guest_call!(self, budget, call_fetch_interaction(instance_id))
+    }
+
+    /// Submits collected data for an interaction.
+    pub async fn submit_interaction(&mut self, submission: &Submission) -> Result<(), Error> {
+        let budget = self.budget;
+        guest_call!(self, budget, call_submit_interaction(submission))
+    }
+}
+
+/// Awaits a guest call under `budget`. A call that overruns or traps leaves
+/// the instance in an unknown state, so the client is poisoned.
+async fn guard<T>(
+    poisoned: &mut bool,
+    budget: Duration,
+    call: impl Future<Output = wasmtime::Result<Result<T, ApiError>>>,
+) -> Result<T, Error> {
+    match tokio::time::timeout(budget, call).await {
+        Err(_elapsed) => {
+            *poisoned = true;
+            Err(Error::BudgetExceeded(budget))
+        }
+        Ok(Err(trap)) => {
+            *poisoned = true;
+            tracing::debug!(error = ?trap, "the component trapped");
+            Err(Error::Trap(trap.root_cause().to_string()))
+        }
+        Ok(Ok(answer)) => answer.map_err(Error::Api),
+    }
+}

@@ -1,0 +1,53 @@
+//! The reference wasmtime host for the GBG GO v2 client component.
+//!
+//! The client logic (authentication, token caching, journeys, retries) lives in
+//! the WebAssembly component built from `guest/`; this crate embeds it and runs
+//! it in a sandbox: the component may reach only the authorities of its
+//! configured API and token URLs, each request's timeouts are clamped, each
+//! call has a time budget and each store a memory limit.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), gbg_go_host::Error> {
+//! use gbg_go_host::{ClientSettings, Delivery, Endpoint, Grant, Region, Runtime, Secret, StartRequest};
+//!
+//! let runtime = Runtime::new(Default::default())?;
+//! let settings = ClientSettings::new(
+//!     Endpoint::Region(Region::Eu),
+//!     Grant::client_credentials("my-client-id", Secret::new("my-client-secret")),
+//! );
+//! let mut client = runtime.open(settings).await?;
+//! let started = client
+//!     .start_journey(&StartRequest {
+//!         resource_id: "<resource id>@latest".into(),
+//!         delivery: Delivery::Page,
+//!         subject: None,
+//!     })
+//!     .await?;
+//! println!("send the user to {:?}", started.instance_url);
+//! # Ok(()) }
+//! ```
+
+mod bindings;
+mod client;
+mod component;
+mod error;
+mod hooks;
+mod policy;
+mod runtime;
+mod secret;
+mod settings;
+mod state;
+
+pub use bindings::exports::gbg::go::types::{
+    ApiFailure, ApiProblem, Delivery, ElementInput, ElementRequirement, Error as ApiError,
+    Interaction, InteractionAuth, InteractionStep, JourneyState, JourneyStatus, Participant,
+    Region, RetryPolicy, StartRequest, StartedJourney, Submission, TokenInfo, TransportKind,
+    WaitOptions,
+};
+pub use client::Client;
+pub use component::{ComponentSource, GUEST_COMPONENT};
+pub use error::{Error, status_text};
+pub use policy::{EgressPolicy, PlainHttp, Timeouts};
+pub use runtime::{Runtime, RuntimeOptions, SandboxLimits};
+pub use secret::Secret;
+pub use settings::{ClientSettings, Endpoint, Grant};

@@ -1,0 +1,265 @@
+//! The egress policy: which authorities the component may reach, over which
+//! schemes, and how long a request may take.
+//!
+//! Deny by default. An authority is allowed only when listed exactly
+//! (`host:port`, lower-case, default ports made explicit); there are no
+//! wildcards and no "same origin as the component" shortcut.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use url::Url;
+use wasmtime_wasi_http::RequestOptions;
+
+/// When plain `http` is acceptable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PlainHttp {
+    /// Only to loopback addresses (`127.0.0.0/8`, `::1`, `localhost`); every
+    /// other authority needs `https`.
+    #[default]
+    LoopbackOnly,
+    /// To any allowed authority. For tests on private networks only.
+    Anywhere,
+}
+
+/// Upper bounds on the component's per-request timeouts. A guest asking for
+/// longer (or for none, which wasmtime would treat as 600 s) gets these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Establishing the connection (and TLS).
+    pub connect: Duration,
+    /// Waiting for the response head.
+    pub first_byte: Duration,
+    /// Waiting between two chunks of the response body.
+    pub between_bytes: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(10),
+            first_byte: Duration::from_secs(30),
+            between_bytes: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The rules every outgoing request of a component is checked against.
+#[derive(Debug, Clone, Default)]
+pub struct EgressPolicy {
+    allowed: BTreeSet<String>,
+    plain_http: PlainHttp,
+    timeouts: Timeouts,
+}
+
+/// Why a request was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denial {
+    /// The authority the request was for, as the guest sent it.
+    pub authority: String,
+    /// The rule it broke.
+    pub reason: &'static str,
+}
+
+impl fmt::Display for Denial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "request to {} denied: {}", self.authority, self.reason)
+    }
+}
+
+impl EgressPolicy {
+    /// A policy that allows nothing.
+    pub fn deny_all() -> Self {
+        Self::default()
+    }
+
+    /// Allows the authority (`host[:port]`) of each URL.
+    pub fn allowing<'a>(urls: impl IntoIterator<Item = &'a Url>) -> Self {
+        urls.into_iter()
+            .fold(Self::deny_all(), |policy, url| policy.allow_url(url))
+    }
+
+    /// Also allows the authority of `url`.
+    pub fn allow_url(mut self, url: &Url) -> Self {
+        if let Some(authority) = url_authority(url) {
+            self.allowed.insert(authority);
+        }
+        self
+    }
+
+    /// Sets when plain `http` is acceptable.
+    pub fn plain_http(mut self, plain_http: PlainHttp) -> Self {
+        self.plain_http = plain_http;
+        self
+    }
+
+    /// Sets the timeout bounds.
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// The allowed authorities, normalised as `host:port`.
+    pub fn allowed_authorities(&self) -> impl Iterator<Item = &str> {
+        self.allowed.iter().map(String::as_str)
+    }
+
+    /// Checks one request URI.
+    pub fn check(&self, uri: &http::Uri) -> Result<(), Denial> {
+        let shown = uri.authority().map(|a| a.as_str()).unwrap_or("").to_owned();
+        let deny = |reason| {
+            Err(Denial {
+                authority: shown.clone(),
+                reason,
+            })
+        };
+        let Some(authority) = uri.authority() else {
+            return deny("the request has no authority");
+        };
+        if authority.as_str().contains('@') {
+            return deny("credentials in the authority are not allowed");
+        }
+        let https = match uri.scheme_str() {
+            Some("https") => true,
+            Some("http") => false,
+            _ => return deny("only http and https are allowed"),
+        };
+        let host = authority
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']');
+        let port = authority.port_u16().unwrap_or(if https { 443 } else { 80 });
+        let key = normalised(host, port);
+        if !self.allowed.contains(&key) {
+            return deny("the authority is not on the host's allow-list");
+        }
+        if !https && self.plain_http == PlainHttp::LoopbackOnly && !is_loopback(host) {
+            return deny("plain http is only allowed to loopback addresses");
+        }
+        Ok(())
+    }
+
+    /// The guest's request options with every timeout bounded by the policy.
+    pub fn clamp(&self, options: Option<RequestOptions>) -> RequestOptions {
+        let options = options.unwrap_or_default();
+        let bound =
+            |asked: Option<Duration>, limit: Duration| Some(asked.map_or(limit, |a| a.min(limit)));
+        RequestOptions {
+            connect_timeout: bound(options.connect_timeout, self.timeouts.connect),
+            first_byte_timeout: bound(options.first_byte_timeout, self.timeouts.first_byte),
+            between_bytes_timeout: bound(
+                options.between_bytes_timeout,
+                self.timeouts.between_bytes,
+            ),
+        }
+    }
+}
+
+fn url_authority(url: &Url) -> Option<String> {
+    let host = url.host_str()?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    Some(normalised(host, url.port_or_known_default()?))
+}
+
+fn normalised(host: &str, port: u16) -> String {
+    let host = host.to_ascii_lowercase();
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uri(s: &str) -> http::Uri {
+        s.parse().unwrap()
+    }
+
+    fn policy() -> EgressPolicy {
+        EgressPolicy::allowing(&[
+            Url::parse("https://eu.platform.go.gbgplc.com/v2/captain").unwrap(),
+            Url::parse("http://127.0.0.1:8080/as/token.oauth2").unwrap(),
+        ])
+    }
+
+    #[test]
+    fn allows_exactly_the_configured_authorities() {
+        let p = policy();
+        assert!(
+            p.check(&uri(
+                "https://eu.platform.go.gbgplc.com/v2/captain/journey/start"
+            ))
+            .is_ok()
+        );
+        assert!(
+            p.check(&uri("https://EU.platform.go.gbgplc.com:443/x"))
+                .is_ok()
+        );
+        assert!(
+            p.check(&uri("http://127.0.0.1:8080/as/token.oauth2"))
+                .is_ok()
+        );
+        for denied in [
+            "https://us.platform.go.gbgplc.com/v2/captain/journey/start",
+            "https://eu.platform.go.gbgplc.com:8443/x",
+            "https://evil.example/x",
+            "http://127.0.0.1:8081/x",
+            "https://platform.go.gbgplc.com/x",
+        ] {
+            let denial = p.check(&uri(denied)).unwrap_err();
+            assert_eq!(
+                denial.reason, "the authority is not on the host's allow-list",
+                "{denied}"
+            );
+        }
+    }
+
+    #[test]
+    fn plain_http_needs_loopback_unless_relaxed() {
+        let p = EgressPolicy::allowing(&[Url::parse("http://api.internal:80/").unwrap()]);
+        let request = uri("http://api.internal/v2");
+        assert_eq!(
+            p.check(&request).unwrap_err().reason,
+            "plain http is only allowed to loopback addresses"
+        );
+        assert!(p.plain_http(PlainHttp::Anywhere).check(&request).is_ok());
+    }
+
+    #[test]
+    fn refuses_userinfo_and_other_schemes() {
+        let p = policy();
+        assert!(
+            p.check(&uri("https://user@eu.platform.go.gbgplc.com/x"))
+                .is_err()
+        );
+        assert!(p.check(&uri("ftp://eu.platform.go.gbgplc.com/x")).is_err());
+        assert!(
+            EgressPolicy::deny_all()
+                .check(&uri("http://127.0.0.1:8080/"))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn clamps_missing_and_long_timeouts() {
+        let p = policy();
+        let clamped = p.clamp(Some(RequestOptions {
+            connect_timeout: Some(Duration::from_secs(600)),
+            first_byte_timeout: Some(Duration::from_millis(5)),
+            between_bytes_timeout: None,
+        }));
+        assert_eq!(clamped.connect_timeout, Some(Duration::from_secs(10)));
+        assert_eq!(clamped.first_byte_timeout, Some(Duration::from_millis(5)));
+        assert_eq!(clamped.between_bytes_timeout, Some(Duration::from_secs(30)));
+    }
+}

@@ -1,0 +1,164 @@
+//! The engine, the pre-linked component and the sandbox limits shared by
+//! every client.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use wasmtime::component::Linker;
+use wasmtime::{Config, Engine, EngineWeak, Store, StoreLimitsBuilder};
+
+use crate::bindings::GbgGoPre;
+use crate::client::Client;
+use crate::component::{self, ComponentSource};
+use crate::hooks::PolicyHooks;
+use crate::policy::{EgressPolicy, PlainHttp, Timeouts};
+use crate::state::HostState;
+use crate::{ClientSettings, Error};
+
+/// How often the epoch advances; a running guest yields to the executor at
+/// least this often, so time budgets are enforced even in a busy loop.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// What the host grants each client's store.
+#[derive(Debug, Clone)]
+pub struct SandboxLimits {
+    /// Linear memory, in bytes, across the store's instances.
+    pub memory_bytes: usize,
+    /// The longest one call may run. `wait_for_completion` gets its own
+    /// timeout plus `call_budget` instead.
+    pub call_budget: Duration,
+    /// Upper bounds on each request's timeouts.
+    pub timeouts: Timeouts,
+    /// When plain `http` is acceptable.
+    pub plain_http: PlainHttp,
+}
+
+impl Default for SandboxLimits {
+    fn default() -> Self {
+        Self {
+            memory_bytes: 64 << 20,
+            call_budget: Duration::from_secs(120),
+            timeouts: Timeouts::default(),
+            plain_http: PlainHttp::LoopbackOnly,
+        }
+    }
+}
+
+/// How a [`Runtime`] is built.
+#[derive(Debug, Clone)]
+pub struct RuntimeOptions {
+    /// The component to run.
+    pub component: ComponentSource,
+    /// Where compiled components are cached; `None` compiles on every start.
+    pub compile_cache: Option<PathBuf>,
+    /// The sandbox each client gets.
+    pub limits: SandboxLimits,
+}
+
+impl Default for RuntimeOptions {
+    /// The embedded component, the per-user compile cache, default limits.
+    fn default() -> Self {
+        Self {
+            component: ComponentSource::Embedded,
+            compile_cache: component::default_cache_dir(),
+            limits: SandboxLimits::default(),
+        }
+    }
+}
+
+/// A compiled, pre-linked component. Cheap to share; open one [`Client`] per
+/// configuration (each gets its own store and sandbox).
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engine: Engine,
+    pre: GbgGoPre<HostState>,
+    limits: SandboxLimits,
+}
+
+impl Runtime {
+    /// Loads (or compiles) the component and links it against WASI and
+    /// `wasi:http`.
+    pub fn new(options: RuntimeOptions) -> Result<Self, Error> {
+        let mut config = Config::new();
+        config.epoch_interruption(true);
+        let engine = Engine::new(&config).map_err(|e| Error::Load(format!("{e:#}")))?;
+        let component = component::load(
+            &engine,
+            &options.component,
+            options.compile_cache.as_deref(),
+        )?;
+
+        let mut linker = Linker::<HostState>::new(&engine);
+        let link = |result: wasmtime::Result<()>| {
+            result.map_err(|e| Error::Load(format!("linking failed: {e:#}")))
+        };
+        link(wasmtime_wasi::p2::add_to_linker_async(&mut linker))?;
+        link(wasmtime_wasi_http::p2::add_only_http_to_linker_async(
+            &mut linker,
+        ))?;
+        let pre = linker
+            .instantiate_pre(&component)
+            .and_then(GbgGoPre::new)
+            .map_err(|e| Error::Load(format!("the component does not fit this host: {e:#}")))?;
+
+        spawn_epoch_ticker(engine.weak());
+        Ok(Self {
+            inner: Arc::new(Inner {
+                engine,
+                pre,
+                limits: options.limits,
+            }),
+        })
+    }
+
+    /// The sandbox limits clients get.
+    pub fn limits(&self) -> &SandboxLimits {
+        &self.inner.limits
+    }
+
+    /// Opens a client allowed to reach exactly its API and token URLs.
+    pub async fn open(&self, settings: ClientSettings) -> Result<Client, Error> {
+        let limits = &self.inner.limits;
+        let policy = EgressPolicy::allowing(&settings.reachable_urls())
+            .timeouts(limits.timeouts)
+            .plain_http(limits.plain_http);
+        self.open_with_policy(settings, policy).await
+    }
+
+    /// Opens a client under an explicit egress policy.
+    pub async fn open_with_policy(
+        &self,
+        settings: ClientSettings,
+        policy: EgressPolicy,
+    ) -> Result<Client, Error> {
+        let limits = &self.inner.limits;
+        let store_limits = StoreLimitsBuilder::new()
+            .memory_size(limits.memory_bytes)
+            .trap_on_grow_failure(true)
+            .build();
+        let state = HostState::new(PolicyHooks::new(Arc::new(policy)), store_limits);
+        let mut store = Store::new(&self.inner.engine, state);
+        store.limiter(|state| &mut state.limits);
+        store.epoch_deadline_async_yield_and_update(1);
+        Client::open(store, &self.inner.pre, &settings, limits.call_budget).await
+    }
+}
+
+/// Advances the engine's epoch until the engine is dropped.
+fn spawn_epoch_ticker(engine: EngineWeak) {
+    std::thread::Builder::new()
+        .name("gbg-go-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = engine.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .expect("spawning the epoch thread");
+}
