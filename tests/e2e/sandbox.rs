@@ -1,0 +1,62 @@
+//! The host, not the component, decides where the component may connect.
+
+use gbg_go_host::{ApiError, Delivery, EgressPolicy, Error, StartRequest, TransportKind};
+
+use crate::support;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_to_authorities_off_the_allow_list_are_denied_before_sending() {
+    // The token endpoint is allowed, the API (another simulator) is not.
+    let allowed = support::simulator().await;
+    let forbidden = support::simulator().await;
+    let mut settings = support::settings(&allowed);
+    settings.endpoint = gbg_go_host::Endpoint::BaseUrl(support::url(&forbidden.base_url()));
+    let policy = EgressPolicy::allowing(&[support::url(&allowed.token_url())]);
+    let mut client = support::runtime()
+        .open_with_policy(settings, policy)
+        .await
+        .unwrap();
+
+    let error = client
+        .start_journey(&StartRequest {
+            resource_id: forbidden.resource_id(),
+            delivery: Delivery::Page,
+            subject: None,
+        })
+        .await
+        .unwrap_err();
+    let Error::Api(ApiError::Transport(transport)) = &error else {
+        panic!("expected a transport denial, got {error:?}");
+    };
+    assert_eq!(transport.kind, TransportKind::Denied);
+    let authority = forbidden.origin().trim_start_matches("http://").to_owned();
+    assert_eq!(transport.authority, authority);
+    assert_eq!(
+        error.to_string(),
+        format!("the host's egress policy denied a request to {authority}")
+    );
+    assert!(
+        forbidden.request_log().is_empty(),
+        "no byte reached the forbidden server"
+    );
+    assert_eq!(
+        support::count_requests(&allowed, "/as/token.oauth2"),
+        1,
+        "the allowed token endpoint was used"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deny_all_policy_stops_even_authentication() {
+    let simulator = support::simulator().await;
+    let mut client = support::runtime()
+        .open_with_policy(support::settings(&simulator), EgressPolicy::deny_all())
+        .await
+        .unwrap();
+    let error = client.authenticate().await.unwrap_err();
+    assert!(
+        matches!(&error, Error::Api(ApiError::Transport(t)) if t.kind == TransportKind::Denied),
+        "{error:?}"
+    );
+    assert!(simulator.request_log().is_empty());
+}

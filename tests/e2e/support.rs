@@ -1,0 +1,75 @@
+//! Shared set-up: one compiled runtime per test binary, simulators on
+//! ephemeral ports, client settings that point at them.
+
+use std::sync::OnceLock;
+
+use gbg_go_host::{Client, ClientSettings, Endpoint, Grant, Runtime, RuntimeOptions, Secret};
+use gbg_go_simulator::{Simulator, SimulatorConfig};
+use url::Url;
+
+/// The runtime every test shares (the component is compiled once).
+pub fn runtime() -> Runtime {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            Runtime::new(RuntimeOptions {
+                compile_cache: Some(compile_cache()),
+                ..RuntimeOptions::default()
+            })
+            .expect("the embedded component loads")
+        })
+        .clone()
+}
+
+/// A compile cache inside the build's target directory.
+pub fn compile_cache() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("gbg-go-cache")
+}
+
+/// A simulator with the demo configuration on an ephemeral loopback port.
+pub async fn simulator() -> Simulator {
+    simulator_with(SimulatorConfig::default()).await
+}
+
+/// A simulator with `config` on an ephemeral loopback port.
+pub async fn simulator_with(config: SimulatorConfig) -> Simulator {
+    Simulator::start(config, ([127, 0, 0, 1], 0).into())
+        .await
+        .expect("the simulator starts")
+}
+
+/// Settings for the simulator's API and token endpoint with its demo
+/// client credentials.
+pub fn settings(simulator: &Simulator) -> ClientSettings {
+    let credentials = simulator.credentials();
+    let mut settings = ClientSettings::new(
+        Endpoint::BaseUrl(url(&simulator.base_url())),
+        Grant::client_credentials(
+            credentials.client_id.clone(),
+            Secret::new(credentials.client_secret.clone()),
+        ),
+    );
+    settings.token_url = Some(url(&simulator.token_url()));
+    settings
+}
+
+/// A client of the simulator.
+pub async fn client(simulator: &Simulator) -> Client {
+    runtime()
+        .open(settings(simulator))
+        .await
+        .expect("the client opens")
+}
+
+pub fn url(text: &str) -> Url {
+    Url::parse(text).expect("a valid URL")
+}
+
+/// How many requests the simulator received for `path` (below the origin).
+pub fn count_requests(simulator: &Simulator, path: &str) -> usize {
+    simulator
+        .request_log()
+        .iter()
+        .filter(|r| r.path == path)
+        .count()
+}
