@@ -27,6 +27,7 @@
 //! # Ok(()) }
 //! ```
 
+mod answers;
 mod bindings;
 mod client;
 mod component;
@@ -38,6 +39,7 @@ mod secret;
 mod settings;
 mod state;
 
+pub use answers::{Answers, AnswersError};
 pub use bindings::exports::gbg::go::types::{
     ApiFailure, ApiProblem, Delivery, ElementInput, ElementRequirement, Error as ApiError,
     Interaction, InteractionAuth, InteractionStep, JourneyState, JourneyStatus, Participant,

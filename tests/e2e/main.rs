@@ -1,6 +1,7 @@
 //! End-to-end tests: the built component, loaded by real hosts, against the
 //! GBG GO simulator over real loopback HTTP.
 
+mod api_journey;
 mod cli;
 mod hosted_journey;
 mod sandbox;

@@ -48,6 +48,53 @@ pub enum Command {
     Health(ConnectionArgs),
     /// Delete a journey instance's state.
     Delete(InstanceArgs),
+    /// Run an API journey from a file of answers, printing each interaction
+    /// and what remains outstanding.
+    Interact(InteractArgs),
+    /// Fetch or submit one interaction of an API journey.
+    #[command(subcommand)]
+    Interaction(InteractionCommand),
+}
+
+/// Single interaction steps.
+#[derive(Debug, Subcommand)]
+pub enum InteractionCommand {
+    /// Fetch the interaction the journey waits on (or learn that none is ready).
+    Fetch(InstanceArgs),
+    /// Submit data for an interaction.
+    Submit(SubmitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    #[command(flatten)]
+    pub instance: InstanceArgs,
+    /// The interaction being answered (from `interaction fetch`).
+    #[arg(long, value_name = "ID")]
+    pub interaction_id: String,
+    /// A domain element this submission covers (repeat for several).
+    #[arg(long = "element", value_name = "REF", required = true)]
+    pub elements: Vec<String>,
+    /// A JSON file with the context.subject data for those elements.
+    #[arg(long, value_name = "FILE")]
+    pub subject: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct InteractArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// Published journey: <resource id>@<version> or <resource id>@latest.
+    #[arg(long, env = "GBG_GO_RESOURCE_ID", value_name = "ID")]
+    pub resource_id: String,
+    /// Answers: a JSON object mapping domain elements to subject pieces.
+    #[arg(long, value_name = "FILE")]
+    pub answers: PathBuf,
+    /// Prefill subject: a JSON file with the context.subject object.
+    #[arg(long, value_name = "FILE")]
+    pub subject: Option<PathBuf>,
+    #[command(flatten)]
+    pub poll: PollArgs,
 }
 
 /// Where GBG GO is and who we are.
@@ -86,6 +133,17 @@ pub struct ConnectionArgs {
     /// Attempts per call for transient failures (429, 5xx, connection errors).
     #[arg(long, value_name = "N")]
     pub max_attempts: Option<u32>,
+    /// Which token interaction calls present: the customer token, or an
+    /// end-user token obtained through device/start and device/connect.
+    #[arg(long, env = "GBG_GO_INTERACTION_AUTH", value_enum)]
+    pub interaction_auth: Option<InteractionAuthArg>,
+}
+
+/// Which token interaction calls present.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum InteractionAuthArg {
+    Customer,
+    EndUser,
 }
 
 /// A GBG GO region.

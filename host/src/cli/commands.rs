@@ -10,9 +10,11 @@ use gbg_go_simulator::{Simulator, SimulatorConfig};
 use serde_json::json;
 
 use super::args::{
-    Cli, Command, ConnectionArgs, DeliveryArg, DemoArgs, JourneyArgs, PollArgs, SimulateArgs,
+    Cli, Command, ConnectionArgs, DeliveryArg, DemoArgs, InteractionCommand, JourneyArgs, PollArgs,
+    SimulateArgs,
 };
 use super::exit::{Exit, Failure};
+use super::interactions;
 use super::output::Output;
 
 /// How long the demo's end user "reads" the page before submitting it.
@@ -68,6 +70,15 @@ pub async fn run(cli: Cli) -> Result<Exit, Failure> {
             out.message("message", &message);
             Ok(Exit::Ok)
         }
+        Command::Interact(args) => {
+            interactions::interact(open(&args.connection).await?, args, out).await
+        }
+        Command::Interaction(InteractionCommand::Fetch(args)) => {
+            interactions::fetch(open(&args.connection).await?, &args.instance_id, out).await
+        }
+        Command::Interaction(InteractionCommand::Submit(args)) => {
+            interactions::submit(open(&args.instance.connection).await?, args, out).await
+        }
         Command::Delete(args) => {
             let mut client = open(&args.connection).await?;
             client.delete_instance(&args.instance_id).await?;
@@ -101,10 +112,15 @@ async fn simulate(args: &SimulateArgs, out: Output) -> Result<Exit, Failure> {
         })?,
         None => SimulatorConfig::default(),
     };
+    let names: Vec<String> = config.journeys.iter().map(|j| j.name.clone()).collect();
     let simulator = Simulator::start(config, args.listen)
         .await
         .map_err(|e| Failure::usage(format!("cannot listen on {}: {e}", args.listen)))?;
     let credentials = simulator.credentials();
+    let journeys: serde_json::Map<String, serde_json::Value> = names
+        .iter()
+        .filter_map(|name| Some((name.clone(), simulator.journey_resource_id(name)?.into())))
+        .collect();
     if out.is_json() {
         println!(
             "{}",
@@ -114,11 +130,16 @@ async fn simulate(args: &SimulateArgs, out: Output) -> Result<Exit, Failure> {
                 "resource_id": simulator.resource_id(),
                 "client_id": credentials.client_id,
                 "client_secret": credentials.client_secret,
+                "journeys": journeys,
             })
         );
     } else {
         println!("GBG GO simulator listening on {}", simulator.origin());
-        println!("Published journey: {}", simulator.resource_id());
+        println!("Published journeys (the default first):");
+        println!("  {:<10} {}", "default", simulator.resource_id());
+        for (name, id) in &journeys {
+            println!("  {name:<10} {}", id.as_str().unwrap_or_default());
+        }
         println!("In another terminal (these are the simulator's demo credentials):");
         println!("  export GBG_GO_BASE_URL={}", simulator.base_url());
         println!("  export GBG_GO_TOKEN_URL={}", simulator.token_url());
@@ -282,9 +303,19 @@ impl JourneyArgs {
     }
 }
 
+/// The text of the `what` file at `path`.
+pub fn read_file(path: &std::path::Path, what: &str) -> Result<String, Failure> {
+    std::fs::read_to_string(path).map_err(|e| {
+        Failure::usage(format!(
+            "cannot read the {what} file {}: {e}",
+            path.display()
+        ))
+    })
+}
+
 impl PollArgs {
     /// The wait options, checked.
-    fn options(&self) -> Result<WaitOptions, Failure> {
+    pub fn options(&self) -> Result<WaitOptions, Failure> {
         let millis = |seconds: f64, what: &str| {
             if seconds.is_finite() && seconds > 0.0 && seconds <= 86_400.0 {
                 Ok((seconds * 1000.0).round() as u32)

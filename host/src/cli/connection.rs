@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use gbg_go_host::{ClientSettings, Endpoint, Grant, Region, RetryPolicy, Secret};
+use gbg_go_host::{ClientSettings, Endpoint, Grant, InteractionAuth, Region, RetryPolicy, Secret};
 
-use super::args::{ConnectionArgs, RegionArg};
+use super::args::{ConnectionArgs, InteractionAuthArg, RegionArg};
 use super::exit::Failure;
 
 impl ConnectionArgs {
@@ -61,6 +61,10 @@ impl ConnectionArgs {
             initial_backoff_ms: 250,
             max_backoff_ms: 5_000,
             max_elapsed_ms: 30_000,
+        });
+        settings.interaction_auth = self.interaction_auth.map(|auth| match auth {
+            InteractionAuthArg::Customer => InteractionAuth::CustomerToken,
+            InteractionAuthArg::EndUser => InteractionAuth::EndUserToken,
         });
         Ok(settings)
     }

@@ -66,6 +66,24 @@ impl Failure {
         }
     }
 
+    /// A journey that did not reach its end in time.
+    pub fn timeout(message: impl Into<String>) -> Self {
+        Self {
+            exit: Exit::NotCompleted,
+            message: message.into(),
+            kind: "timeout",
+        }
+    }
+
+    /// A journey that stopped advancing.
+    pub fn stalled(message: impl Into<String>) -> Self {
+        Self {
+            exit: Exit::NotCompleted,
+            message: message.into(),
+            kind: "stalled",
+        }
+    }
+
     /// A failure of the host itself.
     pub fn internal(message: impl Into<String>) -> Self {
         Self {

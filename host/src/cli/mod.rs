@@ -4,6 +4,7 @@ mod args;
 mod commands;
 mod connection;
 mod exit;
+mod interactions;
 mod output;
 
 use std::process::ExitCode;

@@ -8,7 +8,10 @@ use qrcode::QrCode;
 use qrcode::render::unicode::Dense1x2;
 use serde_json::{Value, json};
 
-use gbg_go_host::{JourneyState, StartedJourney, TokenInfo, status_text};
+use gbg_go_host::{
+    ElementRequirement, Interaction, InteractionStep, JourneyState, StartedJourney, Submission,
+    TokenInfo, status_text,
+};
 
 use super::exit::Failure;
 
@@ -83,16 +86,8 @@ impl Output {
     }
 
     fn print_state(self, state: &JourneyState, started: Option<&StartedJourney>) {
-        let document: Value =
-            serde_json::from_str(&state.document).unwrap_or(Value::String(state.document.clone()));
         if self.json {
-            let mut out = json!({
-                "instance_id": state.instance_id,
-                "status": state.status_text,
-                "created_at": state.created_at,
-                "completed_at": state.completed_at,
-                "state": document,
-            });
+            let mut out = state_json(state);
             if let Some(started) = started {
                 out["instance_url"] = json!(started.instance_url);
             }
@@ -102,6 +97,76 @@ impl Output {
             println!("status:      {}", state.status_text);
             print_summary(state);
         }
+    }
+
+    /// An interaction the `interact` loop is about to answer (people only).
+    pub fn interaction(self, interaction: &Interaction) {
+        self.note(format!("interaction {}", interaction.interaction_id));
+        self.note(format!(
+            "  collects:    {}",
+            requirements(&interaction.collects)
+        ));
+        self.note(format!(
+            "  outstanding: {}",
+            interaction.outstanding.join(", ")
+        ));
+    }
+
+    /// The answer of `interaction fetch`.
+    pub fn interaction_step(self, instance_id: &str, step: &InteractionStep) {
+        if self.json {
+            print_json(&step_json(instance_id, step));
+            return;
+        }
+        match step {
+            InteractionStep::Ready(interaction) => {
+                println!("interaction id: {}", interaction.interaction_id);
+                println!(
+                    "journey:        {}",
+                    status_text(&interaction.journey_status)
+                );
+                println!("collects:       {}", requirements(&interaction.collects));
+                println!("consumes:       {}", requirements(&interaction.consumes));
+                println!("outstanding:    {}", interaction.outstanding.join(", "));
+            }
+            InteractionStep::NotReady(status) => println!(
+                "no interaction ready (journey {}): modules are running, or the journey has ended",
+                status_text(status)
+            ),
+        }
+    }
+
+    /// The end of `interact`: the state, and what was submitted.
+    pub fn interactions_outcome(
+        self,
+        state: &JourneyState,
+        submitted: &[(Interaction, Submission)],
+        took: Duration,
+    ) {
+        if !self.json {
+            println!(
+                "Journey {} {} after {:.1} s and {} submissions.",
+                state.instance_id,
+                status_text(&state.status),
+                took.as_secs_f64(),
+                submitted.len()
+            );
+            print_summary(state);
+            return;
+        }
+        let steps: Vec<Value> = submitted
+            .iter()
+            .map(|(interaction, submission)| {
+                json!({
+                    "interaction_id": interaction.interaction_id,
+                    "outstanding": interaction.outstanding,
+                    "submitted": submission.participants.iter().map(|p| &p.domain_element_id).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let mut out = state_json(state);
+        out["interactions"] = Value::Array(steps);
+        print_json(&out);
     }
 
     /// A token's lifetime.
@@ -153,6 +218,62 @@ impl Output {
         spinner.enable_steady_tick(Duration::from_millis(100));
         spinner
     }
+}
+
+/// A state as `state --json` prints it.
+fn state_json(state: &JourneyState) -> Value {
+    json!({
+        "instance_id": state.instance_id,
+        "status": state.status_text,
+        "created_at": state.created_at,
+        "completed_at": state.completed_at,
+        "state": document(&state.document),
+    })
+}
+
+/// A JSON document given as text (kept as a string should it not parse).
+fn document(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()))
+}
+
+/// `interaction fetch --json`.
+fn step_json(instance_id: &str, step: &InteractionStep) -> Value {
+    match step {
+        InteractionStep::Ready(interaction) => json!({
+            "instance_id": interaction.instance_id,
+            "ready": true,
+            "journey_status": status_text(&interaction.journey_status),
+            "interaction_id": interaction.interaction_id,
+            "collects": interaction.collects.iter().map(requirement_json).collect::<Vec<_>>(),
+            "consumes": interaction.consumes.iter().map(requirement_json).collect::<Vec<_>>(),
+            "outstanding": interaction.outstanding,
+            "interaction": document(&interaction.document),
+        }),
+        InteractionStep::NotReady(status) => json!({
+            "instance_id": instance_id,
+            "ready": false,
+            "journey_status": status_text(status),
+        }),
+    }
+}
+
+fn requirement_json(requirement: &ElementRequirement) -> Value {
+    let input = |i: &gbg_go_host::ElementInput| json!({"ref": i.ref_, "spec": i.spec, "recommended": i.recommended});
+    let mut out = input(&requirement.element);
+    if let Some(combinator) = &requirement.combinator {
+        out["combinator"] = json!(combinator);
+        out["inputs"] = requirement.inputs.iter().map(input).collect();
+    }
+    out
+}
+
+/// `FullName (required), PersonalEmail (optional)`
+fn requirements(requirements: &[ElementRequirement]) -> String {
+    requirements
+        .iter()
+        .map(|r| format!("{} ({})", r.element.ref_, r.element.spec))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The start answer as `start --json` prints it.

@@ -1,0 +1,286 @@
+//! API journeys (`delivery: "api"`): the interaction loop through the
+//! component, its documented edge cases, and the `interact` command.
+
+use std::process::Command;
+
+use gbg_go_host::{
+    Answers, ApiError, Delivery, Interaction, InteractionAuth, InteractionStep, JourneyStatus,
+    Participant, StartRequest, Submission,
+};
+use gbg_go_simulator::{InteractionAuth as SimulatorAuth, Simulator, SimulatorConfig};
+use serde_json::{Value, json};
+
+use crate::support;
+
+const ANSWERS: &str = include_str!("../../host/simulator/examples/api-kyc-answers.json");
+const SUBMIT: &str = "/v2/captain/journey/interaction/submit";
+
+async fn start_api_journey(client: &mut gbg_go_host::Client, simulator: &Simulator) -> String {
+    client
+        .start_journey(&StartRequest {
+            resource_id: simulator.journey_resource_id("api-kyc").unwrap(),
+            delivery: Delivery::Api,
+            subject: None,
+        })
+        .await
+        .unwrap()
+        .instance_id
+}
+
+/// Fetches until an interaction is ready or the journey ends (processing
+/// gaps answer `not-ready` with `InProgress`).
+async fn next(client: &mut gbg_go_host::Client, id: &str) -> InteractionStep {
+    for _ in 0..50 {
+        match client.fetch_interaction(id).await.unwrap() {
+            InteractionStep::NotReady(JourneyStatus::InProgress) => continue,
+            step => return step,
+        }
+    }
+    panic!("no interaction became ready");
+}
+
+fn ready(step: InteractionStep) -> Interaction {
+    match step {
+        InteractionStep::Ready(interaction) => interaction,
+        other => panic!("expected an interaction, got {other:?}"),
+    }
+}
+
+fn submission(interaction: &Interaction, elements: &[&str], subject: Value) -> Submission {
+    Submission {
+        instance_id: interaction.instance_id.clone(),
+        interaction_id: interaction.interaction_id.clone(),
+        participants: elements
+            .iter()
+            .map(|e| Participant {
+                domain_element_id: (*e).into(),
+                instruction: None,
+            })
+            .collect(),
+        subject: subject.to_string(),
+    }
+}
+
+fn problem_names(error: &gbg_go_host::Error) -> Vec<String> {
+    match error.api() {
+        Some(ApiError::BadRequest(failure)) => {
+            failure.problems.iter().map(|p| p.name.clone()).collect()
+        }
+        other => panic!("expected a rejected request, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_two_interaction_api_journey_completes_with_partial_submissions() {
+    let simulator = support::simulator().await;
+    let mut client = support::client(&simulator).await;
+    let id = start_api_journey(&mut client, &simulator).await;
+
+    let personal = ready(next(&mut client, &id).await);
+    assert!(
+        personal.interaction_id.contains("personal-details"),
+        "{}",
+        personal.interaction_id
+    );
+    assert_eq!(
+        personal.outstanding,
+        ["FullName", "DateOfBirth", "CurrentAddress"]
+    );
+    let email = personal
+        .collects
+        .iter()
+        .find(|c| c.element.ref_ == "PersonalEmail")
+        .expect("collects lists the optional element");
+    assert_eq!(email.element.spec, "optional");
+
+    // A partial submission: the name only. `outstanding` shrinks.
+    let name = json!({"identity": {"firstName": "Jane", "lastNames": ["Doe"]}});
+    client
+        .submit_interaction(&submission(&personal, &["FullName"], name))
+        .await
+        .unwrap();
+    let rest = ready(next(&mut client, &id).await);
+    assert_eq!(rest.interaction_id, personal.interaction_id);
+    assert_eq!(rest.outstanding, ["DateOfBirth", "CurrentAddress"]);
+
+    // The rest, planned from the answers file.
+    let answers = Answers::from_json(ANSWERS).unwrap();
+    client
+        .submit_interaction(&answers.submission_for(&rest).unwrap())
+        .await
+        .unwrap();
+
+    // A processing gap, then the document capture interaction.
+    assert_eq!(
+        client.fetch_interaction(&id).await.unwrap(),
+        InteractionStep::NotReady(JourneyStatus::InProgress),
+        "no interaction while the modules run"
+    );
+    let document = ready(next(&mut client, &id).await);
+    assert!(document.interaction_id.contains("document-capture"));
+    assert_eq!(document.outstanding, ["PrimaryDocument/side1Image"]);
+
+    // A wrong interaction id is rejected and changes nothing.
+    let mut wrong = answers.submission_for(&document).unwrap();
+    wrong.interaction_id = personal.interaction_id.clone();
+    let error = client.submit_interaction(&wrong).await.unwrap_err();
+    assert_eq!(problem_names(&error), ["INTERACTION_MISMATCH"]);
+
+    // No participants: GBG answers success but nothing advances.
+    let idle = submission(&document, &[], json!({"documents": []}));
+    client.submit_interaction(&idle).await.unwrap();
+    assert_eq!(
+        ready(next(&mut client, &id).await).outstanding,
+        document.outstanding
+    );
+
+    client
+        .submit_interaction(&answers.submission_for(&document).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        next(&mut client, &id).await,
+        InteractionStep::NotReady(JourneyStatus::Completed)
+    );
+    let state = client.fetch_journey_state(&id, &[]).await.unwrap();
+    assert_eq!(state.status, JourneyStatus::Completed);
+    let document_state: Value = serde_json::from_str(&state.document).unwrap();
+    assert_eq!(
+        document_state["context"]["subject"]["identity"]["firstName"],
+        "Jane"
+    );
+
+    // A submission after completion is refused.
+    let error = client
+        .submit_interaction(&answers.submission_for(&document).unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(problem_names(&error), ["JOURNEY_NOT_ACTIVE"]);
+
+    // Every submission the component sent carried participants and context.subject.
+    for request in simulator.request_log().iter().filter(|r| r.path == SUBMIT) {
+        assert!(request.body["participants"].is_array(), "{}", request.body);
+        assert!(
+            request.body["context"]["subject"].is_object(),
+            "{}",
+            request.body
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn data_the_journey_cannot_use_is_rejected_with_the_reason() {
+    let simulator = support::simulator().await;
+    let mut client = support::client(&simulator).await;
+    let id = start_api_journey(&mut client, &simulator).await;
+    let personal = ready(next(&mut client, &id).await);
+
+    // Participants whose data is missing from the subject.
+    let error = client
+        .submit_interaction(&submission(&personal, &["DateOfBirth"], json!({})))
+        .await
+        .unwrap_err();
+    assert_eq!(problem_names(&error), ["MISSING_FIELD"]);
+    // Data that breaks GBG's schema (a country must be an ISO code).
+    let bad_country =
+        json!({"identity": {"currentAddress": {"lines": ["1 A St"], "country": "England"}}});
+    let error = client
+        .submit_interaction(&submission(&personal, &["CurrentAddress"], bad_country))
+        .await
+        .unwrap_err();
+    assert_eq!(problem_names(&error), ["MISSING_FIELD"]);
+    assert!(error.to_string().contains("country"), "{error}");
+    assert_eq!(
+        ready(next(&mut client, &id).await).outstanding,
+        personal.outstanding
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn end_user_tokens_are_obtained_when_the_service_requires_them() {
+    let simulator = support::simulator_with(SimulatorConfig {
+        interaction_auth: SimulatorAuth::EndUser,
+        ..SimulatorConfig::default()
+    })
+    .await;
+
+    // With only the customer token, interaction calls are refused.
+    let mut customer = support::client(&simulator).await;
+    let id = start_api_journey(&mut customer, &simulator).await;
+    let error = customer.fetch_interaction(&id).await.unwrap_err();
+    assert!(
+        matches!(error.api(), Some(ApiError::Unauthorized(_))),
+        "{error}"
+    );
+
+    // Configured for end-user tokens, the client connects a device first.
+    let mut settings = support::settings(&simulator);
+    settings.interaction_auth = Some(InteractionAuth::EndUserToken);
+    let mut end_user = support::runtime().open(settings).await.unwrap();
+    let personal = ready(next(&mut end_user, &id).await);
+    assert_eq!(personal.outstanding.len(), 3);
+    let answers = Answers::from_json(ANSWERS).unwrap();
+    end_user
+        .submit_interaction(&answers.submission_for(&personal).unwrap())
+        .await
+        .unwrap();
+    let count = |path: &str| support::count_requests(&simulator, path);
+    assert_eq!(
+        count("/v2/captain/journey/device/start"),
+        1,
+        "one device per instance"
+    );
+    assert_eq!(count("/v2/captain/journey/device/connect"), 1);
+}
+
+#[test]
+fn the_interact_command_runs_an_api_journey_from_an_answers_file() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let simulator = runtime.block_on(support::simulator());
+    let answers = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/simulator/examples/api-kyc-answers.json"
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_gbg-go"))
+        .args([
+            "interact",
+            "--json",
+            "--interval",
+            "0.1",
+            "--answers",
+            answers,
+        ])
+        .args([
+            "--resource-id",
+            &simulator.journey_resource_id("api-kyc").unwrap(),
+        ])
+        .env("GBG_GO_CACHE_DIR", support::compile_cache())
+        .env("GBG_GO_BASE_URL", simulator.base_url())
+        .env("GBG_GO_TOKEN_URL", simulator.token_url())
+        .env("GBG_GO_CLIENT_ID", &simulator.credentials().client_id)
+        .env(
+            "GBG_GO_CLIENT_SECRET",
+            &simulator.credentials().client_secret,
+        )
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let result: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(result["status"], "Completed");
+    let steps = result["interactions"].as_array().unwrap();
+    assert_eq!(steps.len(), 2);
+    assert_eq!(
+        steps[0]["outstanding"],
+        json!(["FullName", "DateOfBirth", "CurrentAddress"])
+    );
+    assert_eq!(
+        steps[0]["submitted"],
+        json!(["FullName", "DateOfBirth", "CurrentAddress", "PersonalEmail"])
+    );
+    assert_eq!(steps[1]["submitted"], json!(["PrimaryDocument"]));
+}
