@@ -204,14 +204,16 @@ async fn end_user_tokens_are_obtained_when_the_service_requires_them() {
     })
     .await;
 
-    // With only the customer token, interaction calls are refused.
+    // Without an end-user token, interaction calls are refused: the
+    // customer token is valid, but not for this operation.
     let mut customer = support::client(&simulator).await;
     let id = start_api_journey(&mut customer, &simulator).await;
     let error = customer.fetch_interaction(&id).await.unwrap_err();
     assert!(
-        matches!(error.api(), Some(ApiError::Unauthorized(_))),
+        matches!(error.api(), Some(ApiError::Forbidden(_))),
         "{error}"
     );
+    assert!(error.to_string().contains("end-user token"), "{error}");
 
     // Configured for end-user tokens, the client connects a device first.
     let mut settings = support::settings(&simulator);
