@@ -4,8 +4,8 @@
 use std::process::Command;
 
 use gbg_go_host::{
-    Answers, ApiError, Delivery, Interaction, InteractionAuth, InteractionStep, JourneyStatus,
-    Participant, StartRequest, Submission,
+    Answers, ApiError, Interaction, InteractionAuth, InteractionStep, JourneyStatus, Participant,
+    Submission,
 };
 use gbg_go_simulator::{InteractionAuth as SimulatorAuth, Simulator, SimulatorConfig};
 use serde_json::{Value, json};
@@ -17,11 +17,9 @@ const SUBMIT: &str = "/v2/captain/journey/interaction/submit";
 
 async fn start_api_journey(client: &mut gbg_go_host::Client, simulator: &Simulator) -> String {
     client
-        .start_journey(&StartRequest {
-            resource_id: simulator.journey_resource_id("api-kyc").unwrap(),
-            delivery: Delivery::Api,
-            subject: None,
-        })
+        .start_journey(&support::api_journey(
+            simulator.journey_resource_id("api-kyc").unwrap(),
+        ))
         .await
         .unwrap()
         .instance_id

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use gbg_go_host::{ApiError, Delivery, Error, JourneyStatus, StartRequest, WaitOptions};
+use gbg_go_host::{ApiError, Error, JourneyStatus, WaitOptions};
 use gbg_go_simulator::end_user;
 use serde_json::Value;
 
@@ -11,14 +11,6 @@ use crate::support::{self, count_requests};
 
 const STATE_FETCH: &str = "/v2/captain/journey/state/fetch";
 const TOKEN: &str = "/as/token.oauth2";
-
-fn hosted(resource_id: String) -> StartRequest {
-    StartRequest {
-        resource_id,
-        delivery: Delivery::Page,
-        subject: None,
-    }
-}
 
 fn wait_options() -> WaitOptions {
     WaitOptions {
@@ -37,7 +29,7 @@ async fn hosted_journey_completes_with_the_decision() {
     assert_eq!(token.expires_in_s, 3600);
 
     let started = client
-        .start_journey(&hosted(simulator.resource_id()))
+        .start_journey(&support::hosted(simulator.resource_id()))
         .await
         .unwrap();
     assert_eq!(started.status, "started");
@@ -105,7 +97,7 @@ async fn wrong_credentials_are_unauthorized_without_echoing_the_secret() {
     assert!(!shown.contains("not-the-secret-5fd1"));
     // A journey call with bad credentials fails the same way, after one try.
     let error = client
-        .start_journey(&hosted(simulator.resource_id()))
+        .start_journey(&support::hosted(simulator.resource_id()))
         .await
         .unwrap_err();
     assert!(
@@ -151,7 +143,7 @@ async fn token_revoked_mid_wait_is_replaced_once() {
     let simulator = support::simulator().await;
     let mut client = support::client(&simulator).await;
     let started = client
-        .start_journey(&hosted(simulator.resource_id()))
+        .start_journey(&support::hosted(simulator.resource_id()))
         .await
         .unwrap();
     let id = started.instance_id.clone();
@@ -185,7 +177,9 @@ async fn short_lived_tokens_are_refreshed_before_they_expire() {
     simulator.faults().update(|f| f.token_lifetime_s = 2);
     let mut client = support::client(&simulator).await;
     let started = client
-        .start_journey(&hosted(simulator.journey_resource_id("slow").unwrap()))
+        .start_journey(&support::hosted(
+            simulator.journey_resource_id("slow").unwrap(),
+        ))
         .await
         .unwrap();
     end_user::complete_hosted_page(started.instance_url.as_deref().unwrap())
@@ -217,7 +211,7 @@ async fn short_lived_tokens_are_refreshed_before_they_expire() {
 async fn invalid_input_is_refused_before_anything_is_sent() {
     let simulator = support::simulator().await;
     let mut client = support::client(&simulator).await;
-    let mut request = hosted(simulator.resource_id());
+    let mut request = support::hosted(simulator.resource_id());
     request.subject = Some("[1, 2]".into());
     let error = client.start_journey(&request).await.unwrap_err();
     let Some(ApiError::InvalidInput(input)) = error.api() else {
@@ -225,7 +219,7 @@ async fn invalid_input_is_refused_before_anything_is_sent() {
     };
     assert_eq!(input.field, "subject");
     let error = client
-        .start_journey(&hosted("no-version".into()))
+        .start_journey(&support::hosted("no-version".into()))
         .await
         .unwrap_err();
     assert!(

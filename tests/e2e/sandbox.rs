@@ -1,6 +1,6 @@
 //! The host, not the component, decides where the component may connect.
 
-use gbg_go_host::{ApiError, Delivery, EgressPolicy, Error, StartRequest, TransportKind};
+use gbg_go_host::{ApiError, EgressPolicy, Error, TransportKind};
 
 use crate::support;
 
@@ -18,11 +18,7 @@ async fn requests_to_authorities_off_the_allow_list_are_denied_before_sending() 
         .unwrap();
 
     let error = client
-        .start_journey(&StartRequest {
-            resource_id: forbidden.resource_id(),
-            delivery: Delivery::Page,
-            subject: None,
-        })
+        .start_journey(&support::hosted(forbidden.resource_id()))
         .await
         .unwrap_err();
     let Error::Api(ApiError::Transport(transport)) = &error else {

@@ -3,7 +3,10 @@
 
 use std::sync::OnceLock;
 
-use gbg_go_host::{Client, ClientSettings, Endpoint, Grant, Runtime, RuntimeOptions, Secret};
+use gbg_go_host::{
+    Client, ClientSettings, Delivery, Endpoint, Grant, Runtime, RuntimeOptions, Secret,
+    StartRequest,
+};
 use gbg_go_simulator::{Simulator, SimulatorConfig};
 use url::Url;
 
@@ -72,4 +75,33 @@ pub fn count_requests(simulator: &Simulator, path: &str) -> usize {
         .iter()
         .filter(|r| r.path == path)
         .count()
+}
+
+/// A hosted journey (`delivery: "page"`) of `resource_id`, without prefill.
+pub fn hosted(resource_id: String) -> StartRequest {
+    StartRequest {
+        resource_id,
+        delivery: Delivery::Page,
+        subject: None,
+    }
+}
+
+/// An API journey (`delivery: "api"`) of `resource_id`, without prefill.
+pub fn api_journey(resource_id: String) -> StartRequest {
+    StartRequest {
+        resource_id,
+        delivery: Delivery::Api,
+        subject: None,
+    }
+}
+
+/// The statuses the simulator answered to `path`, in order; `None` for a
+/// dropped connection.
+pub fn statuses(simulator: &Simulator, path: &str) -> Vec<Option<u16>> {
+    simulator
+        .request_log()
+        .iter()
+        .filter(|r| r.path == path)
+        .map(|r| r.status)
+        .collect()
 }

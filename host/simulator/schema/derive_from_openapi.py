@@ -4,14 +4,18 @@
 Usage: python3 derive_from_openapi.py PATH/TO/gbg-go-openapi.yaml > openapi-derived.json
 
 The output is a JSON Schema (draft-07) document whose `definitions` hold the request and
-response body schemas of the v2 endpoints the simulator serves, with the shared
-`context.subject` schema factored out into `definitions/subject`. Changes made on the way,
-all listed in the simulator's README:
+response body schemas of the v2 endpoints the simulator serves (the token endpoint's form
+fields included), with the shared `context.subject` schema factored out into
+`definitions/subject`, and whose `operations` map each of those OpenAPI paths to its method,
+request definition, request media type and documented response statuses (with the
+definition of each status's body, or null when the OpenAPI gives none). Only two mechanical
+changes are made on the way:
 - `example`/`examples` are dropped (not validation keywords);
 - OpenAPI 3.0's boolean `exclusiveMinimum: true` + `minimum: 0` becomes draft-07's
-  `exclusiveMinimum: 0`;
-- `startRequest.resourceId` loses `maxLength: 64`, because the documented resource ids
-  (64 hex + `@` + version) are longer.
+  `exclusiveMinimum: 0`.
+Where the simulator and the client follow GBG's docs instead of this file, the difference is
+an entry of `deviations.json` (one row each of the README's table), applied on top at run
+time; nothing is changed here.
 Requires PyYAML.
 """
 import json
@@ -20,6 +24,19 @@ import sys
 import yaml
 
 SUBJECT_REF = {"$ref": "#/definitions/subject"}
+
+# The OpenAPI operations the simulator serves, as (path, method).
+OPERATIONS = [
+    ("/auth/realms/go/protocol/openid-connect/token", "post"),
+    ("/journey/health", "get"),
+    ("/journey/start", "post"),
+    ("/journey/state/fetch", "post"),
+    ("/journey/state/delete", "post"),
+    ("/journey/interaction/fetch", "post"),
+    ("/journey/interaction/submit", "post"),
+    ("/journey/device/start", "post"),
+    ("/journey/device/connect", "post"),
+]
 
 
 def clean(node):
@@ -67,7 +84,9 @@ def main(path):
     def response(p, status, method="post"):
         return paths[p][method]["responses"][status]["content"]["application/json"]["schema"]
 
-    token = paths["/auth/realms/go/protocol/openid-connect/token"]["post"]
+    token_path = "/auth/realms/go/protocol/openid-connect/token"
+    token = paths[token_path]["post"]
+    form = "application/x-www-form-urlencoded"
     picked = {
         "startRequest": request("/journey/start"),
         "startResponse": response("/journey/start", "201"),
@@ -84,6 +103,7 @@ def main(path):
         "deviceStartResponse": response("/journey/device/start", "200"),
         "deviceConnectRequest": request("/journey/device/connect"),
         "deviceConnectResponse": response("/journey/device/connect", "200"),
+        "tokenRequest": token["requestBody"]["content"][form]["schema"],
         "tokenResponse": token["responses"]["200"]["content"]["application/json"]["schema"],
     }
     found = []
@@ -92,12 +112,38 @@ def main(path):
     if len(subjects) != 1:
         sys.exit("the endpoints do not share one context.subject schema")
     definitions["subject"] = clean(found[0])
-    definitions["startRequest"]["properties"]["resourceId"].pop("maxLength", None)
+    def definition_of(schema, where):
+        """The picked definition equal to `schema`; None when the OpenAPI gives no schema."""
+        if schema is None:
+            return None
+        for name, picked_schema in picked.items():
+            if picked_schema == schema:
+                return name
+        sys.exit(f"{where} has a schema that is not derived")
+
+    operations = {}
+    for path, method in OPERATIONS:
+        operation = paths[path][method]
+        body = operation.get("requestBody", {}).get("content", {})
+        media_type = next(iter(body), None)
+        operations[path] = {
+            "method": method,
+            "request": definition_of(body.get(media_type, {}).get("schema"), path),
+            "request_media_type": media_type,
+            "responses": {
+                status: definition_of(
+                    answer.get("content", {}).get("application/json", {}).get("schema"),
+                    f"{path} {status}",
+                )
+                for status, answer in operation["responses"].items()
+            },
+        }
     document = {
         "$schema": "http://json-schema.org/draft-07/schema#",
         "$comment": "Derived from GBG's OpenAPI file (gbgplc/gbg-go-core-sdk .spec/spec.yaml, MIT) "
         "by derive_from_openapi.py; do not edit by hand.",
         "definitions": dict(sorted(definitions.items())),
+        "operations": operations,
     }
     json.dump(document, sys.stdout, indent=2, default=str)
     sys.stdout.write("\n")

@@ -30,7 +30,7 @@ const FIELDS: [Field; 7] = [
         "dateOfBirth",
         "Date of birth",
         "date",
-        "For example 1990-04-23.",
+        "For example, 23 April 1990.",
     ),
     Field::new("addressLine", "Street address", "text", ""),
     Field::new("locality", "Town or city", "text", ""),
@@ -56,16 +56,36 @@ const STEPS: [(&str, &[&str]); 3] = [
     ("Review", &[]),
 ];
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1b1d21}\
-main{max-width:36rem;margin:2rem auto;background:#fff;padding:1.5rem 2rem;border-radius:8px}\
-ol.steps{display:flex;gap:1rem;list-style:none;padding:0;margin:0 0 1.5rem}\
-ol.steps li{color:#555}fieldset{border:0;padding:0;margin:0 0 1.5rem}\
-legend{font-weight:600;font-size:1.1rem;margin-bottom:.5rem}\
-label{display:block;margin:.75rem 0 .25rem;font-weight:500}\
-input{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box}\
-.hint{color:#555;font-size:.9rem;margin:.1rem 0}.error{color:#b00020;margin:.2rem 0}\
-#errors{border:2px solid #b00020;padding:.5rem 1rem;margin-bottom:1rem}\
-button{font-size:1rem;padding:.6rem 1.4rem;background:#00703c;color:#fff;border:0;border-radius:4px}";
+const STYLE: &str = "*{box-sizing:border-box}\
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;background:#eef1f5;color:#1b1d21;line-height:1.45}\
+.brand{background:#12263f;color:#fff;padding:.85rem 1.5rem;display:flex;align-items:center;gap:.75rem}\
+.brand strong{font-size:1.15rem;letter-spacing:.02em}.brand span{opacity:.85}\
+.badge{margin-left:auto;font-size:.75rem;text-transform:uppercase;letter-spacing:.06em;border:1px solid #9fb3c8;border-radius:999px;padding:.15rem .6rem}\
+main{max-width:38rem;margin:2rem auto;background:#fff;padding:2rem 2.25rem;border-radius:12px;box-shadow:0 2px 10px rgba(18,38,63,.08)}\
+h1{font-size:1.75rem;margin:0 0 .5rem}.lead{color:#3d434d;margin:0 0 1.25rem}\
+ol.steps{display:flex;flex-wrap:wrap;gap:.5rem;list-style:none;padding:0;margin:0 0 1.75rem}\
+ol.steps li{background:#e6f0fa;color:#12263f;border-radius:999px;padding:.3rem .9rem;font-size:.9rem;font-weight:600}\
+ol.steps li+li::before{content:'\\2192';margin-right:.6rem;color:#6b7785;font-weight:400}\
+fieldset{border:0;border-top:1px solid #dde3ea;padding:1.25rem 0 0;margin:0 0 1.5rem}\
+legend{font-weight:700;font-size:1.15rem;padding-right:.5rem}\
+label{display:block;margin:1rem 0 .25rem;font-weight:600}\
+input{width:100%;padding:.6rem .7rem;font-size:1rem;border:1px solid #8a94a3;border-radius:6px;background:#fff}\
+input:focus{outline:3px solid #ffbf47;outline-offset:0;border-color:#12263f}\
+input[aria-invalid=true]{border:2px solid #b00020}\
+.hint{color:#5a6472;font-size:.9rem;margin:.1rem 0 .35rem}.error{color:#b00020;font-weight:600;margin:.2rem 0}\
+#errors{border:2px solid #b00020;border-radius:8px;padding:.75rem 1.25rem;margin-bottom:1.5rem;background:#fff5f6}\
+#errors h2{font-size:1.15rem;margin:.25rem 0 .5rem}#errors a{color:#b00020;font-weight:600}\
+button{font-size:1.05rem;font-weight:600;padding:.75rem 1.6rem;background:#00703c;color:#fff;border:0;border-radius:6px;cursor:pointer;box-shadow:0 2px 0 #002d18}\
+button:hover{background:#005a30}button:focus{outline:3px solid #ffbf47;outline-offset:2px}\
+.done{text-align:center}.done svg{width:4rem;height:4rem;margin:.5rem auto 1rem;display:block}\
+.status{display:inline-block;border-radius:999px;padding:.3rem .9rem;font-weight:600;margin:.5rem 0 1rem}\
+.status-Completed{background:#e3f4ea;color:#00572e}.status-Failed{background:#fde8ea;color:#8a0018}\
+.status-Paused{background:#fff4d6;color:#6b4a00}.status-InProgress{background:#e6f0fa;color:#12263f}\
+.reference{color:#5a6472;font-size:.9rem}\
+footer{max-width:38rem;margin:0 auto 2rem;padding:0 1rem;color:#5a6472;font-size:.85rem;text-align:center}";
+
+/// A tick in a circle, drawn inline (the page loads no resources).
+const TICK: &str = r##"<svg viewBox="0 0 64 64" aria-hidden="true"><circle cx="32" cy="32" r="30" fill="#00703c"/><path d="M18 33l9 9 19-20" fill="none" stroke="#fff" stroke-width="6" stroke-linecap="round" stroke-linejoin="round"/></svg>"##;
 
 struct Field {
     name: &'static str,
@@ -309,7 +329,17 @@ fn layout(title: &str, content: Markup) -> Markup {
                 title { (title) }
                 style { (PreEscaped(STYLE)) }
             }
-            body { main { (content) } }
+            body {
+                header.brand {
+                    strong { "GBG GO" }
+                    span { "Identity verification" }
+                    span.badge { "Simulator" }
+                }
+                main { (content) }
+                footer {
+                    "Served by the local GBG GO simulator for testing. No real identity check takes place."
+                }
+            }
         }
     }
 }
@@ -317,7 +347,8 @@ fn layout(title: &str, content: Markup) -> Markup {
 fn form_page(instance: &Instance, form: &FormState) -> Markup {
     let title = &instance.journey.title;
     let content = html! {
-        header { h1 { (title) } p { "Please tell us who you are so we can verify your identity." } }
+        h1 { (title) }
+        p.lead { "Please tell us who you are so we can verify your identity. It takes about two minutes." }
         ol.steps aria-label="Steps" {
             @for (number, (name, _)) in STEPS.iter().enumerate() {
                 li { (number + 1) " " (name) }
@@ -387,15 +418,31 @@ fn status_page(instance: &Instance, heading: &str) -> Markup {
         }
     };
     let title = &instance.journey.title;
+    let status = instance.status.as_str();
     layout(
         title,
         html! {
-            header { h1 { (title) } }
-            h2 { (heading) }
-            p #outcome data-status=(instance.status.as_str()) { (message) }
-            p { "You can close this window." }
+            h1 { (title) }
+            div.done {
+                @if instance.status == Status::Completed { (PreEscaped(TICK)) }
+                h2 { (heading) }
+                p #outcome data-status=(status) { (message) }
+                p class={ "status status-" (status) } { "Status: " (status_label(instance.status)) }
+                p.reference { "Reference: " (instance.id) }
+                p { "You can close this window." }
+            }
         },
     )
+}
+
+/// How a person is told a journey's status.
+fn status_label(status: Status) -> &'static str {
+    match status {
+        Status::InProgress => "being checked",
+        Status::Completed => "checked",
+        Status::Failed => "could not be checked",
+        Status::Paused => "under review",
+    }
 }
 
 fn message_page(heading: &str, message: &str) -> Markup {

@@ -21,6 +21,8 @@ mod auth;
 mod body;
 mod clock;
 mod config;
+pub mod contract;
+pub mod deviations;
 mod devices;
 mod domain_elements;
 pub mod end_user;

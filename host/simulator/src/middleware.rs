@@ -3,12 +3,13 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
+use axum::body::{Body, HttpBody};
 use axum::extract::{Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde_json::Value;
 use tracing::Instrument;
 
 use crate::errors::{ApiError, OAuthError};
@@ -20,6 +21,9 @@ use crate::token_endpoint;
 
 /// The response header carrying the request id.
 pub const REQUEST_ID: &str = "x-request-id";
+
+/// The largest answer body the request log records, in bytes.
+const MAX_RECORDED_ANSWER: u64 = 1024 * 1024;
 
 /// Gives the request an id (answered as `X-Request-ID`) and a tracing span, records it
 /// in the request log, then applies the fault knobs or passes it on.
@@ -52,8 +56,9 @@ pub async fn front_door(
             headers: request_log::headers(&parts.headers),
             body: request_log::body(&parts.headers, &bytes),
             status: None,
+            response: Value::Null,
         });
-        let mut response = match read {
+        let response = match read {
             Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
                 ApiError::payload_too_large(MAX_BODY_BYTES).into_response()
             }
@@ -90,12 +95,13 @@ pub async fn front_door(
             }
         };
         if response.extensions().get::<DropConnection>().is_some() {
-            state.log.answered(&request_id, None);
+            state.log.answered(&request_id, None, Value::Null);
             tracing::warn!("connection dropped by a fault knob");
             return response;
         }
         let status = response.status().as_u16();
-        state.log.answered(&request_id, Some(status));
+        let (mut response, recorded) = record_answer(response).await;
+        state.log.answered(&request_id, Some(status), recorded);
         tracing::Span::current().record("status", status);
         tracing::info!("answered");
         if let Ok(value) = HeaderValue::from_str(&request_id) {
@@ -105,4 +111,30 @@ pub async fn front_door(
     }
     .instrument(span)
     .await
+}
+
+/// The answer's body as the request log records it, and the answer itself, rebuilt from
+/// the bytes read. Only bodies of a known length up to [`MAX_RECORDED_ANSWER`] are read;
+/// others (a stream) pass untouched and are recorded as `null`.
+async fn record_answer(response: Response) -> (Response, Value) {
+    let small = response
+        .body()
+        .size_hint()
+        .exact()
+        .is_some_and(|length| length <= MAX_RECORDED_ANSWER);
+    if !small {
+        return (response, Value::Null);
+    }
+    let (parts, body) = response.into_parts();
+    match body.collect().await {
+        Ok(collected) => {
+            let bytes = collected.to_bytes();
+            let recorded = request_log::body(&parts.headers, &bytes);
+            (Response::from_parts(parts, Body::from(bytes)), recorded)
+        }
+        Err(error) => {
+            tracing::warn!(%error, "reading an answer's body failed");
+            (Response::from_parts(parts, Body::empty()), Value::Null)
+        }
+    }
 }

@@ -47,6 +47,10 @@ pub struct LoggedRequest {
     pub body: Value,
     /// The status answered; `None` while in flight or when the connection was dropped.
     pub status: Option<u16>,
+    /// The answer's body, recorded like [`body`](LoggedRequest::body) (JSON as JSON,
+    /// secrets `[redacted]`); `null` while in flight, when empty, when the connection was
+    /// dropped, or for an answer streamed without a known length.
+    pub response: Value,
 }
 
 impl LoggedRequest {
@@ -85,8 +89,8 @@ impl RequestLog {
         entries.push_back(entry);
     }
 
-    /// Records the status of the request `request_id`.
-    pub fn answered(&self, request_id: &str, status: Option<u16>) {
+    /// Records the status and the answer's body of the request `request_id`.
+    pub fn answered(&self, request_id: &str, status: Option<u16>, response: Value) {
         let mut entries = self.entries();
         if let Some(entry) = entries
             .iter_mut()
@@ -94,6 +98,7 @@ impl RequestLog {
             .find(|e| e.request_id == request_id)
         {
             entry.status = status;
+            entry.response = response;
         }
     }
 
@@ -180,15 +185,17 @@ mod tests {
             headers: Vec::new(),
             body: Value::Null,
             status: None,
+            response: Value::Null,
         };
         for n in 0..=LOG_CAPACITY {
             log.push(entry(n));
         }
-        log.answered("5", Some(200));
+        log.answered("5", Some(200), serde_json::json!({"ok": true}));
         let kept = log.snapshot();
         assert_eq!(kept.len(), LOG_CAPACITY);
         assert_eq!(kept[0].request_id, "1");
         assert_eq!(kept[4].status, Some(200));
+        assert_eq!(kept[4].response["ok"], true);
     }
 
     #[test]

@@ -180,6 +180,13 @@ impl Simulator {
         self.state.tokens.expire_all();
     }
 
+    /// Every token issued so far (access, connect and end-user), for tests that
+    /// check that no token leaks into logs or output. Expired tokens are
+    /// forgotten once more than 10 000 are held.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.state.tokens.issued()
+    }
+
     /// The current state document of instance `id` (as `journey/state/fetch` would
     /// answer, without counting as a fetch); `None` if unknown, deleted or expired.
     pub fn instance(&self, id: &str) -> Option<serde_json::Value> {

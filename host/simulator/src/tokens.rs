@@ -77,6 +77,11 @@ impl TokenStore {
         }
     }
 
+    /// Every token issued and still remembered, expired or not.
+    pub fn issued(&self) -> Vec<String> {
+        self.tokens().keys().cloned().collect()
+    }
+
     /// Makes every issued token expired now.
     pub fn expire_all(&self) {
         let now = Instant::now();

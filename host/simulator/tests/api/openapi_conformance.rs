@@ -1,84 +1,128 @@
-//! The simulator's answers validated against GBG's OpenAPI response schemas (the
-//! derived copy in `schema/openapi-derived.json`), minus the documented differences.
+//! Every exchange with the simulator, both directions, checked against the contract:
+//! GBG's OpenAPI file (the derived copy in `schema/openapi-derived.json`) with the
+//! documented deviations of `schema/deviations.json` applied.
 
-use gbg_go_simulator::schema::compile;
-use serde_json::{Value, json};
+use std::collections::BTreeSet;
+
+use gbg_go_simulator::Simulator;
+use gbg_go_simulator::contract::contract;
+use serde_json::json;
 
 use crate::support::{Harness, PERSON};
 
-fn assert_valid(definition: &str, value: &Value) {
-    let validator = compile(definition).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(value)
-        .map(|e| format!("{}: {e}", e.instance_path().as_str()))
-        .collect();
-    assert!(errors.is_empty(), "{definition}: {errors:?}\n{value}");
-}
-
-/// The state document without the docs' `context.process` and `context.result`, which
-/// the OpenAPI file does not describe (README, deliberate differences).
-fn openapi_view(state: &Value) -> Value {
-    let mut state = state.clone();
-    let context = state["context"].as_object_mut().unwrap();
-    context.remove("process");
-    context.remove("result");
-    state
+/// Checks every exchange in the log: every answer must conform, and every request
+/// except `refused` ones the test sent invalid on purpose, which must have been answered
+/// 400. Returns the OpenAPI paths of the operations seen.
+fn assert_log_conforms(sim: &Simulator, refused: usize) -> BTreeSet<String> {
+    let contract = contract().unwrap();
+    let mut seen = BTreeSet::new();
+    let mut violations = Vec::new();
+    let mut invalid_requests = 0;
+    for exchange in sim.request_log() {
+        let Some(checked) = contract.check_exchange(&exchange) else {
+            continue;
+        };
+        if !checked.request.is_empty() && exchange.status == Some(400) {
+            invalid_requests += 1;
+        } else {
+            violations.extend(checked.request);
+        }
+        violations.extend(checked.answer);
+        seen.extend(checked.operation.map(|operation| operation.path.clone()));
+    }
+    assert!(violations.is_empty(), "{violations:#?}");
+    assert_eq!(invalid_requests, refused, "requests refused as invalid");
+    seen
 }
 
 #[tokio::test]
-async fn hosted_journey_answers_match_the_openapi_schemas() {
+async fn hosted_journey_exchanges_match_the_contract() {
     let h = Harness::start().await;
-    let token_answer = {
-        let c = h.sim.credentials();
-        h.token_request(
+    let c = h.sim.credentials().clone();
+    for path in [
+        "/as/token.oauth2",
+        "/auth/realms/go/protocol/openid-connect/token",
+    ] {
+        let answer = h
+            .token_request(
+                path,
+                &[
+                    ("grant_type", "password"),
+                    ("client_id", &c.client_id),
+                    ("client_secret", &c.client_secret),
+                    ("username", &c.username),
+                    ("password", &c.password),
+                ],
+            )
+            .await;
+        assert_eq!(answer.status, 200);
+    }
+    let refused = h
+        .token_request(
             "/as/token.oauth2",
             &[
                 ("grant_type", "client_credentials"),
                 ("client_id", &c.client_id),
-                ("client_secret", &c.client_secret),
+                ("client_secret", "wrong"),
                 ("scope", "gbg.token"),
             ],
         )
-        .await
-    };
-    assert_valid("tokenResponse", &token_answer.body);
-    let token = token_answer.body["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .await;
+    assert_eq!(refused.status, 401);
+    let token = h.token().await;
     let health = h
         .http
         .get(format!("{}/journey/health", h.sim.base_url()))
         .send()
         .await
         .unwrap();
-    assert_valid("healthResponse", &health.json().await.unwrap());
-    let start = json!({"resourceId": h.sim.journey_resource_id("accept").unwrap(),
-                       "context": {"config": {"delivery": "page"}, "subject": {}}});
-    let started = h.post("journey/start", Some(&token), &start).await;
-    assert_valid("startResponse", &started.body);
-    let id = started.body["instanceId"].as_str().unwrap().to_owned();
-    assert_valid(
-        "stateFetchResponse",
-        &openapi_view(&h.state(&token, &id).await),
-    );
+    assert_eq!(health.status(), 200);
+    let resource_id = h.sim.journey_resource_id("accept").unwrap();
+    let id = h.start_journey(&token, "accept", "page").await;
+    h.state(&token, &id).await;
     h.submit_page(&id, &PERSON).await;
-    assert_valid(
-        "stateFetchResponse",
-        &openapi_view(&h.state(&token, &id).await),
+    h.state(&token, &id).await;
+    let bad_prefill = json!({"resourceId": resource_id, "context": {"config": {"delivery": "page"},
+        "subject": {"identity": {"dateOfBirth": "01/02/1990"}}}});
+    let answer = h.post("journey/start", Some(&token), &bad_prefill).await;
+    assert_eq!(answer.status, 400);
+    let deleted = json!({"instanceId": id});
+    assert_eq!(
+        h.post("journey/state/delete", Some(&token), &deleted)
+            .await
+            .status,
+        200
     );
-    let deleted = h
-        .post(
-            "journey/state/delete",
-            Some(&token),
-            &json!({"instanceId": id}),
-        )
-        .await;
-    assert_valid("stateDeleteResponse", &deleted.body);
+    assert_eq!(
+        h.post("journey/state/fetch", Some(&token), &deleted)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        h.post("journey/state/fetch", None, &deleted).await.status,
+        401
+    );
+    for failed in ["fail", "pause", "reject", "refer"] {
+        let id = h.start_journey(&token, failed, "page").await;
+        h.submit_page(&id, &PERSON).await;
+        h.state(&token, &id).await;
+    }
+    let seen = assert_log_conforms(&h.sim, 1);
+    assert_eq!(
+        seen.into_iter().collect::<Vec<_>>(),
+        [
+            "/auth/realms/go/protocol/openid-connect/token",
+            "/journey/health",
+            "/journey/start",
+            "/journey/state/delete",
+            "/journey/state/fetch",
+        ]
+    );
 }
 
 #[tokio::test]
-async fn api_journey_answers_match_the_openapi_schemas() {
+async fn api_journey_exchanges_match_the_contract() {
     let h = Harness::start().await;
     let token = h.token().await;
     let id = h.start_journey(&token, "api-kyc", "api").await;
@@ -89,7 +133,6 @@ async fn api_journey_answers_match_the_openapi_schemas() {
             &json!({"instanceId": id, "scope": ["any"]}),
         )
         .await;
-    assert_valid("deviceStartResponse", &device.body);
     let connect = device.body["connectToken"].as_str().unwrap().to_owned();
     let connected = h
         .post(
@@ -98,28 +141,105 @@ async fn api_journey_answers_match_the_openapi_schemas() {
             &json!({"connectToken": connect, "deviceInfo": {"deviceId": "device-0123456789"}}),
         )
         .await;
-    assert_valid("deviceConnectResponse", &connected.body);
+    assert_eq!(connected.status, 200);
+    let fetch = json!({"instanceId": id});
     let interaction = h
-        .post(
-            "journey/interaction/fetch",
-            Some(&token),
-            &json!({"instanceId": id}),
-        )
+        .post("journey/interaction/fetch", Some(&token), &fetch)
         .await;
-    assert_valid("interactionFetchResponse", &interaction.body);
     let submit = json!({"instanceId": id, "interactionId": interaction.body["interactionId"],
         "participants": [{"domainElementId": "FullName"}],
         "context": {"subject": {"identity": {"firstName": "A", "lastNames": ["B"]}}}});
     let submitted = h
         .post("journey/interaction/submit", Some(&token), &submit)
         .await;
-    assert_valid("interactionSubmitResponse", &submitted.body);
-    let partial = h
+    assert_eq!(submitted.body["status"], "success");
+    let mismatch = json!({"instanceId": id, "interactionId": "grn:::gbg:design:interaction:x@latest",
+        "participants": [], "context": {"subject": {}}});
+    let refused = h
+        .post("journey/interaction/submit", Some(&token), &mismatch)
+        .await;
+    assert_eq!(refused.status, 400);
+    h.post("journey/interaction/fetch", Some(&token), &fetch)
+        .await;
+    let seen = assert_log_conforms(&h.sim, 0);
+    assert!(
+        seen.contains("/journey/device/connect") && seen.contains("/journey/interaction/submit")
+    );
+}
+
+#[tokio::test]
+async fn no_interaction_answers_match_the_documented_alternative() {
+    let h = Harness::start().await;
+    let token = h.token().await;
+    // A hosted journey offers no interaction: the not-ready answer.
+    let id = h.start_journey(&token, "accept", "api").await;
+    let answer = h
         .post(
             "journey/interaction/fetch",
             Some(&token),
             &json!({"instanceId": id}),
         )
         .await;
-    assert_valid("interactionFetchResponse", &partial.body);
+    assert!(
+        answer.body.get("interactionId").is_none(),
+        "{}",
+        answer.body
+    );
+    assert_log_conforms(&h.sim, 0);
+}
+
+#[tokio::test]
+async fn fault_answers_match_the_contract() {
+    let h = Harness::start().await;
+    let token = h.token().await;
+    h.sim.faults().rate_limit_next(1, Some(1));
+    h.sim
+        .faults()
+        .fail_next(1, gbg_go_simulator::ServerErrorStatus::BadGateway);
+    let fetch = json!({"instanceId": "Pq_hhIX6-sHUy9FLSDzPLu"});
+    assert_eq!(
+        h.post("journey/state/fetch", Some(&token), &fetch)
+            .await
+            .status,
+        429
+    );
+    assert_eq!(
+        h.post("journey/state/fetch", Some(&token), &fetch)
+            .await
+            .status,
+        502
+    );
+    h.sim.faults().rate_limit_next(1, None);
+    let c = h.sim.credentials().clone();
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", c.client_id.as_str()),
+        ("client_secret", c.client_secret.as_str()),
+        ("scope", "gbg.token"),
+    ];
+    assert_eq!(h.token_request("/as/token.oauth2", &form).await.status, 429);
+    assert_log_conforms(&h.sim, 0);
+}
+
+#[test]
+fn the_readme_table_lists_exactly_the_deviations() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = readme
+        .split("## Deliberate differences from GBG's OpenAPI file")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("the README has the deviation table");
+    let rows: Vec<&str> = section
+        .lines()
+        .filter_map(|line| line.strip_prefix("| `"))
+        .filter_map(|row| row.split_once('`').map(|(id, _)| id))
+        .collect();
+    let ids: Vec<&str> = contract()
+        .unwrap()
+        .deviations()
+        .iter()
+        .map(|d| d.id.as_str())
+        .collect();
+    assert_eq!(rows, ids, "README rows and schema/deviations.json");
 }

@@ -1,0 +1,301 @@
+//! GBG's OpenAPI file, both directions: every request the component sent and
+//! every answer it received, as the simulator recorded them, checked with a
+//! JSON Schema validator against the contract (GBG's OpenAPI file plus the
+//! documented deviations of `host/simulator/schema/deviations.json`, one per
+//! row of the simulator README's table). A renamed field fails either way.
+
+use std::collections::BTreeSet;
+
+use gbg_go_host::{
+    Answers, ApiError, Client, Delivery, Grant, InteractionAuth, InteractionStep, JourneyStatus,
+    Secret, StartRequest, WaitOptions,
+};
+use gbg_go_simulator::contract::contract;
+use gbg_go_simulator::{LoggedRequest, Simulator, end_user};
+use serde_json::{Value, json};
+
+use crate::support;
+
+const ANSWERS: &str = include_str!("../../host/simulator/examples/api-kyc-answers.json");
+
+/// A valid prefill, as an integrator would send it.
+const PREFILL: &str = r#"{"identity": {"firstName": "Jane", "lastNames": ["Doe"],
+    "dateOfBirth": "1992-10-01", "emails": [{"type": "personal", "email": "jane@example.com"}]}}"#;
+
+fn wait() -> WaitOptions {
+    WaitOptions {
+        poll_interval_ms: 50,
+        timeout_ms: 30_000,
+    }
+}
+
+/// The violations of one exchange, request side and answer side.
+fn check(exchange: &LoggedRequest) -> (Vec<String>, Vec<String>) {
+    let checked = contract()
+        .unwrap()
+        .check_exchange(exchange)
+        .unwrap_or_else(|| panic!("{} is not an API call", exchange.path));
+    (checked.request, checked.answer)
+}
+
+/// Asserts that every API exchange in the log conforms in both directions;
+/// returns the OpenAPI paths of the operations called.
+fn assert_every_exchange_conforms(simulator: &Simulator) -> BTreeSet<String> {
+    let contract = contract().unwrap();
+    let mut seen = BTreeSet::new();
+    let mut violations = Vec::new();
+    for exchange in simulator.request_log() {
+        if let Some(checked) = contract.check_exchange(&exchange) {
+            violations.extend(checked.violations().cloned());
+            seen.extend(checked.operation.map(|operation| operation.path.clone()));
+        }
+    }
+    assert!(violations.is_empty(), "{violations:#?}");
+    seen
+}
+
+/// A hosted journey with a prefill, every state call, delete and health.
+async fn hosted_journey(simulator: &Simulator, client: &mut Client) {
+    assert_eq!(client.health().await.unwrap(), "OK");
+    let started = client
+        .start_journey(&StartRequest {
+            resource_id: simulator.resource_id(),
+            delivery: Delivery::Page,
+            subject: Some(PREFILL.into()),
+        })
+        .await
+        .unwrap();
+    let id = started.instance_id;
+    client
+        .fetch_journey_state(&id, &["/.*/".into()])
+        .await
+        .unwrap();
+    end_user::complete_hosted_page(started.instance_url.as_deref().unwrap())
+        .await
+        .unwrap();
+    let done = client.wait_for_completion(&id, wait()).await.unwrap();
+    assert_eq!(done.status, JourneyStatus::Completed);
+    client.delete_instance(&id).await.unwrap();
+    let gone = client.fetch_journey_state(&id, &[]).await.unwrap_err();
+    assert!(matches!(gone.api(), Some(ApiError::NotFound(_))), "{gone}");
+}
+
+/// The API journey through its interactions, with end-user tokens.
+async fn api_journey(simulator: &Simulator) {
+    let mut settings = support::settings(simulator);
+    settings.interaction_auth = Some(InteractionAuth::EndUserToken);
+    let mut client = support::runtime().open(settings).await.unwrap();
+    let answers = Answers::from_json(ANSWERS).unwrap();
+    let id = client
+        .start_journey(&support::api_journey(
+            simulator.journey_resource_id("api-kyc").unwrap(),
+        ))
+        .await
+        .unwrap()
+        .instance_id;
+    for _ in 0..20 {
+        match client.fetch_interaction(&id).await.unwrap() {
+            InteractionStep::Ready(interaction) => {
+                let submission = answers.submission_for(&interaction).unwrap();
+                client.submit_interaction(&submission).await.unwrap();
+            }
+            InteractionStep::NotReady(JourneyStatus::InProgress) => {}
+            InteractionStep::NotReady(_) => break,
+        }
+    }
+    let done = client.wait_for_completion(&id, wait()).await.unwrap();
+    assert_eq!(done.status, JourneyStatus::Completed);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_exchange_of_the_component_matches_gbg_openapi_file() {
+    let simulator = support::simulator().await;
+    let mut client = support::client(&simulator).await;
+    hosted_journey(&simulator, &mut client).await;
+    api_journey(&simulator).await;
+    let credentials = simulator.credentials();
+    let mut settings = support::settings(&simulator);
+    settings.grant = Grant::Password {
+        client_id: credentials.client_id.clone(),
+        client_secret: Secret::new(credentials.client_secret.clone()),
+        username: credentials.username.clone(),
+        password: Secret::new(credentials.password.clone()),
+        scope: None,
+    };
+    let mut password_client = support::runtime().open(settings).await.unwrap();
+    password_client.authenticate().await.unwrap();
+
+    let seen = assert_every_exchange_conforms(&simulator);
+    let every_operation: BTreeSet<String> =
+        contract().unwrap().operations().keys().cloned().collect();
+    assert_eq!(
+        seen, every_operation,
+        "the component called every operation"
+    );
+    let grants: BTreeSet<String> = simulator
+        .request_log()
+        .iter()
+        .filter(|r| r.path == "/as/token.oauth2")
+        .filter_map(|r| r.body["grant_type"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        grants,
+        ["client_credentials", "password"].map(String::from).into()
+    );
+}
+
+/// `value` with the key at `path` (the last segment) renamed to `to`.
+fn renamed(value: &Value, path: &[&str], to: &str) -> Value {
+    let mut value = value.clone();
+    let (last, parents) = path.split_last().unwrap();
+    let mut object = &mut value;
+    for key in parents {
+        object = &mut object[*key];
+    }
+    let object = object.as_object_mut().expect("an object");
+    let moved = object.remove(*last).expect("the field is there");
+    object.insert(to.to_owned(), moved);
+    value
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_renamed_field_fails_the_check_in_either_direction() {
+    let simulator = support::simulator().await;
+    let mut client = support::client(&simulator).await;
+    hosted_journey(&simulator, &mut client).await;
+    let log = simulator.request_log();
+    let exchange = |path: &str, status: u16| {
+        log.iter()
+            .find(|r| r.path == path && r.status == Some(status))
+            .unwrap_or_else(|| panic!("{path} answered {status}"))
+            .clone()
+    };
+    let token = exchange("/as/token.oauth2", 200);
+    let start = exchange("/v2/captain/journey/start", 201);
+    let state = exchange("/v2/captain/journey/state/fetch", 200);
+    let delete = exchange("/v2/captain/journey/state/delete", 200);
+    let not_found = exchange("/v2/captain/journey/state/fetch", 404);
+    for original in [&token, &start, &state, &delete, &not_found] {
+        assert_eq!(check(original), (vec![], vec![]), "{}", original.path);
+    }
+
+    // Requests: what the component sent, with one field renamed.
+    let requests = [
+        (&token, vec!["client_id"], "clientId"),
+        (&token, vec!["scope"], "scopes"),
+        (&start, vec!["resourceId"], "resourceID"),
+        (
+            &start,
+            vec!["context", "config", "delivery"],
+            "deliveryMode",
+        ),
+        (
+            &start,
+            vec!["context", "subject", "identity", "dateOfBirth"],
+            "dob",
+        ),
+        (&state, vec!["instanceId"], "instanceID"),
+        (&delete, vec!["instanceId"], "id"),
+    ];
+    for (original, path, to) in requests {
+        let mut changed = original.clone();
+        changed.body = renamed(&original.body, &path, to);
+        let (request, answer) = check(&changed);
+        assert!(
+            !request.is_empty(),
+            "{} request {path:?} -> {to} passed",
+            original.path
+        );
+        assert!(answer.is_empty(), "{answer:?}");
+    }
+
+    // Answers: what the component received, with one field renamed.
+    let answers = [
+        (&token, vec!["expires_in"], "expiresIn"),
+        (&token, vec!["token_type"], "tokenType"),
+        (&start, vec!["instanceUrl"], "instanceURL"),
+        (&start, vec!["instanceId"], "instance_id"),
+        (&state, vec!["status"], "state"),
+        (&state, vec!["metaData", "completedTime"], "completedAt"),
+        (&state, vec!["context", "result"], "results"),
+        (
+            &state,
+            vec!["context", "process", "journey", "version"],
+            "revision",
+        ),
+        (&delete, vec!["instanceId"], "id"),
+        (&not_found, vec!["errors"], "error"),
+    ];
+    for (original, path, to) in answers {
+        let mut changed = original.clone();
+        changed.response = renamed(&original.response, &path, to);
+        let (request, answer) = check(&changed);
+        assert!(request.is_empty(), "{request:?}");
+        assert!(
+            !answer.is_empty(),
+            "{} answer {path:?} -> {to} passed",
+            original.path
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_invalid_prefill_is_refused_with_a_gbg_error_entry() {
+    let simulator = support::simulator().await;
+    let mut client = support::client(&simulator).await;
+    let error = client
+        .start_journey(&StartRequest {
+            resource_id: simulator.resource_id(),
+            delivery: Delivery::Page,
+            subject: Some(json!({"identity": {"dateOfBirth": "01/10/1992"}}).to_string()),
+        })
+        .await
+        .unwrap_err();
+    let Some(ApiError::BadRequest(failure)) = error.api() else {
+        panic!("expected a rejected request, got {error:?}");
+    };
+    assert_eq!(failure.status, 400);
+    let problem = &failure.problems[0];
+    assert_eq!(
+        (
+            problem.code.as_str(),
+            problem.name.as_str(),
+            problem.location.as_str()
+        ),
+        ("4002", "MISSING_FIELD", "Body")
+    );
+    assert!(
+        problem
+            .problem
+            .starts_with("context.subject.identity.dateOfBirth: "),
+        "{}",
+        problem.problem
+    );
+    assert!(!problem.action.is_empty());
+    assert!(failure.request_id.is_some());
+    let unknown_field = client
+        .start_journey(&StartRequest {
+            resource_id: simulator.resource_id(),
+            delivery: Delivery::Page,
+            subject: Some(json!({"identity": {"nickname": "JD"}}).to_string()),
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(unknown_field.api(), Some(ApiError::BadRequest(f)) if f.problems[0].problem.contains("nickname")),
+        "{unknown_field:?}"
+    );
+    // Both requests broke the contract, and the answers kept to it.
+    let answers: Vec<(Vec<String>, Vec<String>)> = simulator
+        .request_log()
+        .iter()
+        .filter(|r| r.path == "/v2/captain/journey/start")
+        .map(check)
+        .collect();
+    assert_eq!(answers.len(), 2, "a 400 is not retried");
+    assert!(
+        answers
+            .iter()
+            .all(|(request, answer)| !request.is_empty() && answer.is_empty())
+    );
+}
