@@ -37,6 +37,7 @@ impl Transport for WasiTransport {
             match failure {
                 Failure::Code(code) => transport(kind_of(&code), format!("{code:?}")),
                 Failure::Other(message) => transport(TransportKind::Other, message),
+                Failure::BodyRead(message) => transport(body_read_kind(&message), message),
                 Failure::TooLarge(head) => SendError::InvalidResponse(InvalidResponse {
                     status: head.status,
                     request_id: head.request_id(),
@@ -55,6 +56,9 @@ enum Failure {
     Other(String),
     /// The status and headers of an answer whose body is too large.
     TooLarge(Response),
+    /// Reading the body failed without an error code (wasmtime reports body
+    /// errors as plain I/O errors), with the host's message.
+    BodyRead(String),
 }
 
 impl From<StreamError> for Failure {
@@ -237,12 +241,29 @@ fn read_response(response: &IncomingResponse, max_bytes: u32) -> Result<Response
             }
             Ok(chunk) => answer.body.extend_from_slice(&chunk),
             Err(StreamError::Closed) => break,
-            Err(error) => return Err(error.into()),
+            Err(StreamError::LastOperationFailed(e)) => {
+                return Err(match http_error_code(&e) {
+                    Some(code) => Failure::Code(code),
+                    None => Failure::BodyRead(e.to_debug_string()),
+                });
+            }
         }
     }
     drop(stream);
     drop(IncomingBody::finish(body));
     Ok(answer)
+}
+
+/// The kind of a body read that failed without an error code: a timeout
+/// when the host's message says so, else the connection ended before the
+/// answer was complete.
+fn body_read_kind(message: &str) -> TransportKind {
+    let message = message.to_ascii_lowercase();
+    if message.contains("timeout") || message.contains("timed out") {
+        TransportKind::Timeout
+    } else {
+        TransportKind::ConnectionReset
+    }
 }
 
 /// Maps the host's error code to a transport kind.

@@ -65,6 +65,34 @@ impl WasiHttpHooks for PolicyHooks {
         tracing::debug!(error = %err, "connect failed");
         connect_error_code(err)
     }
+
+    fn p2_error_from_hyper(&mut self, err: &hyper::Error) -> ErrorCode {
+        tracing::debug!(error = %err, "HTTP exchange failed");
+        hyper_error_code(err)
+    }
+}
+
+/// Tells a connection cut short and a timeout apart from a malformed answer;
+/// wasmtime's default reports every hyper error as `HTTP-protocol-error`, so
+/// a dropped connection would look like a broken server and not be retried.
+fn hyper_error_code(err: &hyper::Error) -> ErrorCode {
+    if err.is_timeout() {
+        return ErrorCode::HttpResponseTimeout;
+    }
+    if err.is_incomplete_message() || err.is_canceled() || err.is_closed() {
+        return ErrorCode::ConnectionTerminated;
+    }
+    let cause = std::error::Error::source(err).and_then(|c| c.downcast_ref::<io::Error>());
+    match cause.map(io::Error::kind) {
+        Some(
+            io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+            | io::ErrorKind::UnexpectedEof,
+        ) => ErrorCode::ConnectionTerminated,
+        Some(io::ErrorKind::TimedOut) => ErrorCode::ConnectionReadTimeout,
+        _ => ErrorCode::HttpProtocolError,
+    }
 }
 
 /// Tells a failed name lookup and a timeout apart from a refusal; wasmtime's

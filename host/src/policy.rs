@@ -57,7 +57,8 @@ pub struct EgressPolicy {
 /// Why a request was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Denial {
-    /// The authority the request was for, as the guest sent it.
+    /// The authority the request was for, as the guest sent it but without
+    /// any `user:password@` part, so that logging it cannot leak a credential.
     pub authority: String,
     /// The rule it broke.
     pub reason: &'static str,
@@ -108,7 +109,11 @@ impl EgressPolicy {
 
     /// Checks one request URI.
     pub fn check(&self, uri: &http::Uri) -> Result<(), Denial> {
-        let shown = uri.authority().map(|a| a.as_str()).unwrap_or("").to_owned();
+        let shown = uri
+            .authority()
+            .and_then(|a| a.as_str().rsplit('@').next())
+            .unwrap_or("")
+            .to_owned();
         let deny = |reason| {
             Err(Denial {
                 authority: shown.clone(),
@@ -238,9 +243,16 @@ mod tests {
     #[test]
     fn refuses_userinfo_and_other_schemes() {
         let p = policy();
-        assert!(
-            p.check(&uri("https://user@eu.platform.go.gbgplc.com/x"))
-                .is_err()
+        let denial = p
+            .check(&uri("https://user:pa55@eu.platform.go.gbgplc.com/x"))
+            .unwrap_err();
+        assert_eq!(
+            denial.reason,
+            "credentials in the authority are not allowed"
+        );
+        assert_eq!(
+            denial.authority, "eu.platform.go.gbgplc.com",
+            "no credential is shown"
         );
         assert!(p.check(&uri("ftp://eu.platform.go.gbgplc.com/x")).is_err());
         assert!(
@@ -248,6 +260,26 @@ mod tests {
                 .check(&uri("http://127.0.0.1:8080/"))
                 .is_err()
         );
+    }
+
+    /// No "self" or relative-request shortcut (compare Spin's GHSA-f3h7-gpjj-wcvh,
+    /// where a request without an authority was sent wherever the inbound
+    /// `Host` header pointed), and no spelling of an allowed host but the
+    /// configured one.
+    #[test]
+    fn no_self_relative_or_respelled_authorities() {
+        let p = policy();
+        for denied in [
+            "/v2/captain/journey/start",
+            "http://self/v2/captain/journey/start",
+            "http://self.alt/v2/captain/journey/start",
+            "https://eu.platform.go.gbgplc.com./v2/captain",
+            "http://localhost:8080/as/token.oauth2",
+            "http://2130706433:8080/as/token.oauth2",
+            "http://[::1]:8080/as/token.oauth2",
+        ] {
+            assert!(p.check(&uri(denied)).is_err(), "{denied}");
+        }
     }
 
     #[test]

@@ -204,7 +204,8 @@ pub enum DeliveryArg {
 pub struct InstanceArgs {
     #[command(flatten)]
     pub connection: ConnectionArgs,
-    /// The journey instance id (from start).
+    /// The journey instance id (from start). It may begin with `-`.
+    #[arg(allow_hyphen_values = true)]
     pub instance_id: String,
 }
 

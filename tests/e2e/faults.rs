@@ -1,0 +1,1068 @@
+//! The fault matrix (`tests/e2e/FAULTS.md`): every fault a network and a
+//! misbehaving server can produce, end to end through the component, against
+//! the simulator or the purpose-built [`hostile`](crate::hostile) server.
+//!
+//! Each test asserts the outcome (a typed error naming the cause, or correct
+//! recovery) and that the call ended well before anything could hang: elapsed
+//! times are only checked as generous upper bounds against the configured
+//! deadlines, since the tests share two cores.
+
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use gbg_go_host::{
+    ApiError, ApiFailure, ApiProblem, Client, ClientSettings, ComponentSource, Delivery,
+    EgressPolicy, Endpoint, Error, JourneyStatus, RetryPolicy, Runtime, RuntimeOptions,
+    SandboxLimits, StartRequest, Timeouts, TransportKind, WaitOptions,
+};
+use gbg_go_simulator::{InteractionAuth, ServerErrorStatus, Simulator, SimulatorConfig};
+
+use crate::hostile::{self, Hostile, Reply};
+use crate::trace::{self, LogBuffer};
+use crate::{spin_guest, support};
+
+const TOKEN: &str = "/as/token.oauth2";
+const START: &str = "/v2/captain/journey/start";
+const STATE_FETCH: &str = "/v2/captain/journey/state/fetch";
+const INTERACTION_FETCH: &str = "/v2/captain/journey/interaction/fetch";
+
+/// Fast retries: three attempts, short backoff, and a maximum backoff that
+/// still honours a `Retry-After` of one second.
+const RETRY: RetryPolicy = RetryPolicy {
+    max_attempts: 3,
+    initial_backoff_ms: 20,
+    max_backoff_ms: 2_000,
+    max_elapsed_ms: 20_000,
+};
+
+/// The host's timeout clamps for these tests (the client asks for 30 s).
+const TIMEOUTS: Timeouts = Timeouts {
+    connect: Duration::from_secs(2),
+    first_byte: Duration::from_millis(500),
+    between_bytes: Duration::from_millis(500),
+};
+
+/// What "did not hang" means here: the configured deadline plus this much.
+const SLACK: Duration = Duration::from_secs(5);
+
+fn limits() -> SandboxLimits {
+    SandboxLimits {
+        call_budget: Duration::from_secs(60),
+        timeouts: TIMEOUTS,
+        ..SandboxLimits::default()
+    }
+}
+
+fn runtime_with(limits: SandboxLimits) -> Runtime {
+    Runtime::new(RuntimeOptions {
+        compile_cache: Some(support::compile_cache()),
+        limits,
+        ..RuntimeOptions::default()
+    })
+    .expect("the embedded component loads")
+}
+
+/// The embedded component under [`limits`], shared by the fault tests.
+fn runtime() -> Runtime {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| runtime_with(limits())).clone()
+}
+
+async fn open(mut settings: ClientSettings) -> Client {
+    settings.retry = Some(RETRY);
+    runtime().open(settings).await.expect("the client opens")
+}
+
+/// Starts the simulator's `scenario` and returns the instance id.
+async fn start(client: &mut Client, simulator: &Simulator, scenario: &str) -> String {
+    let resource_id = simulator.journey_resource_id(scenario).unwrap();
+    client
+        .start_journey(&support::hosted(resource_id))
+        .await
+        .expect("the journey starts")
+        .instance_id
+}
+
+/// The error of a call that must fail, logged for the secret-leak check.
+fn failed<T: std::fmt::Debug>(result: Result<T, Error>) -> Error {
+    trace::show(result.expect_err("the call fails"))
+}
+
+/// The HTTP failure inside an API error.
+fn failure(error: &Error) -> &ApiFailure {
+    match error.api() {
+        Some(
+            ApiError::BadRequest(f)
+            | ApiError::Unauthorized(f)
+            | ApiError::Forbidden(f)
+            | ApiError::NotFound(f)
+            | ApiError::ServerError(f),
+        ) => f,
+        Some(ApiError::RateLimited(r)) => &r.failure,
+        _ => panic!("expected an HTTP failure, got {error:?}"),
+    }
+}
+
+fn transport(error: &Error) -> (TransportKind, &str) {
+    match error.api() {
+        Some(ApiError::Transport(t)) => (t.kind, t.authority.as_str()),
+        _ => panic!("expected a transport error, got {error:?}"),
+    }
+}
+
+fn invalid_response(error: &Error) -> (u16, Option<&str>, &str) {
+    match error.api() {
+        Some(ApiError::InvalidResponse(r)) => (r.status, r.request_id.as_deref(), &r.reason),
+        _ => panic!("expected an invalid response, got {error:?}"),
+    }
+}
+
+fn within(began: Instant, deadline: Duration) {
+    let elapsed = began.elapsed();
+    assert!(
+        elapsed < deadline + SLACK,
+        "took {elapsed:?}, past the deadline {deadline:?} (+{SLACK:?})"
+    );
+}
+
+// 1. The token expires between polls.
+
+#[tokio::test(flavor = "multi_thread")]
+async fn token_expiring_between_polls_is_refreshed_once() {
+    trace::capture_if_requested();
+    let simulator = support::simulator().await;
+    // The client replaces a token halfway through its life: after 4 s.
+    simulator.faults().update(|f| f.token_lifetime_s = 8);
+    let mut client = open(support::settings(&simulator)).await;
+    let id = start(&mut client, &simulator, "auto").await;
+    let first = client.fetch_journey_state(&id, &[]).await.unwrap();
+    assert_eq!(first.status, JourneyStatus::InProgress);
+
+    tokio::time::sleep(Duration::from_millis(8_200)).await;
+    let second = client.fetch_journey_state(&id, &[]).await.unwrap();
+    assert_eq!(second.status, JourneyStatus::InProgress);
+    let done = client.fetch_journey_state(&id, &[]).await.unwrap();
+    assert_eq!(done.status, JourneyStatus::Completed);
+
+    assert_eq!(support::count_requests(&simulator, TOKEN), 2, "one refresh");
+    assert!(
+        simulator
+            .request_log()
+            .iter()
+            .all(|r| r.status != Some(401)),
+        "the expired token was never presented"
+    );
+    trace::record_simulator_secrets(&simulator);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn token_revoked_between_polls_is_replaced_after_one_401() {
+    trace::capture_if_requested();
+    let simulator = support::simulator().await;
+    let mut client = open(support::settings(&simulator)).await;
+    let id = start(&mut client, &simulator, "auto").await;
+    client.fetch_journey_state(&id, &[]).await.unwrap();
+
+    simulator.expire_all_tokens();
+    let second = client.fetch_journey_state(&id, &[]).await.unwrap();
+    assert_eq!(second.status, JourneyStatus::InProgress);
+    let done = client.fetch_journey_state(&id, &[]).await.unwrap();
+    assert_eq!(done.status, JourneyStatus::Completed);
+
+    assert_eq!(
+        support::statuses(&simulator, STATE_FETCH),
+        [Some(200), Some(401), Some(200), Some(200)]
+    );
+    assert_eq!(support::count_requests(&simulator, TOKEN), 2);
+    trace::record_simulator_secrets(&simulator);
+}
+
+// 2. A 401 that persists after re-authentication.
+
+#[tokio::test(flavor = "multi_thread")]
+async fn persistent_401_is_reauthenticated_once_then_unauthorized() {
+    trace::capture_if_requested();
+    let server = Hostile::api(|_| {
+        Reply::json(
+            401,
+            r#"{"errors":[{"code":"4010","name":"UNAUTHORIZED","location":"Authorization",
+                "problem":"The bearer token is not valid","action":"Authenticate again"}]}"#,
+        )
+    })
+    .await;
+    let mut client = open(server.settings()).await;
+
+    let error = failed(client.fetch_journey_state(hostile::INSTANCE_ID, &[]).await);
+    assert!(
+        matches!(error.api(), Some(ApiError::Unauthorized(_))),
+        "{error:?}"
+    );
+    let failure = failure(&error);
+    assert_eq!(failure.status, 401);
+    assert_eq!(failure.request_id.as_deref(), Some("hostile-401"));
+    assert_eq!(failure.problems[0].name, "UNAUTHORIZED");
+    assert!(
+        error
+            .to_string()
+            .contains("refused the credentials or access token")
+    );
+
+    assert_eq!(server.count(TOKEN), 2, "the first token and one re-auth");
+    let calls: Vec<_> = server
+        .received()
+        .into_iter()
+        .filter(|r| r.path == STATE_FETCH)
+        .collect();
+    assert_eq!(calls.len(), 2, "one call per token");
+    let bearer = format!("Bearer {}", hostile::ACCESS_TOKEN);
+    assert!(
+        calls
+            .iter()
+            .all(|r| r.header("authorization") == Some(&bearer)),
+        "a valid-looking token was presented"
+    );
+}
+
+// 3. 400 with GBG's errors[].
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_request_surfaces_every_gbg_error_with_the_request_id() {
+    trace::capture_if_requested();
+    let problem =
+        |code: &str, name: &str, location: &str, problem: &str, action: &str| ApiProblem {
+            code: code.into(),
+            name: name.into(),
+            location: location.into(),
+            problem: problem.into(),
+            action: action.into(),
+        };
+    let expected = vec![
+        problem(
+            "4002",
+            "MISSING_FIELD",
+            "Body",
+            "context.subject.identity.dateOfBirth: Invalid date",
+            "Send YYYY-MM-DD",
+        ),
+        problem(
+            "4002",
+            "MISSING_FIELD",
+            "Body",
+            "context.subject.identity.currentAddress.country: Invalid",
+            "Send an ISO 3166 code",
+        ),
+        problem(
+            "4006",
+            "UNKNOWN_FIELD",
+            "Body",
+            "context.extra: Unknown",
+            "",
+        ),
+    ];
+    let body = serde_json::json!({
+        "errors": expected.iter().map(|p| serde_json::json!({
+            "code": p.code, "name": p.name, "location": p.location,
+            "problem": p.problem, "action": p.action,
+        })).collect::<Vec<_>>()
+    });
+    let server = Hostile::api(move |_| Reply::json(400, body.to_string())).await;
+    let mut client = open(server.settings()).await;
+
+    let error = failed(
+        client
+            .start_journey(&support::hosted("abc@latest".into()))
+            .await,
+    );
+    assert!(
+        matches!(error.api(), Some(ApiError::BadRequest(_))),
+        "{error:?}"
+    );
+    let failure = failure(&error);
+    assert_eq!(failure.status, 400);
+    assert_eq!(failure.problems, expected, "every entry, in order");
+    assert_eq!(failure.request_id.as_deref(), Some("hostile-400"));
+    let shown = error.to_string();
+    for p in &expected {
+        assert!(shown.contains(&p.problem), "{shown}");
+    }
+    assert!(shown.contains("[request id hostile-400]"), "{shown}");
+    assert_eq!(server.count(START), 1, "a 400 is never retried");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn simulator_schema_violation_is_a_bad_request_naming_the_field() {
+    trace::capture_if_requested();
+    let simulator = support::simulator().await;
+    let mut client = open(support::settings(&simulator)).await;
+    let mut request = support::hosted(simulator.resource_id());
+    request.subject = Some(r#"{"identity":{"dateOfBirth":"31/12/1990"}}"#.into());
+
+    let error = failed(client.start_journey(&request).await);
+    let failure = failure(&error);
+    assert_eq!(failure.status, 400);
+    assert_eq!(failure.problems.len(), 1);
+    assert_eq!(failure.problems[0].code, "4002");
+    assert!(
+        failure.problems[0].problem.contains("dateOfBirth"),
+        "{:?}",
+        failure.problems
+    );
+    let logged = simulator
+        .request_log()
+        .into_iter()
+        .find(|r| r.path == START)
+        .unwrap();
+    assert_eq!(
+        failure.request_id.as_deref(),
+        Some(logged.request_id.as_str())
+    );
+    trace::record_simulator_secrets(&simulator);
+}
+
+// 4. 403 and 404.
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_kind_of_token_is_forbidden() {
+    trace::capture_if_requested();
+    let simulator = support::simulator_with(SimulatorConfig {
+        interaction_auth: InteractionAuth::EndUser,
+        ..SimulatorConfig::default()
+    })
+    .await;
+    // The client presents its customer token, which this service refuses
+    // for interactions.
+    let mut client = open(support::settings(&simulator)).await;
+    let resource_id = simulator.journey_resource_id("api-kyc").unwrap();
+    let id = client
+        .start_journey(&StartRequest {
+            resource_id,
+            delivery: Delivery::Api,
+            subject: None,
+        })
+        .await
+        .unwrap()
+        .instance_id;
+
+    let error = failed(client.fetch_interaction(&id).await);
+    assert!(
+        matches!(error.api(), Some(ApiError::Forbidden(_))),
+        "{error:?}"
+    );
+    assert_eq!(failure(&error).status, 403);
+    assert_eq!(failure(&error).problems[0].code, "4030");
+    assert!(
+        error
+            .to_string()
+            .starts_with("these credentials may not use this resource")
+    );
+    assert_eq!(
+        support::statuses(&simulator, INTERACTION_FETCH),
+        [Some(403)],
+        "not retried"
+    );
+    trace::record_simulator_secrets(&simulator);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn expired_instance_is_not_found_without_retry() {
+    trace::capture_if_requested();
+    let simulator = support::simulator().await;
+    let mut client = open(support::settings(&simulator)).await;
+    let id = start(&mut client, &simulator, "accept").await;
+    simulator.faults().update(|f| f.instance_ttl_s = Some(0));
+
+    let error = failed(client.fetch_journey_state(&id, &[]).await);
+    assert!(
+        matches!(error.api(), Some(ApiError::NotFound(_))),
+        "{error:?}"
+    );
+    assert_eq!(failure(&error).status, 404);
+    assert!(failure(&error).request_id.is_some());
+    assert!(error.to_string().contains("unknown or expired"), "{error}");
+    assert_eq!(support::statuses(&simulator, STATE_FETCH), [Some(404)]);
+    trace::record_simulator_secrets(&simulator);
+}
+
+// 5. 429, with and without Retry-After.
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rate_limit_with_retry_after_waits_that_long_then_succeeds() {
+    trace::capture_if_requested();
+    let simulator = support::simulator().await;
+    let mut client = open(support::settings(&simulator)).await;
+    let id = start(&mut client, &simulator, "accept").await;
+    simulator.faults().target(Some("journey/state/fetch"));
+    simulator.faults().rate_limit_next(1, Some(1));
+
+    let began = Instant::now();
+    let state = client.fetch_journey_state(&id, &[]).await.unwrap();
+    assert_eq!(state.status, JourneyStatus::InProgress);
+    assert!(
+        began.elapsed() >= Duration::from_secs(1),
+        "Retry-After: 1 was honoured"
+    );
+    within(began, Duration::from_secs(1));
+    assert_eq!(
+        support::statuses(&simulator, STATE_FETCH),
+        [Some(429), Some(200)]
+    );
+    trace::record_simulator_secrets(&simulator);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rate_limit_retry_after_beyond_the_maximum_backoff_is_not_waited() {
+    trace::capture_if_requested();
+    let simulator = support::simulator().await;
+    let mut client = open(support::settings(&simulator)).await;
+    let id = start(&mut client, &simulator, "accept").await;
+    simulator.faults().target(Some("journey/state/fetch"));
+    simulator.faults().rate_limit_next(1, Some(3_600));
+
+    let began = Instant::now();
+    let error = failed(client.fetch_journey_state(&id, &[]).await);
+    within(began, Duration::ZERO);
+    match error.api() {
+        Some(ApiError::RateLimited(limited)) => {
+            assert_eq!(limited.retry_after_ms, Some(3_600_000));
+            assert_eq!(limited.failure.status, 429);
+        }
+        _ => panic!("expected rate-limited, got {error:?}"),
+    }
+    assert!(
+        error.to_string().contains("retry after 3600.0 s"),
+        "{error}"
+    );
+    assert_eq!(support::statuses(&simulator, STATE_FETCH), [Some(429)]);
+    trace::record_simulator_secrets(&simulator);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rate_limit_without_retry_after_backs_off_then_succeeds() {
+    trace::capture_if_requested();
+    let simulator = support::simulator().await;
+    let mut client = open(support::settings(&simulator)).await;
+    let id = start(&mut client, &simulator, "accept").await;
+    simulator.faults().target(Some("journey/state/fetch"));
+    simulator.faults().rate_limit_next(2, None);
+
+    client.fetch_journey_state(&id, &[]).await.unwrap();
+    assert_eq!(
+        support::statuses(&simulator, STATE_FETCH),
+        [Some(429), Some(429), Some(200)]
+    );
+    trace::record_simulator_secrets(&simulator);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn persistent_rate_limit_is_rate_limited_after_the_retry_budget() {
+    trace::capture_if_requested();
+    let simulator = support::simulator().await;
+    let mut client = open(support::settings(&simulator)).await;
+    let id = start(&mut client, &simulator, "accept").await;
+    simulator.faults().target(Some("journey/state/fetch"));
+    simulator.faults().rate_limit_next(10, None);
+
+    let error = failed(client.fetch_journey_state(&id, &[]).await);
+    match error.api() {
+        Some(ApiError::RateLimited(limited)) => assert_eq!(limited.retry_after_ms, None),
+        _ => panic!("expected rate-limited, got {error:?}"),
+    }
+    assert_eq!(support::statuses(&simulator, STATE_FETCH), [Some(429); 3]);
+    assert_eq!(simulator.faults().get().rate_limit.count, 7);
+    trace::record_simulator_secrets(&simulator);
+}
+
+// 6. 5xx bursts.
+
+#[tokio::test(flavor = "multi_thread")]
+async fn server_error_burst_within_the_retry_budget_succeeds() {
+    trace::capture_if_requested();
+    let simulator = support::simulator().await;
+    let mut client = open(support::settings(&simulator)).await;
+    let id = start(&mut client, &simulator, "accept").await;
+    simulator.faults().target(Some("journey/state/fetch"));
+    simulator
+        .faults()
+        .fail_next(2, ServerErrorStatus::ServiceUnavailable);
+
+    client.fetch_journey_state(&id, &[]).await.unwrap();
+    assert_eq!(
+        support::statuses(&simulator, STATE_FETCH),
+        [Some(503), Some(503), Some(200)]
+    );
+    trace::record_simulator_secrets(&simulator);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn server_error_burst_beyond_the_retry_budget_is_a_server_error() {
+    trace::capture_if_requested();
+    let simulator = support::simulator().await;
+    let mut client = open(support::settings(&simulator)).await;
+    let id = start(&mut client, &simulator, "accept").await;
+    simulator.faults().target(Some("journey/state/fetch"));
+    simulator
+        .faults()
+        .fail_next(10, ServerErrorStatus::InternalServerError);
+
+    let error = failed(client.fetch_journey_state(&id, &[]).await);
+    assert!(
+        matches!(error.api(), Some(ApiError::ServerError(_))),
+        "{error:?}"
+    );
+    assert_eq!(failure(&error).status, 500);
+    assert_eq!(failure(&error).problems[0].name, "INTERNAL_ERROR");
+    assert!(
+        error
+            .to_string()
+            .starts_with("GBG GO had a server error (HTTP 500")
+    );
+    assert_eq!(support::statuses(&simulator, STATE_FETCH), [Some(500); 3]);
+    trace::record_simulator_secrets(&simulator);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ambiguous_500_on_start_is_not_repeated_but_503_is() {
+    trace::capture_if_requested();
+    let simulator = support::simulator().await;
+    let mut client = open(support::settings(&simulator)).await;
+    client.authenticate().await.unwrap();
+    simulator.faults().target(Some("journey/start"));
+
+    // A 500 may have started the journey: starting again could duplicate it.
+    simulator
+        .faults()
+        .fail_next(1, ServerErrorStatus::InternalServerError);
+    let error = failed(
+        client
+            .start_journey(&support::hosted(simulator.resource_id()))
+            .await,
+    );
+    assert_eq!(failure(&error).status, 500);
+    assert_eq!(support::statuses(&simulator, START), [Some(500)]);
+
+    // A 503 certainly did not: it is retried.
+    simulator
+        .faults()
+        .fail_next(1, ServerErrorStatus::ServiceUnavailable);
+    client
+        .start_journey(&support::hosted(simulator.resource_id()))
+        .await
+        .unwrap();
+    assert_eq!(
+        support::statuses(&simulator, START),
+        [Some(500), Some(503), Some(201)]
+    );
+    trace::record_simulator_secrets(&simulator);
+}
+
+// 7. Connection refused, dropped, reset mid-body.
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connection_refused_is_a_transport_error_naming_the_authority() {
+    trace::capture_if_requested();
+    let vacant = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let authority = vacant.local_addr().unwrap().to_string();
+    drop(vacant);
+    let mut settings = ClientSettings::new(
+        Endpoint::BaseUrl(support::url(&format!("http://{authority}/v2/captain"))),
+        gbg_go_host::Grant::client_credentials(
+            hostile::CLIENT_ID,
+            gbg_go_host::Secret::new(hostile::CLIENT_SECRET),
+        ),
+    );
+    settings.token_url = Some(support::url(&format!("http://{authority}{TOKEN}")));
+    let mut client = open(settings).await;
+
+    let began = Instant::now();
+    let error = failed(client.authenticate().await);
+    within(began, Duration::ZERO);
+    assert_eq!(
+        transport(&error),
+        (TransportKind::ConnectionRefused, authority.as_str())
+    );
+    assert!(
+        error.to_string().starts_with(&format!(
+            "cannot exchange a request with {authority}: connection refused"
+        )),
+        "{error}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dropped_connection_is_retried() {
+    trace::capture_if_requested();
+    let simulator = support::simulator().await;
+    let mut client = open(support::settings(&simulator)).await;
+    let id = start(&mut client, &simulator, "accept").await;
+    simulator.faults().target(Some("journey/state/fetch"));
+    simulator.faults().drop_next(1);
+
+    client.fetch_journey_state(&id, &[]).await.unwrap();
+    assert_eq!(
+        support::statuses(&simulator, STATE_FETCH),
+        [None, Some(200)]
+    );
+    trace::record_simulator_secrets(&simulator);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connection_reset_mid_body_is_a_connection_reset() {
+    trace::capture_if_requested();
+    let server = Hostile::api(|_| Reply::ResetMidBody {
+        declared: 400,
+        sent: br#"{"instanceId":"Hx4_hostileInstance-01","sta"#.to_vec(),
+    })
+    .await;
+    let mut client = open(server.settings()).await;
+
+    let began = Instant::now();
+    let error = failed(client.fetch_journey_state(hostile::INSTANCE_ID, &[]).await);
+    within(began, Duration::ZERO);
+    assert_eq!(
+        transport(&error),
+        (TransportKind::ConnectionReset, server.authority().as_str())
+    );
+    assert_eq!(server.count(STATE_FETCH), 3, "a read is retried");
+}
+
+// 8. Slow first byte, stalled body.
+
+#[tokio::test(flavor = "multi_thread")]
+async fn slow_first_byte_times_out_at_the_host_limit() {
+    trace::capture_if_requested();
+    let server = Hostile::api(|_| {
+        Reply::Delayed(Duration::from_secs(30), Box::new(Reply::state("Completed")))
+    })
+    .await;
+    // The client asks for 30 s per request; the host clamps it to 500 ms.
+    let mut client = open(server.settings()).await;
+
+    let began = Instant::now();
+    let error = failed(client.fetch_journey_state(hostile::INSTANCE_ID, &[]).await);
+    within(began, TIMEOUTS.first_byte * RETRY.max_attempts);
+    assert_eq!(transport(&error).0, TransportKind::Timeout);
+    assert!(error.to_string().contains("timed out"), "{error}");
+    assert_eq!(server.count(STATE_FETCH), 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stalled_body_times_out_at_the_host_limit() {
+    trace::capture_if_requested();
+    let server = Hostile::api(|_| Reply::Stall {
+        declared: 400,
+        sent: br#"{"instanceId":"Hx4_hos"#.to_vec(),
+    })
+    .await;
+    let mut client = open(server.settings()).await;
+
+    let began = Instant::now();
+    let error = failed(client.fetch_journey_state(hostile::INSTANCE_ID, &[]).await);
+    within(began, TIMEOUTS.between_bytes * RETRY.max_attempts);
+    assert_eq!(transport(&error).0, TransportKind::Timeout);
+    assert_eq!(server.count(STATE_FETCH), 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wait_for_completion_against_a_silent_server_ends_at_its_deadline() {
+    trace::capture_if_requested();
+    let server = Hostile::api(|_| Reply::Stall {
+        declared: 400,
+        sent: Vec::new(),
+    })
+    .await;
+    let mut client = open(server.settings()).await;
+    let options = WaitOptions {
+        poll_interval_ms: 100,
+        timeout_ms: 2_000,
+    };
+
+    let began = Instant::now();
+    let error = failed(
+        client
+            .wait_for_completion(hostile::INSTANCE_ID, options)
+            .await,
+    );
+    within(began, Duration::from_millis(options.timeout_ms.into()));
+    match error.api() {
+        Some(ApiError::Timeout(wait)) => {
+            assert_eq!(wait.instance_id, hostile::INSTANCE_ID);
+            assert_eq!(wait.last_status, None);
+        }
+        _ => panic!("expected a wait timeout, got {error:?}"),
+    }
+}
+
+// 9. Malformed answers.
+
+#[tokio::test(flavor = "multi_thread")]
+async fn malformed_answers_are_invalid_responses_naming_the_defect() {
+    trace::capture_if_requested();
+    let id = hostile::INSTANCE_ID;
+    let cases = [
+        (
+            "malformed JSON",
+            "application/json",
+            r#"{"instanceId":,}"#.to_owned(),
+            "body is not JSON",
+        ),
+        (
+            "truncated JSON",
+            "application/json",
+            format!(r#"{{"instanceId":"{id}","sta"#),
+            "body is not JSON",
+        ),
+        (
+            "wrong type",
+            "application/json",
+            format!(r#"{{"instanceId":"{id}","status":7}}"#),
+            "field status is not a string",
+        ),
+        (
+            "missing field",
+            "application/json",
+            format!(r#"{{"instanceId":"{id}"}}"#),
+            "missing field status",
+        ),
+        (
+            "not an object",
+            "application/json",
+            "[]".to_owned(),
+            "body is not a JSON object",
+        ),
+        (
+            "200 with HTML",
+            "text/html",
+            "<!DOCTYPE html><html><body>Maintenance</body></html>".to_owned(),
+            "body is not JSON",
+        ),
+    ];
+    for (case, content_type, body, reason) in cases {
+        let server =
+            Hostile::api(move |_| Reply::body(200, content_type, body.clone().into_bytes())).await;
+        let mut client = open(server.settings()).await;
+        let error = failed(client.fetch_journey_state(id, &[]).await);
+        assert_eq!(
+            invalid_response(&error),
+            (200, Some("hostile-200"), reason),
+            "{case}"
+        );
+        assert!(
+            error
+                .to_string()
+                .starts_with("unexpected answer from GBG GO (HTTP 200)"),
+            "{case}: {error}"
+        );
+        assert_eq!(server.count(STATE_FETCH), 1, "{case}: not retried");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn html_from_the_token_endpoint_is_an_invalid_response() {
+    trace::capture_if_requested();
+    let server =
+        Hostile::start(|_| Reply::body(200, "text/html", "<html><body>Sign in</body></html>"))
+            .await;
+    let mut client = open(server.settings()).await;
+
+    let error = failed(client.authenticate().await);
+    assert_eq!(
+        invalid_response(&error),
+        (200, Some("hostile-200"), "body is not JSON")
+    );
+    assert!(
+        !format!("{error:?}").contains("Sign in"),
+        "the body is not copied"
+    );
+}
+
+// 10. Oversized bodies.
+
+#[tokio::test(flavor = "multi_thread")]
+async fn body_over_the_cap_is_refused_with_bounded_memory() {
+    trace::capture_if_requested();
+    const CAP: usize = 8 << 20;
+    let reason = format!("response body exceeds {CAP} bytes");
+    // Declared too large: refused from the head. Streamed without a length,
+    // and far larger than the store's 64 MiB: refused once the cap is
+    // passed, so the component never holds more than the cap.
+    for (total, declare_length) in [(9 << 20, true), (9 << 20, false), (256 << 20, false)] {
+        let server = Hostile::api(move |_| Reply::Huge {
+            total,
+            declare_length,
+        })
+        .await;
+        let mut client = open(server.settings()).await;
+        let error = failed(client.fetch_journey_state(hostile::INSTANCE_ID, &[]).await);
+        assert_eq!(
+            invalid_response(&error),
+            (200, Some("hostile-200"), reason.as_str()),
+            "{total} bytes, length declared: {declare_length}"
+        );
+        assert_eq!(server.count(STATE_FETCH), 1);
+        // The client is intact: it did not trap.
+        let error = failed(client.fetch_journey_state(hostile::INSTANCE_ID, &[]).await);
+        assert!(matches!(error, Error::Api(_)), "{error:?}");
+    }
+}
+
+// 11. Redirects.
+
+#[tokio::test(flavor = "multi_thread")]
+async fn redirect_to_another_host_is_not_followed() {
+    trace::capture_if_requested();
+    let elsewhere = Hostile::start(|_| Reply::state("Completed")).await;
+    let target = format!("{}{STATE_FETCH}?session=abc", elsewhere.origin());
+    let server = Hostile::api(move |_| Reply::redirect(&target)).await;
+    let mut client = open(server.settings()).await;
+
+    let error = failed(client.fetch_journey_state(hostile::INSTANCE_ID, &[]).await);
+    let (status, _, reason) = invalid_response(&error);
+    assert_eq!(status, 302);
+    assert_eq!(
+        reason,
+        format!(
+            "redirect to {}{STATE_FETCH} not followed",
+            elsewhere.origin()
+        )
+    );
+    assert_eq!(elsewhere.connections(), 0, "nothing reached the other host");
+}
+
+// 12. Egress policy.
+
+#[tokio::test]
+async fn api_base_off_the_allow_list_is_denied_before_any_byte_and_logged() {
+    trace::capture_if_requested();
+    let tokens = Hostile::api(|_| Reply::state("Completed")).await;
+    let api = Hostile::api(|_| Reply::state("Completed")).await;
+    let mut settings = tokens.settings();
+    settings.endpoint = Endpoint::BaseUrl(support::url(&format!(
+        "{}{}",
+        api.origin(),
+        hostile::API_PATH
+    )));
+    let policy = EgressPolicy::allowing(&[settings.effective_token_url()]);
+    settings.retry = Some(RETRY);
+    let mut client = runtime().open_with_policy(settings, policy).await.unwrap();
+
+    // This test runs on one thread, so the subscriber sees the host's log.
+    let logs = LogBuffer::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let error = {
+        let _guard = tracing::subscriber::set_default(subscriber);
+        failed(client.fetch_journey_state(hostile::INSTANCE_ID, &[]).await)
+    };
+    assert_eq!(
+        transport(&error),
+        (TransportKind::Denied, api.authority().as_str())
+    );
+    assert_eq!(api.connections(), 0, "no byte reached the API");
+    assert_eq!(
+        tokens.count(TOKEN),
+        1,
+        "the allowed token endpoint was used"
+    );
+    let logged = logs.text();
+    let denial = logged
+        .lines()
+        .find(|l| l.contains("egress denied"))
+        .unwrap_or_else(|| panic!("no denial logged:\n{logged}"));
+    assert!(
+        denial.contains(&format!("authority={}", api.authority())),
+        "{denial}"
+    );
+    assert!(denial.contains("WARN"), "{denial}");
+    for secret in [hostile::CLIENT_SECRET, hostile::ACCESS_TOKEN] {
+        assert!(!logged.contains(secret), "a secret was logged");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plain_http_to_a_non_loopback_authority_is_denied_before_resolving_it() {
+    trace::capture_if_requested();
+    // `.invalid` never resolves: a denial, not a DNS error, shows the policy
+    // refused the request before any lookup or connection.
+    let mut settings = ClientSettings::new(
+        Endpoint::BaseUrl(support::url("http://gbg-go.invalid:8080/v2/captain")),
+        gbg_go_host::Grant::client_credentials(
+            hostile::CLIENT_ID,
+            gbg_go_host::Secret::new(hostile::CLIENT_SECRET),
+        ),
+    );
+    settings.token_url = Some(support::url("http://gbg-go.invalid:8080/as/token.oauth2"));
+    let mut client = open(settings).await;
+
+    let error = failed(client.authenticate().await);
+    assert_eq!(
+        transport(&error),
+        (TransportKind::Denied, "gbg-go.invalid:8080")
+    );
+    assert_eq!(
+        error.to_string(),
+        "the host's egress policy denied a request to gbg-go.invalid:8080"
+    );
+}
+
+// 13. A guest that computes past its time budget.
+
+#[tokio::test(flavor = "multi_thread")]
+async fn spinning_guest_is_stopped_by_epoch_interruption() {
+    trace::capture_if_requested();
+    let budget = Duration::from_millis(300);
+    let runtime = Runtime::new(RuntimeOptions {
+        component: ComponentSource::File(spin_guest::component()),
+        compile_cache: None,
+        limits: SandboxLimits {
+            call_budget: budget,
+            ..SandboxLimits::default()
+        },
+    })
+    .expect("the spinning component loads");
+    // The spinning component never sends a request.
+    let settings = || {
+        ClientSettings::new(
+            Endpoint::BaseUrl(support::url("http://127.0.0.1:9/v2/captain")),
+            gbg_go_host::Grant::client_credentials("id", gbg_go_host::Secret::new("unused")),
+        )
+    };
+    let mut spinning = runtime.open(settings()).await.unwrap();
+    assert_eq!(spinning.health().await.unwrap(), "OK");
+
+    let began = Instant::now();
+    let error = trace::show(
+        spinning
+            .authenticate()
+            .await
+            .expect_err("the budget stops it"),
+    );
+    within(began, budget);
+    assert!(
+        matches!(error, Error::BudgetExceeded(b) if b == budget),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().contains("exceeded its time budget"),
+        "{error}"
+    );
+    assert!(
+        matches!(spinning.health().await, Err(Error::Poisoned)),
+        "the stopped client refuses further calls"
+    );
+
+    // The runtime, the engine and the process are fine.
+    let mut fresh = runtime.open(settings()).await.unwrap();
+    assert_eq!(fresh.health().await.unwrap(), "OK");
+    let simulator = support::simulator().await;
+    let mut real = open(support::settings(&simulator)).await;
+    assert_eq!(real.health().await.unwrap(), "OK");
+    trace::record_simulator_secrets(&simulator);
+}
+
+// 14. A guest over its memory limit.
+
+#[tokio::test(flavor = "multi_thread")]
+async fn guest_over_its_memory_limit_traps_and_only_that_client_is_lost() {
+    trace::capture_if_requested();
+    let runtime = runtime_with(SandboxLimits {
+        memory_bytes: 8 << 20,
+        ..limits()
+    });
+    // A 7 MiB answer is under the 8 MiB body cap but over what is left of
+    // the store's 8 MiB.
+    let large = format!(
+        r#"{{"instanceId":"{}","status":"Completed","padding":"{}"}}"#,
+        hostile::INSTANCE_ID,
+        "x".repeat(7 << 20)
+    );
+    let server = Hostile::api(move |request| {
+        if request.body.windows(5).any(|w| w == b"large") {
+            Reply::json(200, large.clone())
+        } else {
+            Reply::state("Completed")
+        }
+    })
+    .await;
+
+    let mut small = runtime.open(server.settings()).await.unwrap();
+    let state = small
+        .fetch_journey_state(hostile::INSTANCE_ID, &[])
+        .await
+        .unwrap();
+    assert_eq!(state.status, JourneyStatus::Completed);
+
+    let mut greedy = runtime.open(server.settings()).await.unwrap();
+    let error = trace::show(
+        greedy
+            .fetch_journey_state(hostile::INSTANCE_ID, &["large".into()])
+            .await
+            .expect_err("the store's memory limit stops it"),
+    );
+    assert!(matches!(error, Error::Trap(_)), "{error:?}");
+    assert!(
+        error.to_string().starts_with("the component failed"),
+        "{error}"
+    );
+    assert!(matches!(
+        greedy.fetch_journey_state(hostile::INSTANCE_ID, &[]).await,
+        Err(Error::Poisoned)
+    ));
+
+    // Other clients of the same runtime, old and new, carry on.
+    let state = small
+        .fetch_journey_state(hostile::INSTANCE_ID, &[])
+        .await
+        .unwrap();
+    assert_eq!(state.status, JourneyStatus::Completed);
+    let mut fresh = runtime.open(server.settings()).await.unwrap();
+    fresh
+        .fetch_journey_state(hostile::INSTANCE_ID, &[])
+        .await
+        .unwrap();
+}
+
+// 15. The service restarted mid-journey.
+
+#[tokio::test(flavor = "multi_thread")]
+async fn simulator_restarted_mid_journey_reports_the_unknown_instance() {
+    trace::capture_if_requested();
+    let before = support::simulator().await;
+    let mut client = open(support::settings(&before)).await;
+    let id = start(&mut client, &before, "accept").await;
+    client.fetch_journey_state(&id, &[]).await.unwrap();
+    let address: std::net::SocketAddr = before
+        .origin()
+        .trim_start_matches("http://")
+        .parse()
+        .unwrap();
+    trace::record_simulator_secrets(&before);
+    before.shutdown().await;
+    let after = Simulator::start(SimulatorConfig::default(), address)
+        .await
+        .expect("the simulator restarts on the same port");
+
+    let options = WaitOptions {
+        poll_interval_ms: 100,
+        timeout_ms: 10_000,
+    };
+    let began = Instant::now();
+    let error = failed(client.wait_for_completion(&id, options).await);
+    within(began, Duration::from_millis(options.timeout_ms.into()));
+    assert!(
+        matches!(error.api(), Some(ApiError::NotFound(_))),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("unknown or expired"), "{error}");
+    // The restarted service knew neither the token nor the instance: one
+    // refused token, one new token, then the answer that ends the wait.
+    assert_eq!(
+        support::statuses(&after, STATE_FETCH),
+        [Some(401), Some(404)]
+    );
+    assert_eq!(support::count_requests(&after, TOKEN), 1);
+    trace::record_simulator_secrets(&after);
+}

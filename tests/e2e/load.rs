@@ -1,0 +1,117 @@
+//! Load: 1,000 concurrent journeys through one engine and one pre-linked
+//! component, each in its own store, with nothing lost or duplicated.
+//!
+//! Ignored in the ordinary run and run alone by `.ci/run`
+//! (`cargo test ... -- --ignored load::`), so that the peak memory it reports
+//! is that of these journeys, not of every other test in the binary.
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use gbg_go_host::{Delivery, Error, JourneyStatus, StartRequest, WaitOptions};
+use serde_json::Value;
+use tokio::task::JoinSet;
+
+use crate::support;
+
+const JOURNEYS: usize = 1_000;
+const START: &str = "/v2/captain/journey/start";
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "heavy: run alone by .ci/run so that the reported peak RSS is its own"]
+async fn thousand_concurrent_journeys_complete_with_nothing_lost_or_duplicated() {
+    let simulator = support::simulator().await;
+    let runtime = support::runtime();
+    let resource_id = simulator.journey_resource_id("auto").unwrap();
+    let rss_before = memory("VmRSS");
+
+    let began = Instant::now();
+    let mut journeys = JoinSet::new();
+    for n in 0..JOURNEYS {
+        let runtime = runtime.clone();
+        let settings = support::settings(&simulator);
+        let request = StartRequest {
+            resource_id: resource_id.clone(),
+            delivery: Delivery::Page,
+            subject: Some(format!(r#"{{"identity":{{"firstName":"Load{n}"}}}}"#)),
+        };
+        journeys.spawn(async move {
+            let mut client = runtime.open(settings).await?;
+            let started = client.start_journey(&request).await?;
+            let state = client
+                .wait_for_completion(
+                    &started.instance_id,
+                    WaitOptions {
+                        poll_interval_ms: 200,
+                        timeout_ms: 120_000,
+                    },
+                )
+                .await?;
+            Ok::<_, Error>((n, started.instance_id, state))
+        });
+    }
+
+    let mut finished = Vec::with_capacity(JOURNEYS);
+    let mut failures = Vec::new();
+    while let Some(joined) = journeys.join_next().await {
+        match joined.expect("no journey task panicked") {
+            Ok(done) => finished.push(done),
+            Err(error) => failures.push(error.to_string()),
+        }
+    }
+    let wall = began.elapsed();
+    let peak = memory("VmHWM");
+    println!(
+        "load: {JOURNEYS} concurrent journeys in {:.1} s; host process peak RSS {} MiB \
+         (RSS {} MiB before the journeys)",
+        wall.as_secs_f64(),
+        peak >> 20,
+        rss_before >> 20
+    );
+
+    assert!(
+        failures.is_empty(),
+        "{} failed: {failures:?}",
+        failures.len()
+    );
+    assert_eq!(finished.len(), JOURNEYS, "no journey lost");
+    let ids: HashSet<&str> = finished.iter().map(|(_, id, _)| id.as_str()).collect();
+    assert_eq!(ids.len(), JOURNEYS, "no instance shared or duplicated");
+    for (n, id, state) in &finished {
+        assert_eq!(state.status, JourneyStatus::Completed, "journey {n}");
+        assert_eq!(&state.instance_id, id, "journey {n}");
+        let document: Value = serde_json::from_str(&state.document).unwrap();
+        assert_eq!(
+            document["context"]["subject"]["identity"]["firstName"],
+            format!("Load{n}"),
+            "journey {n} saw its own instance"
+        );
+        let kept = simulator.instance(id).expect("the simulator knows it");
+        assert_eq!(kept["status"], "Completed", "journey {n}");
+    }
+    let started = simulator
+        .request_log()
+        .iter()
+        .filter(|r| r.path == START && r.status == Some(201))
+        .count();
+    assert_eq!(started, JOURNEYS, "exactly one instance per journey");
+    // Each store touches a few MiB, far below its 64 MiB limit; a leak of
+    // whole stores or memories would show here.
+    assert!(
+        peak < 1 << 30,
+        "peak RSS {} MiB for {JOURNEYS} journeys",
+        peak >> 20
+    );
+}
+
+/// A `/proc/self/status` figure (`VmRSS`, `VmHWM`) in bytes.
+fn memory(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|value| value.trim().strip_suffix("kB"))
+        .and_then(|kb| kb.trim().parse::<u64>().ok())
+        .map(|kb| kb * 1024)
+        .unwrap_or_else(|| panic!("no {field} in /proc/self/status"))
+}

@@ -1,0 +1,438 @@
+//! Secrets never leak: the client secret, the password, access tokens and
+//! end-user tokens appear in no log line at any level, no error message, no
+//! `Debug` output and no CLI output, through full journeys and every fault of
+//! the matrix.
+//!
+//! The library check re-runs the fault tests and the journeys below in a
+//! child process whose every tracing event and `log` record (the host's,
+//! wasmtime's, hyper's, the simulator's) is captured at TRACE level (see
+//! [`trace`]); the tests there record each secret they handle, and this test
+//! then searches the capture for every one of them.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use gbg_go_host::{
+    ClientSettings, Endpoint, Grant, InteractionAuth, InteractionStep, JourneyStatus, Participant,
+    Secret, Submission, WaitOptions,
+};
+use gbg_go_simulator::{Credentials, Simulator, SimulatorConfig, end_user};
+use serde_json::{Value, json};
+
+use crate::hostile::{self, Hostile, Reply};
+use crate::support;
+use crate::trace::{self, CAPTURE_VAR, SECRETS_VAR};
+
+const GBG_GO: &str = env!("CARGO_BIN_EXE_gbg-go");
+
+/// Distinctive credentials, so that any occurrence in output is a leak.
+fn credentials() -> Credentials {
+    Credentials {
+        client_id: "leak-check-client".into(),
+        client_secret: "client-secret-Vb93Kq2Xw7Jd".into(),
+        username: "leak-check@example.com".into(),
+        password: "user-password-Hn58Rt1Zs4Mf".into(),
+    }
+}
+
+/// A wrong password the CLI is also given: a secret too.
+const WRONG_PASSWORD: &str = "wrong-password-Qa62Ue9Lk3Bp";
+
+async fn simulator() -> Simulator {
+    support::simulator_with(SimulatorConfig {
+        credentials: credentials(),
+        ..SimulatorConfig::default()
+    })
+    .await
+}
+
+fn wait_options() -> WaitOptions {
+    WaitOptions {
+        poll_interval_ms: 100,
+        timeout_ms: 30_000,
+    }
+}
+
+/// Asserts that none of `secrets` occurs in `text`.
+fn assert_no_secret(text: &str, secrets: &[String], what: &str) {
+    for secret in secrets {
+        assert!(
+            !text.contains(secret.as_str()),
+            "{what} reveals a secret ({} characters, starting {:?})",
+            secret.len(),
+            &secret[..4]
+        );
+    }
+}
+
+// The CLI.
+
+/// `gbg-go` with the most verbose logging, configured through the
+/// environment for `base_url`/`token_url`.
+fn cli(base_url: &str, token_url: &str, client_secret: &str) -> Command {
+    let mut command = Command::new(GBG_GO);
+    command
+        .env_clear()
+        .env("GBG_GO_LOG", "trace")
+        .env("GBG_GO_CACHE_DIR", support::compile_cache())
+        .env("GBG_GO_BASE_URL", base_url)
+        .env("GBG_GO_TOKEN_URL", token_url)
+        .env("GBG_GO_CLIENT_ID", credentials().client_id)
+        .env("GBG_GO_CLIENT_SECRET", client_secret);
+    command
+}
+
+/// Runs `command` with `args`, appends everything it printed to `printed`
+/// and returns its exit status and stdout.
+fn run(command: &mut Command, args: &[&str], printed: &mut String) -> (i32, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command.args(args).output().expect("gbg-go runs");
+    let stdout = String::from_utf8_lossy(&stdout).into_owned();
+    printed.push_str(&stdout);
+    printed.push_str(&String::from_utf8_lossy(&stderr));
+    (status.code().expect("gbg-go exited"), stdout)
+}
+
+fn json_line(stdout: &str) -> Value {
+    stdout
+        .lines()
+        .rev()
+        .find_map(|line| serde_json::from_str(line).ok())
+        .unwrap_or(Value::Null)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cli_output_at_trace_level_holds_no_secret() {
+    support::runtime(); // fills the compile cache, so the CLI does not log compiling
+    let simulator = simulator().await;
+    let faults = simulator.faults();
+    let secret = credentials().client_secret;
+    let sim = |printed: &mut String, args: &[&str]| {
+        run(
+            &mut cli(&simulator.base_url(), &simulator.token_url(), &secret),
+            args,
+            printed,
+        )
+    };
+    let mut printed = String::new();
+    let resource_id = simulator.resource_id();
+
+    // A full journey.
+    assert_eq!(sim(&mut printed, &["auth"]).0, 0, "{printed}");
+    assert_eq!(sim(&mut printed, &["health"]).0, 0, "{printed}");
+    let (code, stdout) = sim(
+        &mut printed,
+        &["start", "--json", "--resource-id", &resource_id],
+    );
+    assert_eq!(code, 0, "{printed}");
+    let started = json_line(&stdout);
+    let id = started["instance_id"].as_str().unwrap().to_owned();
+    assert_eq!(sim(&mut printed, &["state", &id]).0, 0);
+    end_user::complete_hosted_page(started["instance_url"].as_str().unwrap())
+        .await
+        .unwrap();
+    let wait = ["wait", id.as_str(), "--interval", "0.1", "--timeout", "30"];
+    assert_eq!(sim(&mut printed, &wait).0, 0, "{printed}");
+    assert_eq!(sim(&mut printed, &["delete", &id]).0, 0);
+
+    // The password grant, right and wrong.
+    let password = |password: &str, printed: &mut String| {
+        let mut command = cli(&simulator.base_url(), &simulator.token_url(), &secret);
+        command
+            .env("GBG_GO_USERNAME", credentials().username)
+            .env("GBG_GO_PASSWORD", password);
+        run(&mut command, &["auth", "--json"], printed).0
+    };
+    assert_eq!(password(&credentials().password, &mut printed), 0);
+    assert_eq!(password(WRONG_PASSWORD, &mut printed), 4);
+
+    // Faults, each ending in recovery or a typed failure.
+    faults.rate_limit_next(1, Some(1));
+    assert_eq!(sim(&mut printed, &["health"]).0, 0, "429 then success");
+    faults.fail_next(2, gbg_go_simulator::ServerErrorStatus::ServiceUnavailable);
+    assert_eq!(sim(&mut printed, &["auth"]).0, 0, "503 burst then success");
+    faults.drop_next(1);
+    assert_eq!(sim(&mut printed, &["health"]).0, 0, "dropped, then success");
+    faults.update(|f| f.token_lifetime_s = 0);
+    let refused = sim(
+        &mut printed,
+        &["start", "--json", "--resource-id", &resource_id],
+    );
+    assert_eq!(refused.0, 4, "expired tokens only: unauthorized");
+    faults.reset();
+    faults.fail_next(10, gbg_go_simulator::ServerErrorStatus::BadGateway);
+    assert_eq!(sim(&mut printed, &["--json", "health"]).0, 7);
+    faults.reset();
+    assert_eq!(
+        sim(&mut printed, &["state", &id]).0,
+        6,
+        "deleted: not found"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let subject = dir.path().join("subject.json");
+    std::fs::write(&subject, r#"{"identity":{"dateOfBirth":"31/12/1990"}}"#).unwrap();
+    let subject = subject.to_str().unwrap();
+    let rejected = sim(
+        &mut printed,
+        &["start", "--resource-id", &resource_id, "--subject", subject],
+    );
+    assert_eq!(rejected.0, 8, "{printed}");
+
+    // A server that echoes the credentials and the token into its errors.
+    let echo = echoing_server().await;
+    let mut command = cli(
+        &format!("{}{}", echo.origin(), hostile::API_PATH),
+        &format!("{}{}", echo.origin(), hostile::TOKEN_PATH),
+        hostile::CLIENT_SECRET,
+    );
+    let (code, _) = run(&mut command, &["state", hostile::INSTANCE_ID], &mut printed);
+    assert_eq!(code, 8, "{printed}");
+    assert!(printed.contains("[redacted]"), "the echo is scrubbed");
+
+    assert!(
+        printed.contains("TRACE") && printed.contains("outgoing request"),
+        "logging was at its most verbose"
+    );
+    let mut secrets = vec![
+        credentials().client_secret,
+        credentials().password,
+        WRONG_PASSWORD.to_owned(),
+        hostile::CLIENT_SECRET.to_owned(),
+        hostile::ACCESS_TOKEN.to_owned(),
+    ];
+    secrets.extend(simulator.issued_tokens());
+    assert!(secrets.len() > 10, "tokens were issued");
+    assert_no_secret(&printed, &secrets, "gbg-go output");
+}
+
+/// A hostile API that answers every journey call 400, quoting the request's
+/// `Authorization` header and the client secret back in its errors.
+async fn echoing_server() -> Hostile {
+    Hostile::api(|request| {
+        let bearer = request.header("authorization").unwrap_or_default();
+        let body = json!({"errors": [{
+            "code": "4000", "name": "ECHO", "location": "Authorization",
+            "problem": format!("bad header {bearer} for {}", hostile::CLIENT_SECRET),
+            "action": "",
+        }], "message": bearer});
+        Reply::json(400, body.to_string())
+    })
+    .await
+}
+
+// The library.
+
+#[tokio::test(flavor = "multi_thread")]
+async fn library_logs_at_trace_level_hold_no_secret() {
+    if std::env::var_os(CAPTURE_VAR).is_some() {
+        return; // the child process below: do not recurse
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("trace.log");
+    let recorded = dir.path().join("secrets.txt");
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args(["faults::", "secrets::library_", "--test-threads", "2"])
+        .env(CAPTURE_VAR, &capture)
+        .env(SECRETS_VAR, &recorded)
+        .output()
+        .expect("the test binary runs again");
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "the child run failed:\n{printed}");
+    let ran = printed.lines().filter(|l| l.ends_with("... ok")).count();
+    assert!(ran >= 30, "only {ran} tests ran in the child:\n{printed}");
+
+    let logged = std::fs::read_to_string(&capture).expect("the capture was written");
+    for expected in [" TRACE ", " DEBUG ", "outgoing request", "call failed"] {
+        assert!(logged.contains(expected), "no {expected:?} in the capture");
+    }
+    let defaults = SimulatorConfig::default().credentials;
+    let mut secrets = vec![
+        defaults.client_secret,
+        defaults.password,
+        credentials().client_secret,
+        credentials().password,
+        hostile::CLIENT_SECRET.to_owned(),
+        hostile::ACCESS_TOKEN.to_owned(),
+    ];
+    secrets.extend(lines(&recorded));
+    secrets.sort();
+    secrets.dedup();
+    assert!(
+        secrets.len() >= 20,
+        "only {} secrets were recorded",
+        secrets.len()
+    );
+    assert_no_secret(&logged, &secrets, "the TRACE capture");
+    assert_no_secret(&printed, &secrets, "the child's output");
+}
+
+fn lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Client settings for `simulator` with the password grant.
+fn password_settings(simulator: &Simulator) -> ClientSettings {
+    let credentials = credentials();
+    let mut settings = ClientSettings::new(
+        Endpoint::BaseUrl(support::url(&simulator.base_url())),
+        Grant::Password {
+            client_id: credentials.client_id,
+            client_secret: Secret::new(credentials.client_secret),
+            username: credentials.username,
+            password: Secret::new(credentials.password),
+            scope: None,
+        },
+    );
+    settings.token_url = Some(support::url(&simulator.token_url()));
+    settings
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn library_hosted_journey_with_the_password_grant() {
+    trace::capture_if_requested();
+    let simulator = simulator().await;
+    let settings = password_settings(&simulator);
+    let shown = format!("{settings:?}");
+    assert_no_secret(
+        &shown,
+        &[credentials().client_secret, credentials().password],
+        "ClientSettings' Debug output",
+    );
+    tracing::info!(settings = ?settings, "opening a client");
+    let mut client = support::runtime().open(settings).await.unwrap();
+
+    let token = client.authenticate().await.unwrap();
+    tracing::info!(token = ?token, "authenticated");
+    let started = client
+        .start_journey(&support::hosted(simulator.resource_id()))
+        .await
+        .unwrap();
+    tracing::info!(started = ?started, "started");
+    end_user::complete_hosted_page(started.instance_url.as_deref().unwrap())
+        .await
+        .unwrap();
+    let state = client
+        .wait_for_completion(&started.instance_id, wait_options())
+        .await
+        .unwrap();
+    assert_eq!(state.status, JourneyStatus::Completed);
+    tracing::info!(state = ?state, "completed");
+    client.delete_instance(&started.instance_id).await.unwrap();
+    trace::show(
+        client
+            .fetch_journey_state(&started.instance_id, &[])
+            .await
+            .unwrap_err(),
+    );
+    trace::record_simulator_secrets(&simulator);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn library_api_journey_with_end_user_tokens() {
+    trace::capture_if_requested();
+    let simulator = simulator().await;
+    let mut settings = support::settings(&simulator);
+    settings.grant = Grant::client_credentials(
+        credentials().client_id,
+        Secret::new(credentials().client_secret),
+    );
+    settings.interaction_auth = Some(InteractionAuth::EndUserToken);
+    let mut client = support::runtime().open(settings).await.unwrap();
+    let id = client
+        .start_journey(&support::api_journey(
+            simulator.journey_resource_id("api-kyc").unwrap(),
+        ))
+        .await
+        .unwrap()
+        .instance_id;
+
+    let answers = [
+        (
+            vec!["FullName", "DateOfBirth", "CurrentAddress"],
+            json!({"identity": {
+                "firstName": "Jane", "lastNames": ["Doe"], "dateOfBirth": "1992-10-01",
+                "currentAddress": {"lines": ["12 Example Street"], "locality": "London",
+                                   "postalCode": "SW1A 1AA", "country": "GB"}}}),
+        ),
+        (
+            vec!["PrimaryDocument"],
+            json!({"documents": [{"type": "primary", "side1Image": "aGVsbG8gZG9jdW1lbnQ="}]}),
+        ),
+    ];
+    for (elements, subject) in answers {
+        let interaction = loop {
+            match client.fetch_interaction(&id).await.unwrap() {
+                InteractionStep::Ready(interaction) => break interaction,
+                InteractionStep::NotReady(status) => {
+                    assert_eq!(status, JourneyStatus::InProgress)
+                }
+            }
+        };
+        tracing::info!(interaction = ?interaction, "interaction ready");
+        client
+            .submit_interaction(&Submission {
+                instance_id: id.clone(),
+                interaction_id: interaction.interaction_id,
+                participants: elements
+                    .into_iter()
+                    .map(|e| Participant {
+                        domain_element_id: e.into(),
+                        instruction: None,
+                    })
+                    .collect(),
+                subject: subject.to_string(),
+            })
+            .await
+            .unwrap();
+    }
+    let state = client
+        .wait_for_completion(&id, wait_options())
+        .await
+        .unwrap();
+    assert_eq!(state.status, JourneyStatus::Completed);
+    let device = "/v2/captain/journey/device/connect";
+    assert!(
+        support::count_requests(&simulator, device) >= 1,
+        "end-user tokens were used"
+    );
+    trace::record_simulator_secrets(&simulator);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn library_errors_scrub_secrets_a_server_echoes() {
+    trace::capture_if_requested();
+    let echo = echoing_server().await;
+    let mut client = support::runtime().open(echo.settings()).await.unwrap();
+
+    let error = trace::show(
+        client
+            .fetch_journey_state(hostile::INSTANCE_ID, &[])
+            .await
+            .unwrap_err(),
+    );
+    let shown = format!("{error} {error:?}");
+    assert!(
+        shown.contains("bad header Bearer [redacted] for [redacted]"),
+        "{shown}"
+    );
+    assert_no_secret(
+        &shown,
+        &[
+            hostile::CLIENT_SECRET.to_owned(),
+            hostile::ACCESS_TOKEN.to_owned(),
+        ],
+        "the error",
+    );
+}
