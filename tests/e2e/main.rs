@@ -4,14 +4,19 @@
 mod api_journey;
 mod browser;
 mod cli;
+mod conformance;
 mod contract;
 mod faults;
 mod hosted_journey;
 mod hostile;
 mod load;
+mod runtimes;
+#[path = "../rust/hosted_journey.rs"]
+mod rust_guide_example;
 mod sandbox;
 mod scenarios;
 mod secrets;
 mod spin_guest;
 mod support;
 mod trace;
+mod wit_contract;

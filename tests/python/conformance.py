@@ -1,0 +1,193 @@
+"""The conformance runner for Python: runs every scenario of
+../conformance/scenarios.json through wasmtime-py and the gbg_go wrapper, and
+checks each step's outcome.
+
+    python conformance.py COMPONENT.wasm TARGETS.json
+
+TARGETS.json (written by the Rust test that started the simulators) maps each
+scenario name to its variables: {"scenarios": {"<name>": {"base_url": ...}}}.
+Prints ``PASS <name>`` or ``FAIL <name>: <why>`` per scenario, then
+``N passed, N failed``; exits 1 when any failed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import re
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any, Callable
+
+import gbg_go
+
+RUNTIME = "python"
+SCENARIOS = Path(__file__).resolve().parent.parent / "conformance" / "scenarios.json"
+
+
+def main(component: str, targets_path: str) -> int:
+    suite = json.loads(SCENARIOS.read_text())
+    targets = json.loads(Path(targets_path).read_text())
+    runtime = gbg_go.Runtime(component)
+    passed = failed = 0
+    for scenario in suite["scenarios"]:
+        started = time.monotonic()
+        try:
+            variables = targets["scenarios"].get(scenario["name"])
+            if variables is None:
+                raise AssertionError("no variables for this scenario in the targets file")
+            run(runtime, suite, scenario, dict(variables))
+            passed += 1
+            print(f"PASS {scenario['name']} ({round((time.monotonic() - started) * 1000)} ms)", flush=True)
+        except Exception as e:  # report every failure, then go on
+            failed += 1
+            print(f"FAIL {scenario['name']}: {e!r}", flush=True)
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+def run(runtime: gbg_go.Runtime, suite: dict, scenario: dict, variables: dict) -> None:
+    """Runs one scenario's steps against a fresh client.
+
+    The scenario's ``egress`` list is not applied: wasmtime-py cannot filter
+    outgoing requests (see README.md, "Egress").
+    """
+    spec = substitute({**suite["client"], **scenario.get("client", {})}, variables)
+    config = gbg_go.ClientConfig(
+        endpoint=spec["base-url"],
+        token_url=spec["token-url"],
+        grant=gbg_go.ClientCredentials(spec["client-id"], spec["client-secret"]),
+    )
+    client = runtime.open(config)
+    try:
+        for index, template in enumerate(scenario["steps"]):
+            step = substitute(template, variables)
+            if "end-user" in step:
+                submit_hosted_page(step["url"], step["form"])
+                continue
+            observed, text = observe(lambda: perform(client, step))
+            expected = step.get("expect_by_runtime", {}).get(RUNTIME, step["expect"])
+            where = f"step {index} ({step['call']})"
+            mismatch = match(expected, observed, "")
+            if mismatch:
+                raise AssertionError(f"{where}: {mismatch}; observed {json.dumps(observed)}")
+            if any(secret in text for secret in scenario.get("forbid", [])):
+                raise AssertionError(f"{where}: the outcome shows a secret")
+            for name, pointer in step.get("save", {}).items():
+                value = observed
+                for key in pointer.split("/")[1:]:
+                    value = value[key]
+                variables[name] = value
+    finally:
+        client.close()
+
+
+def perform(client: gbg_go.Client, step: dict) -> Any:
+    """Calls the component for one step."""
+    call = step["call"]
+    if call == "authenticate":
+        return client.authenticate()
+    if call == "start-journey":
+        request = step["request"]
+        return client.start_journey(request["resource-id"], request["delivery"], request["subject"])
+    if call == "fetch-journey-state":
+        return client.fetch_journey_state(step["instance-id"], step.get("filter-keys", []))
+    if call == "wait-for-completion":
+        options = step["options"]
+        return client.wait_for_completion(step["instance-id"], options["poll-interval-ms"], options["timeout-ms"])
+    if call == "fetch-interaction":
+        ready = client.fetch_interaction(step["instance-id"])
+        if isinstance(ready, gbg_go.NotReady):
+            return {"not-ready": canonical(ready.journey_status)}
+        return {"ready": canonical(ready)}
+    if call == "submit-interaction":
+        submission = step["submission"]
+        participants = [
+            gbg_go.Participant(p["domain-element-id"], p["instruction"]) for p in submission["participants"]
+        ]
+        return client.submit_interaction(
+            submission["instance-id"], submission["interaction-id"], participants, submission["subject"]
+        )
+    raise ValueError(f"unknown call {call}")
+
+
+def observe(call: Callable[[], Any]) -> tuple[dict, str]:
+    """The outcome in the scenarios' canonical form, and all its text (for the secret check)."""
+    try:
+        observed = {"ok": canonical(call())}
+        return observed, json.dumps(observed)
+    except gbg_go.GbgGoError as e:
+        observed = {"err": {e.kind: canonical(e.detail)}}
+        return observed, f"{json.dumps(observed)} {e} {e!r}"
+
+
+def canonical(value: Any) -> Any:
+    """A wrapper value in the canonical form: kebab-case field names, None as
+    null, a journey status as its WIT case (``{"other": text}`` for OTHER),
+    and ``document`` fields (JSON text) parsed."""
+    if dataclasses.is_dataclass(value):
+        fields = {}
+        for f in dataclasses.fields(value):
+            field = getattr(value, f.name)
+            if f.name == "document":
+                fields["document"] = json.loads(field)
+            elif isinstance(field, gbg_go.JourneyStatus) and field is gbg_go.JourneyStatus.OTHER:
+                fields[f.name.replace("_", "-")] = {"other": getattr(value, "status_text", None)}
+            else:
+                fields[f.name.replace("_", "-")] = canonical(field)
+        return fields
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, list):
+        return [canonical(v) for v in value]
+    return value
+
+
+def match(expected: Any, actual: Any, path: str) -> str:
+    """Why ``actual`` does not match ``expected`` (see ../conformance/README.md), or ''."""
+    if expected == "$string":
+        return "" if isinstance(actual, str) and actual else f"{path or '.'}: expected a string"
+    if isinstance(expected, list):
+        if not isinstance(actual, list) or len(actual) != len(expected):
+            return f"{path or '.'}: expected {len(expected)} entries"
+        return next((m for i, e in enumerate(expected) if (m := match(e, actual[i], f"{path}[{i}]"))), "")
+    if isinstance(expected, dict):
+        if not isinstance(actual, dict):
+            return f"{path or '.'}: expected an object"
+        return next((m for k, e in expected.items() if (m := match(e, actual.get(k), f"{path}.{k}"))), "")
+    same = expected == actual and type(expected) is type(actual)
+    return "" if same else f"{path or '.'}: expected {json.dumps(expected)}"
+
+
+def substitute(template: Any, variables: dict) -> Any:
+    """Replaces every ``${name}`` in the strings of ``template`` by the variable."""
+    if isinstance(template, str):
+
+        def value(m: re.Match) -> str:
+            if m.group(1) not in variables:
+                raise KeyError(f"unknown variable {m.group(1)}")
+            return variables[m.group(1)]
+
+        return re.sub(r"\$\{(\w+)\}", value, template)
+    if isinstance(template, list):
+        return [substitute(t, variables) for t in template]
+    if isinstance(template, dict):
+        return {k: substitute(v, variables) for k, v in template.items()}
+    return template
+
+
+def submit_hosted_page(url: str, form: dict) -> None:
+    """Plays the end user: submits the hosted page's form, as a browser would."""
+    data = urllib.parse.urlencode(form).encode()
+    with urllib.request.urlopen(urllib.request.Request(url, data=data, method="POST")) as answer:
+        page = answer.read().decode()
+        if answer.status != 200 or 'id="outcome"' not in page:
+            raise AssertionError(f"submitting the hosted page {url} answered {answer.status}")
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:]))
