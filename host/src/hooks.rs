@@ -4,22 +4,23 @@
 use std::io;
 use std::sync::Arc;
 
-use http_body_util::BodyExt;
-use wasmtime_wasi_http::p2::bindings::http::types::{DnsErrorPayload, ErrorCode};
+use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
 use wasmtime_wasi_http::{RequestOptions, WasiBody, WasiHttpHooks};
 
 use crate::policy::EgressPolicy;
+use crate::pool::ConnectionPool;
 
 /// Checks every outgoing request against the policy, clamps its timeouts and
-/// sends it; a refused request fails with `HTTP-request-denied` before any
-/// byte leaves the host.
+/// sends it through the runtime's connection pool; a refused request fails
+/// with `HTTP-request-denied` before any byte leaves the host.
 pub(crate) struct PolicyHooks {
     policy: Arc<EgressPolicy>,
+    pool: Arc<ConnectionPool>,
 }
 
 impl PolicyHooks {
-    pub(crate) fn new(policy: Arc<EgressPolicy>) -> Self {
-        Self { policy }
+    pub(crate) fn new(policy: Arc<EgressPolicy>, pool: Arc<ConnectionPool>) -> Self {
+        Self { policy, pool }
     }
 }
 
@@ -36,6 +37,7 @@ impl WasiHttpHooks for PolicyHooks {
         _body_done: Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
     ) -> Box<dyn Future<Output = SendResult> + Send> {
         let policy = Arc::clone(&self.policy);
+        let pool = Arc::clone(&self.pool);
         Box::new(async move {
             if let Err(denial) = policy.check(request.uri()) {
                 tracing::warn!(
@@ -51,19 +53,12 @@ impl WasiHttpHooks for PolicyHooks {
                 path = request.uri().path(),
                 "outgoing request"
             );
-            let options = policy.clamp(options);
-            let (response, io) =
-                wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
-            Ok((
-                response.map(BodyExt::boxed_unsync),
-                Box::new(io) as Box<dyn Future<Output = _> + Send>,
-            ))
+            let response = pool.send(request, policy.clamp(options)).await?;
+            // The pool drives its connections itself; there is no per-request
+            // I/O task to hand back.
+            let io: Box<dyn Future<Output = _> + Send> = Box::new(async { Ok(()) });
+            Ok((response, io))
         })
-    }
-
-    fn p2_error_from_connect(&mut self, err: &io::Error) -> ErrorCode {
-        tracing::debug!(error = %err, "connect failed");
-        connect_error_code(err)
     }
 
     fn p2_error_from_hyper(&mut self, err: &hyper::Error) -> ErrorCode {
@@ -92,47 +87,5 @@ fn hyper_error_code(err: &hyper::Error) -> ErrorCode {
         ) => ErrorCode::ConnectionTerminated,
         Some(io::ErrorKind::TimedOut) => ErrorCode::ConnectionReadTimeout,
         _ => ErrorCode::HttpProtocolError,
-    }
-}
-
-/// Tells a failed name lookup and a timeout apart from a refusal; wasmtime's
-/// default reports every connect error as `connection-refused`.
-fn connect_error_code(err: &io::Error) -> ErrorCode {
-    match err.kind() {
-        io::ErrorKind::TimedOut => ErrorCode::ConnectionTimeout,
-        io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted => {
-            ErrorCode::ConnectionTerminated
-        }
-        io::ErrorKind::ConnectionRefused => ErrorCode::ConnectionRefused,
-        _ if err.to_string().contains("lookup") => ErrorCode::DnsError(DnsErrorPayload {
-            rcode: Some(err.to_string()),
-            info_code: None,
-        }),
-        _ => ErrorCode::ConnectionRefused,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn classifies_connect_errors() {
-        let refused = io::Error::from(io::ErrorKind::ConnectionRefused);
-        assert!(matches!(
-            connect_error_code(&refused),
-            ErrorCode::ConnectionRefused
-        ));
-        let lookup =
-            io::Error::other("failed to lookup address information: Name or service not known");
-        assert!(matches!(
-            connect_error_code(&lookup),
-            ErrorCode::DnsError(_)
-        ));
-        let slow = io::Error::from(io::ErrorKind::TimedOut);
-        assert!(matches!(
-            connect_error_code(&slow),
-            ErrorCode::ConnectionTimeout
-        ));
     }
 }

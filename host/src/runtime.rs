@@ -6,13 +6,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use wasmtime::component::Linker;
-use wasmtime::{Config, Engine, EngineWeak, Store, StoreLimitsBuilder};
+use wasmtime::{
+    Config, Engine, EngineWeak, InstanceAllocationStrategy, PoolingAllocationConfig, Store,
+    StoreLimitsBuilder,
+};
 
 use crate::bindings::GbgGoPre;
 use crate::client::Client;
 use crate::component::{self, ComponentSource};
 use crate::hooks::PolicyHooks;
 use crate::policy::{EgressPolicy, PlainHttp, Timeouts};
+use crate::pool::{ConnectionOptions, ConnectionPool};
 use crate::state::HostState;
 use crate::{ClientSettings, Error};
 
@@ -45,6 +49,22 @@ impl Default for SandboxLimits {
     }
 }
 
+/// How component instances get their memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Allocation {
+    /// Memory is mapped when an instance is created.
+    #[default]
+    OnDemand,
+    /// Memory for up to `max_instances` live clients is reserved up front and
+    /// reused, with copy-on-write images: the fastest way to create an
+    /// instance per call. Opening more clients than that fails until some
+    /// are dropped.
+    Pooling {
+        /// How many clients may be open at once.
+        max_instances: u32,
+    },
+}
+
 /// How a [`Runtime`] is built.
 #[derive(Debug, Clone)]
 pub struct RuntimeOptions {
@@ -54,6 +74,10 @@ pub struct RuntimeOptions {
     pub compile_cache: Option<PathBuf>,
     /// The sandbox each client gets.
     pub limits: SandboxLimits,
+    /// How outgoing connections are kept and reused.
+    pub connections: ConnectionOptions,
+    /// How instances get their memory.
+    pub allocation: Allocation,
 }
 
 impl Default for RuntimeOptions {
@@ -63,6 +87,8 @@ impl Default for RuntimeOptions {
             component: ComponentSource::Embedded,
             compile_cache: component::default_cache_dir(),
             limits: SandboxLimits::default(),
+            connections: ConnectionOptions::default(),
+            allocation: Allocation::OnDemand,
         }
     }
 }
@@ -78,6 +104,7 @@ struct Inner {
     engine: Engine,
     pre: GbgGoPre<HostState>,
     limits: SandboxLimits,
+    pool: Arc<ConnectionPool>,
 }
 
 impl Runtime {
@@ -86,6 +113,12 @@ impl Runtime {
     pub fn new(options: RuntimeOptions) -> Result<Self, Error> {
         let mut config = Config::new();
         config.epoch_interruption(true);
+        if let Allocation::Pooling { max_instances } = options.allocation {
+            config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling(
+                max_instances,
+                options.limits.memory_bytes,
+            )));
+        }
         let engine = Engine::new(&config).map_err(|e| Error::Load(format!("{e:#}")))?;
         let component = component::load(
             &engine,
@@ -107,11 +140,13 @@ impl Runtime {
             .map_err(|e| Error::Load(format!("the component does not fit this host: {e:#}")))?;
 
         spawn_epoch_ticker(engine.weak());
+        let pool = ConnectionPool::new(options.connections, options.limits.timeouts.connect);
         Ok(Self {
             inner: Arc::new(Inner {
                 engine,
                 pre,
                 limits: options.limits,
+                pool: Arc::new(pool),
             }),
         })
     }
@@ -141,12 +176,27 @@ impl Runtime {
             .memory_size(limits.memory_bytes)
             .trap_on_grow_failure(true)
             .build();
-        let state = HostState::new(PolicyHooks::new(Arc::new(policy)), store_limits);
+        let hooks = PolicyHooks::new(Arc::new(policy), Arc::clone(&self.inner.pool));
+        let state = HostState::new(hooks, store_limits);
         let mut store = Store::new(&self.inner.engine, state);
         store.limiter(|state| &mut state.limits);
         store.epoch_deadline_async_yield_and_update(1);
         Client::open(store, &self.inner.pre, &settings, limits.call_budget).await
     }
+}
+
+/// Slots for `instances` clients of the guest component, each with up to
+/// `memory_bytes` of linear memory. A component instance holds several core
+/// instances and tables; the multipliers leave room for other builds.
+fn pooling(instances: u32, memory_bytes: usize) -> PoolingAllocationConfig {
+    let mut pooling = PoolingAllocationConfig::new();
+    pooling
+        .total_component_instances(instances)
+        .total_core_instances(instances.saturating_mul(8))
+        .total_memories(instances.saturating_mul(2))
+        .total_tables(instances.saturating_mul(4))
+        .max_memory_size(memory_bytes);
+    pooling
 }
 
 /// Advances the engine's epoch until the engine is dropped.

@@ -921,6 +921,7 @@ async fn spinning_guest_is_stopped_by_epoch_interruption() {
             call_budget: budget,
             ..SandboxLimits::default()
         },
+        ..RuntimeOptions::default()
     })
     .expect("the spinning component loads");
     // The spinning component never sends a request.
