@@ -1,0 +1,503 @@
+//! The performance report: what the sandbox costs, measured side by side.
+//!
+//! `cargo bench -p gbg-go-host --bench report` runs every measurement against
+//! an in-process simulator on loopback and prints a Markdown report (also
+//! written to `target/bench-report.md`):
+//!
+//! - A: a native Rust client (reqwest, pooled) sending exactly the requests the
+//!   component sends for one journey: token, start, N state polls;
+//! - B: the same journey through the component, one instance reused;
+//! - B without the connection pool (a connection per request, wasmtime's default);
+//! - C: a fresh instance per call (pooling allocator + `InstancePre`);
+//! - instantiation, component load from the compile cache, sizes, memory per
+//!   concurrent client, state-fetch throughput with 1,000 concurrent clients,
+//!   and `gbg-go state` from a cold process.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use gbg_go_host::{
+    Allocation, Client, ClientSettings, ConnectionOptions, Delivery, Endpoint, GUEST_COMPONENT,
+    Grant, Runtime, RuntimeOptions, Secret, StartRequest,
+};
+use gbg_go_simulator::{Completion, JourneyConfig, Outcome, Simulator, SimulatorConfig};
+use serde_json::{Value, json};
+
+/// State polls per journey.
+const POLLS: u32 = 10;
+/// Journeys per client variant.
+const JOURNEYS: usize = 100;
+/// Concurrent clients for the throughput run.
+const CONCURRENT: usize = 1_000;
+/// How long the throughput run lasts.
+const THROUGHPUT_RUN: Duration = Duration::from_secs(5);
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let report = runtime.block_on(report());
+    print!("{report}");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-report.md");
+    std::fs::write(&path, &report).expect("writing the report");
+    eprintln!("written to {}", path.display());
+}
+
+/// A simulator publishing `bench` (completes after `POLLS` polls) and `idle`
+/// (never completes within the run).
+async fn simulator() -> Simulator {
+    let mut config = SimulatorConfig::default();
+    let template = config.journeys[0].clone();
+    let publish = |name: &str, hex: char, polls: u32| JourneyConfig {
+        name: name.into(),
+        resource_id: hex.to_string().repeat(64),
+        completion: Completion::Polls { polls },
+        outcome: Outcome::Accept,
+        ..template.clone()
+    };
+    config.journeys.push(publish("bench", 'b', POLLS));
+    config.journeys.push(publish("idle", 'e', u32::MAX));
+    Simulator::start(config, ([127, 0, 0, 1], 0).into())
+        .await
+        .expect("simulator")
+}
+
+fn settings(simulator: &Simulator) -> ClientSettings {
+    let credentials = simulator.credentials();
+    let mut settings = ClientSettings::new(
+        Endpoint::BaseUrl(simulator.base_url().parse().unwrap()),
+        Grant::client_credentials(
+            credentials.client_id.clone(),
+            Secret::new(credentials.client_secret.clone()),
+        ),
+    );
+    settings.token_url = Some(simulator.token_url().parse().unwrap());
+    settings
+}
+
+fn cache_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-cache")
+}
+
+fn runtime(connections: ConnectionOptions, allocation: Allocation) -> Runtime {
+    Runtime::new(RuntimeOptions {
+        compile_cache: Some(cache_dir()),
+        connections,
+        allocation,
+        ..RuntimeOptions::default()
+    })
+    .expect("runtime")
+}
+
+fn start_request(simulator: &Simulator, name: &str) -> StartRequest {
+    StartRequest {
+        resource_id: simulator.journey_resource_id(name).unwrap(),
+        delivery: Delivery::Page,
+        subject: None,
+    }
+}
+
+/// The median time of `$samples` runs of `$run`, after two warm-up runs.
+macro_rules! median {
+    ($samples:expr, $run:expr) => {{
+        let mut times = Vec::with_capacity($samples);
+        for round in 0..$samples + 2 {
+            let began = Instant::now();
+            $run;
+            if round >= 2 {
+                times.push(began.elapsed());
+            }
+        }
+        median_of(times)
+    }};
+}
+
+/// How long `work` takes.
+async fn timed(work: impl std::future::Future<Output = ()>) -> Duration {
+    let began = Instant::now();
+    work.await;
+    began.elapsed()
+}
+
+fn median_of(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+/// A: the component's requests, sent natively.
+#[derive(Clone)]
+struct Native {
+    http: reqwest::Client,
+    token_url: String,
+    base_url: String,
+    client_id: String,
+    client_secret: String,
+}
+
+impl Native {
+    async fn post(&self, path: &str, token: &str, body: Value) -> Value {
+        self.http
+            .post(format!("{}/{path}", self.base_url))
+            .bearer_auth(token)
+            .header("accept", "application/json")
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    async fn journey(&self, resource_id: &str) {
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_id", self.client_id.as_str()),
+            ("client_secret", self.client_secret.as_str()),
+            ("scope", "gbg.token"),
+        ];
+        let token: Value = self
+            .http
+            .post(&self.token_url)
+            .header("accept", "application/json")
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = token["access_token"].as_str().unwrap();
+        let body = json!({"resourceId": resource_id, "context": {"config": {"delivery": "page"}, "subject": {}}});
+        let started = self.post("journey/start", token, body).await;
+        let id = started["instanceId"].as_str().unwrap();
+        for _ in 0..POLLS {
+            let state = self
+                .post("journey/state/fetch", token, json!({"instanceId": id}))
+                .await;
+            assert!(state["status"].is_string());
+        }
+    }
+}
+
+/// State fetches per second by `CONCURRENT` native tasks polling `ids`.
+async fn native_throughput(native: &Native, ids: &[String]) -> f64 {
+    let token: Value = native
+        .http
+        .post(&native.token_url)
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", native.client_id.as_str()),
+            ("client_secret", native.client_secret.as_str()),
+            ("scope", "gbg.token"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["access_token"].as_str().unwrap().to_owned();
+    let began = Instant::now();
+    let tasks: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            let (native, token, id) = (native.clone(), token.clone(), id.clone());
+            tokio::spawn(async move {
+                let mut fetches = 0u64;
+                while began.elapsed() < THROUGHPUT_RUN {
+                    let body = json!({"instanceId": id});
+                    let state = native.post("journey/state/fetch", &token, body).await;
+                    assert!(state["status"].is_string());
+                    fetches += 1;
+                }
+                fetches
+            })
+        })
+        .collect();
+    let mut fetches = 0;
+    for task in tasks {
+        fetches += task.await.unwrap();
+    }
+    fetches as f64 / began.elapsed().as_secs_f64()
+}
+
+/// B: one instance for every journey.
+async fn component_journey(client: &mut Client, request: &StartRequest) {
+    client.authenticate().await.unwrap();
+    let id = client.start_journey(request).await.unwrap().instance_id;
+    for _ in 0..POLLS {
+        client.fetch_journey_state(&id, &[]).await.unwrap();
+    }
+}
+
+/// C: a new instance for every call (each must fetch its own token).
+async fn fresh_instance_journey(
+    runtime: &Runtime,
+    settings: &ClientSettings,
+    request: &StartRequest,
+) {
+    let fresh = || async { runtime.open(settings.clone()).await.unwrap() };
+    fresh().await.authenticate().await.unwrap();
+    let id = fresh()
+        .await
+        .start_journey(request)
+        .await
+        .unwrap()
+        .instance_id;
+    for _ in 0..POLLS {
+        fresh().await.fetch_journey_state(&id, &[]).await.unwrap();
+    }
+}
+
+fn peak_rss_kib() -> u64 {
+    status_kib("VmHWM:")
+}
+
+fn rss_kib() -> u64 {
+    status_kib("VmRSS:")
+}
+
+fn status_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix(field)?
+                .trim()
+                .strip_suffix(" kB")?
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0)
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}
+
+fn us(d: Duration) -> String {
+    format!("{:.1} µs", d.as_secs_f64() * 1e6)
+}
+
+async fn report() -> String {
+    let simulator = simulator().await;
+    let settings = settings(&simulator);
+    let request = start_request(&simulator, "bench");
+    let credentials = simulator.credentials();
+    let mut out = String::new();
+
+    // Warm the compile cache, then time loading from it.
+    drop(runtime(ConnectionOptions::default(), Allocation::OnDemand));
+    let load = median!(
+        10,
+        drop(runtime(ConnectionOptions::default(), Allocation::OnDemand))
+    );
+
+    let native = Native {
+        http: reqwest::Client::new(),
+        token_url: simulator.token_url(),
+        base_url: simulator.base_url(),
+        client_id: credentials.client_id.clone(),
+        client_secret: credentials.client_secret.clone(),
+    };
+    let pooled = runtime(ConnectionOptions::default(), Allocation::OnDemand);
+    let unpooled = runtime(
+        ConnectionOptions {
+            max_idle_per_authority: 0,
+            ..ConnectionOptions::default()
+        },
+        Allocation::OnDemand,
+    );
+    let pooling = runtime(
+        ConnectionOptions::default(),
+        Allocation::Pooling {
+            max_instances: CONCURRENT as u32 + 16,
+        },
+    );
+    let mut reused = pooled.open(settings.clone()).await.unwrap();
+    let mut reused_unpooled = unpooled.open(settings.clone()).await.unwrap();
+    let mut reused_pooling = pooling.open(settings.clone()).await.unwrap();
+
+    // The variants take turns, journey by journey, so that drift in the
+    // machine's load affects them alike.
+    let mut samples: [Vec<Duration>; 5] = Default::default();
+    for round in 0..JOURNEYS + 2 {
+        let times = [
+            timed(native.journey(&request.resource_id)).await,
+            timed(component_journey(&mut reused, &request)).await,
+            timed(component_journey(&mut reused_pooling, &request)).await,
+            timed(component_journey(&mut reused_unpooled, &request)).await,
+            timed(fresh_instance_journey(&pooling, &settings, &request)).await,
+        ];
+        if round >= 2 {
+            for (sample, time) in samples.iter_mut().zip(times) {
+                sample.push(time);
+            }
+        }
+    }
+    let [a, b, b_pooling, b_unpooled, c] = samples.map(median_of);
+    drop((reused_unpooled, reused_pooling));
+
+    let instantiate_pooling = median!(200, drop(pooling.open(settings.clone()).await.unwrap()));
+    let instantiate_on_demand = median!(200, drop(pooled.open(settings.clone()).await.unwrap()));
+
+    // 1,000 concurrent clients, each polling an instance that never ends.
+    let rss_before = rss_kib();
+    let mut clients = Vec::with_capacity(CONCURRENT);
+    for _ in 0..CONCURRENT {
+        clients.push(pooling.open(settings.clone()).await.unwrap());
+    }
+    let idle = start_request(&simulator, "idle");
+    let mut ids = Vec::with_capacity(CONCURRENT);
+    for client in &mut clients {
+        ids.push(client.start_journey(&idle).await.unwrap().instance_id);
+    }
+    let rss_with_clients = rss_kib();
+    let ids_for_native = ids.clone();
+    let began = Instant::now();
+    let tasks: Vec<_> = clients
+        .into_iter()
+        .zip(ids)
+        .map(|(mut client, id)| {
+            tokio::spawn(async move {
+                let mut fetches = 0u64;
+                while began.elapsed() < THROUGHPUT_RUN {
+                    client.fetch_journey_state(&id, &[]).await.unwrap();
+                    fetches += 1;
+                }
+                fetches
+            })
+        })
+        .collect();
+    let mut fetches = 0;
+    for task in tasks {
+        fetches += task.await.unwrap();
+    }
+    let throughput = fetches as f64 / began.elapsed().as_secs_f64();
+    let native_throughput = native_throughput(&native, &ids_for_native).await;
+    let per_client_kib = rss_with_clients.saturating_sub(rss_before) / CONCURRENT as u64;
+
+    // `gbg-go state` from a cold process with a warm compile cache.
+    let started = reused.start_journey(&request).await.unwrap();
+    let cli = median!(20, {
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_gbg-go"))
+            .args(["state", &started.instance_id])
+            .env("GBG_GO_CACHE_DIR", cache_dir())
+            .env("GBG_GO_BASE_URL", simulator.base_url())
+            .env("GBG_GO_TOKEN_URL", simulator.token_url())
+            .env("GBG_GO_CLIENT_ID", &credentials.client_id)
+            .env("GBG_GO_CLIENT_SECRET", &credentials.client_secret)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    });
+
+    let ratio = |x: Duration| x.as_secs_f64() / a.as_secs_f64();
+    let binary = std::fs::metadata(env!("CARGO_BIN_EXE_gbg-go"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned())
+            })
+        })
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let requests = 2 + POLLS;
+    let _ = writeln!(
+        out,
+        "## Results\n\nMachine: {cpu}, {cores} cores. One journey = token + start + {POLLS} state polls ({requests} requests); medians of {JOURNEYS} journeys.\n"
+    );
+    let _ = writeln!(out, "| Measure | Value | Ratio to A |\n| --- | --- | --- |");
+    let _ = writeln!(
+        out,
+        "| A: native client (reqwest, pooled) | {} | 1.00 |",
+        ms(a)
+    );
+    let _ = writeln!(
+        out,
+        "| B: component, one instance reused | {} | {:.2} |",
+        ms(b),
+        ratio(b)
+    );
+    let _ = writeln!(
+        out,
+        "| B with the pooling allocator | {} | {:.2} |",
+        ms(b_pooling),
+        ratio(b_pooling)
+    );
+    let _ = writeln!(
+        out,
+        "| B without the connection pool | {} | {:.2} |",
+        ms(b_unpooled),
+        ratio(b_unpooled)
+    );
+    let _ = writeln!(
+        out,
+        "| C: fresh instance per call ({} requests: each instance fetches its own token) | {} | {:.2} |",
+        2 * (1 + POLLS),
+        ms(c),
+        ratio(c)
+    );
+    let _ = writeln!(
+        out,
+        "| Connection pool effect (B without pool / B) | {:.2}x | |",
+        b_unpooled.as_secs_f64() / b.as_secs_f64()
+    );
+    let _ = writeln!(
+        out,
+        "| New client: store + instantiate + open, pooling allocator | {} | |",
+        us(instantiate_pooling)
+    );
+    let _ = writeln!(
+        out,
+        "| New client, on-demand allocator | {} | |",
+        us(instantiate_on_demand)
+    );
+    let _ = writeln!(
+        out,
+        "| Component load from the compile cache | {} | |",
+        ms(load)
+    );
+    let _ = writeln!(
+        out,
+        "| `gbg-go state` end to end, cold process, warm cache | {} | |",
+        ms(cli)
+    );
+    let _ = writeln!(
+        out,
+        "| State fetches/s, {CONCURRENT} concurrent clients, {} s | {throughput:.0} | {:.2} (native: {native_throughput:.0}/s) |",
+        THROUGHPUT_RUN.as_secs(),
+        throughput / native_throughput
+    );
+    let _ = writeln!(
+        out,
+        "| Memory per concurrent client (RSS growth / {CONCURRENT}) | {per_client_kib} KiB | |"
+    );
+    let _ = writeln!(
+        out,
+        "| Peak RSS of the benchmark process | {} MiB | |",
+        peak_rss_kib() / 1024
+    );
+    let _ = writeln!(
+        out,
+        "| Guest component (`.wasm`) | {} KiB | |",
+        GUEST_COMPONENT.len() / 1024
+    );
+    let _ = writeln!(
+        out,
+        "| Host binary (`gbg-go`, release profile) | {:.1} MiB | |",
+        binary as f64 / (1024.0 * 1024.0)
+    );
+    simulator.shutdown().await;
+    out
+}
