@@ -172,23 +172,31 @@ async fn submit(browser: &Browser, marker: &str) {
         .click()
         .await
         .unwrap();
-    browser
-        .wait()
-        .at_most(STEP)
-        .for_element(Locator::Css(marker))
-        .await
-        .unwrap_or_else(|e| panic!("{marker} did not appear: {e}"));
+    appears(browser, marker).await;
+}
+
+/// Waits until an element matching the CSS `selector` is on the page. While
+/// the browser is between pages, WebDriver answers a lookup with errors such
+/// as "aborted by navigation" or "no such element"; both mean "not yet", so
+/// the lookup is repeated until [`STEP`] runs out, and the last error is
+/// reported then.
+async fn appears(browser: &Browser, selector: &str) {
+    let deadline = tokio::time::Instant::now() + STEP;
+    loop {
+        match browser.find(Locator::Css(selector)).await {
+            Ok(_) => return,
+            Err(error) if tokio::time::Instant::now() >= deadline => {
+                panic!("{selector} did not appear within {STEP:?}: {error}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
 }
 
 /// What the person does in the browser; returns the final page's status.
 async fn person_completes_the_page(browser: &Browser, url: &str, title: &str) -> String {
     browser.goto(url).await.unwrap();
-    browser
-        .wait()
-        .at_most(STEP)
-        .for_element(Locator::Id("journey-form"))
-        .await
-        .unwrap();
+    appears(browser, "#journey-form").await;
     assert_eq!(browser.title().await.unwrap(), title);
     let steps = browser.find(Locator::Css("ol.steps")).await.unwrap();
     let steps = steps.text().await.unwrap();
