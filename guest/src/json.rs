@@ -38,6 +38,24 @@ impl<'a> Body<'a> {
         invalid_response(self.response, reason)
     }
 
+    /// The value at `key` of `object` through `cast`; `path` names it and
+    /// `kind` says what it should be in errors. Absent or `null` is `None`.
+    fn opt<'v, T>(
+        &self,
+        object: &'v Map<String, Value>,
+        key: &str,
+        path: &str,
+        kind: &str,
+        cast: impl FnOnce(&'v Value) -> Option<T>,
+    ) -> Result<Option<T>, Error> {
+        match object.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(value) => cast(value)
+                .map(Some)
+                .ok_or_else(|| self.invalid(format!("field {path} is not {kind}"))),
+        }
+    }
+
     /// The string at `key` of `object`; `path` names it in errors. Absent or
     /// `null` is `None`; any other non-string is an error.
     pub fn opt_str<'v>(
@@ -46,11 +64,7 @@ impl<'a> Body<'a> {
         key: &str,
         path: &str,
     ) -> Result<Option<&'v str>, Error> {
-        match object.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
-            Some(_) => Err(self.invalid(format!("field {path} is not a string"))),
-        }
+        self.opt(object, key, path, "a string", Value::as_str)
     }
 
     /// The string at `key` of `object`, which must be present.
@@ -85,11 +99,7 @@ impl<'a> Body<'a> {
         key: &str,
         path: &str,
     ) -> Result<Option<bool>, Error> {
-        match object.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(_) => Err(self.invalid(format!("field {path} is not a boolean"))),
-        }
+        self.opt(object, key, path, "a boolean", Value::as_bool)
     }
 
     /// The object at `key` of `object`, when present and not `null`.
@@ -99,11 +109,7 @@ impl<'a> Body<'a> {
         key: &str,
         path: &str,
     ) -> Result<Option<&'v Map<String, Value>>, Error> {
-        match object.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Object(o)) => Ok(Some(o)),
-            Some(_) => Err(self.invalid(format!("field {path} is not an object"))),
-        }
+        self.opt(object, key, path, "an object", Value::as_object)
     }
 
     /// The array at `key` of `object`; absent or `null` is empty.
@@ -113,11 +119,8 @@ impl<'a> Body<'a> {
         key: &str,
         path: &str,
     ) -> Result<&'v [Value], Error> {
-        match object.get(key) {
-            None | Some(Value::Null) => Ok(&[]),
-            Some(Value::Array(items)) => Ok(items),
-            Some(_) => Err(self.invalid(format!("field {path} is not an array"))),
-        }
+        let items = self.opt(object, key, path, "an array", Value::as_array)?;
+        Ok(items.map_or(&[], Vec::as_slice))
     }
 
     /// A lifetime in seconds at `key` of `object`: a non-negative number
