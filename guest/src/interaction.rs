@@ -62,7 +62,34 @@ fn requirements(
     key: &str,
 ) -> Result<Vec<ElementRequirement>, Error> {
     let path = format!("interaction.{key}");
-    body.opt_array(detail, key, &path)?
+    each_object(body, detail, key, &path, |item, path| {
+        let inputs = each_object(
+            body,
+            item,
+            "inputs",
+            &format!("{path}.inputs"),
+            |input, path| element(body, input, path),
+        )?;
+        Ok(ElementRequirement {
+            element: element(body, item, path)?,
+            combinator: body
+                .opt_str(item, "combinator", &format!("{path}.combinator"))?
+                .map(str::to_owned),
+            inputs,
+        })
+    })
+}
+
+/// Parses each entry of the array at `key` of `object` with `parse`, in
+/// order. Every entry must be an object; it is named `path[i]` in errors.
+fn each_object<T>(
+    body: &Body<'_>,
+    object: &Map<String, Value>,
+    key: &str,
+    path: &str,
+    mut parse: impl FnMut(&Map<String, Value>, &str) -> Result<T, Error>,
+) -> Result<Vec<T>, Error> {
+    body.opt_array(object, key, path)?
         .iter()
         .enumerate()
         .map(|(i, item)| {
@@ -70,25 +97,7 @@ fn requirements(
             let item = item
                 .as_object()
                 .ok_or_else(|| body.invalid(format!("field {path} is not an object")))?;
-            let inputs = body
-                .opt_array(item, "inputs", &format!("{path}.inputs"))?
-                .iter()
-                .enumerate()
-                .map(|(j, input)| {
-                    let path = format!("{path}.inputs[{j}]");
-                    let input = input
-                        .as_object()
-                        .ok_or_else(|| body.invalid(format!("field {path} is not an object")))?;
-                    element(body, input, &path)
-                })
-                .collect::<Result<_, _>>()?;
-            Ok(ElementRequirement {
-                element: element(body, item, &path)?,
-                combinator: body
-                    .opt_str(item, "combinator", &format!("{path}.combinator"))?
-                    .map(str::to_owned),
-                inputs,
-            })
+            parse(item, &path)
         })
         .collect()
 }
