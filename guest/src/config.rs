@@ -2,8 +2,6 @@
 //! with. Every refusal is `error::invalid-input` naming the field as
 //! `config.<field>`.
 
-use std::fmt;
-
 use url::Url;
 
 use crate::errors::invalid_input;
@@ -32,8 +30,9 @@ pub const DEFAULT_REQUEST_TIMEOUT_MS: u32 = 30_000;
 /// The longest accepted `X-GBG-Source` value.
 const MAX_SOURCE_LEN: usize = 256;
 
-/// The credentials of the configured grant.
-#[derive(Clone, PartialEq)]
+/// The credentials of the configured grant. Its `Debug` output hides the
+/// secrets, as [`Secret`] does.
+#[derive(Clone, Debug, PartialEq)]
 pub enum Credentials {
     /// `grant_type=client_credentials`.
     ClientCredentials {
@@ -69,37 +68,6 @@ impl Credentials {
                 password,
                 ..
             } => vec![client_secret.expose(), password.expose()],
-        }
-    }
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::ClientCredentials {
-                client_id,
-                client_secret,
-                scope,
-            } => f
-                .debug_struct("ClientCredentials")
-                .field("client_id", client_id)
-                .field("client_secret", client_secret)
-                .field("scope", scope)
-                .finish(),
-            Self::Password {
-                client_id,
-                client_secret,
-                username,
-                password,
-                scope,
-            } => f
-                .debug_struct("Password")
-                .field("client_id", client_id)
-                .field("client_secret", client_secret)
-                .field("username", username)
-                .field("password", password)
-                .field("scope", scope)
-                .finish(),
         }
     }
 }
@@ -148,8 +116,6 @@ impl Endpoints {
 /// A validated configuration.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Settings {
-    /// The API base, its path ending in `/`.
-    pub api_base: Url,
     /// Every operation's URL.
     pub endpoints: Endpoints,
     /// The OAuth token URL.
@@ -184,7 +150,7 @@ impl Settings {
         let hosted_base = match &config.hosted_base_url {
             Some(text) => http_url("config.hosted-base-url", text)?,
             None => {
-                let mut origin = api_base.clone();
+                let mut origin = api_base;
                 origin.set_path("/");
                 origin
             }
@@ -217,7 +183,6 @@ impl Settings {
             DEFAULT_REQUEST_TIMEOUT_MS,
         )?;
         Ok(Self {
-            api_base,
             endpoints,
             token_url,
             credentials: credentials(config.grant)?,
@@ -340,6 +305,13 @@ mod tests {
     use crate::testing::{config, refused_field};
     use crate::types::{ClientCredentialsGrant, PasswordGrant};
 
+    /// The settings of [`config`] for `http://host`, changed by `change`.
+    fn settings(change: impl FnOnce(&mut ClientConfig)) -> Result<Settings, Error> {
+        let mut c = config("http://host");
+        change(&mut c);
+        Settings::from_config(c)
+    }
+
     #[test]
     fn regions_map_to_documented_hosts() {
         for (region, host) in [(Region::Eu, "eu"), (Region::Us, "us"), (Region::Au, "au")] {
@@ -413,13 +385,14 @@ mod tests {
                 "{bad}"
             );
         }
-        let mut c = config("http://host");
-        c.token_url = Some("mailto:x@y".into());
-        assert_eq!(refused_field(Settings::from_config(c)), "config.token-url");
-        let mut c = config("http://host");
-        c.hosted_base_url = Some("relative/path".into());
         assert_eq!(
-            refused_field(Settings::from_config(c)),
+            refused_field(settings(|c| c.token_url = Some("mailto:x@y".into()))),
+            "config.token-url"
+        );
+        assert_eq!(
+            refused_field(settings(
+                |c| c.hosted_base_url = Some("relative/path".into())
+            )),
             "config.hosted-base-url"
         );
     }
@@ -432,78 +405,69 @@ mod tests {
 
     #[test]
     fn numeric_bounds() {
-        let mut c = config("http://host");
-        c.token_refresh_margin_s = Some(29);
         assert_eq!(
-            refused_field(Settings::from_config(c)),
+            refused_field(settings(|c| c.token_refresh_margin_s = Some(29))),
             "config.token-refresh-margin-s"
         );
-        let mut c = config("http://host");
-        c.token_refresh_margin_s = Some(30);
-        assert_eq!(Settings::from_config(c).unwrap().refresh_margin_ms, 30_000);
-        let mut c = config("http://host");
-        c.retry = Some(RetryPolicy {
-            max_attempts: 0,
-            ..DEFAULT_RETRY
-        });
         assert_eq!(
-            refused_field(Settings::from_config(c)),
+            settings(|c| c.token_refresh_margin_s = Some(30))
+                .unwrap()
+                .refresh_margin_ms,
+            30_000
+        );
+        assert_eq!(
+            refused_field(settings(|c| c.retry = Some(RetryPolicy {
+                max_attempts: 0,
+                ..DEFAULT_RETRY
+            }))),
             "config.retry.max-attempts"
         );
-        let mut c = config("http://host");
-        c.max_response_bytes = Some(0);
         assert_eq!(
-            refused_field(Settings::from_config(c)),
+            refused_field(settings(|c| c.max_response_bytes = Some(0))),
             "config.max-response-bytes"
         );
-        let mut c = config("http://host");
-        c.request_timeout_ms = Some(0);
         assert_eq!(
-            refused_field(Settings::from_config(c)),
+            refused_field(settings(|c| c.request_timeout_ms = Some(0))),
             "config.request-timeout-ms"
         );
     }
 
     #[test]
     fn grants_need_their_fields() {
-        let mut c = config("http://host");
-        c.grant = Grant::ClientCredentials(ClientCredentialsGrant {
-            client_id: " ".into(),
-            client_secret: "s".into(),
-            scope: None,
-        });
+        let with = |grant: Grant| settings(|c| c.grant = grant);
         assert_eq!(
-            refused_field(Settings::from_config(c)),
+            refused_field(with(Grant::ClientCredentials(ClientCredentialsGrant {
+                client_id: " ".into(),
+                client_secret: "s".into(),
+                scope: None,
+            }))),
             "config.grant.client-id"
         );
-        let password = |username: &str, password: &str, scope: Option<&str>| PasswordGrant {
-            client_id: "id".into(),
-            client_secret: "secret".into(),
-            username: username.into(),
-            password: password.into(),
-            scope: scope.map(str::to_owned),
+        let password = |username: &str, password: &str, scope: Option<&str>| {
+            Grant::Password(PasswordGrant {
+                client_id: "id".into(),
+                client_secret: "secret".into(),
+                username: username.into(),
+                password: password.into(),
+                scope: scope.map(str::to_owned),
+            })
         };
-        let mut c = config("http://host");
-        c.grant = Grant::Password(password("", "pw", None));
         assert_eq!(
-            refused_field(Settings::from_config(c)),
+            refused_field(with(password("", "pw", None))),
             "config.grant.username"
         );
-        let mut c = config("http://host");
-        c.grant = Grant::Password(password("u@example.com", "", None));
         assert_eq!(
-            refused_field(Settings::from_config(c)),
+            refused_field(with(password("u@example.com", "", None))),
             "config.grant.password"
         );
-        let mut c = config("http://host");
-        c.grant = Grant::Password(password("u@example.com", "pw", Some("")));
         assert_eq!(
-            refused_field(Settings::from_config(c)),
+            refused_field(with(password("u@example.com", "pw", Some("")))),
             "config.grant.scope"
         );
-        let mut c = config("http://host");
-        c.grant = Grant::Password(password("u@example.com", "pw", None));
-        match Settings::from_config(c).unwrap().credentials {
+        match with(password("u@example.com", "pw", None))
+            .unwrap()
+            .credentials
+        {
             Credentials::Password { scope, .. } => assert_eq!(scope, None),
             other => panic!("{other:?}"),
         }
@@ -511,28 +475,29 @@ mod tests {
 
     #[test]
     fn source_must_be_a_plain_header_value() {
-        let mut c = config("http://host");
-        c.source = Some("bad\r\nheader".into());
-        assert_eq!(refused_field(Settings::from_config(c)), "config.source");
-        let mut c = config("http://host");
-        c.source = Some("my-app/1.0".into());
         assert_eq!(
-            Settings::from_config(c).unwrap().source.as_deref(),
+            refused_field(settings(|c| c.source = Some("bad\r\nheader".into()))),
+            "config.source"
+        );
+        assert_eq!(
+            settings(|c| c.source = Some("my-app/1.0".into()))
+                .unwrap()
+                .source
+                .as_deref(),
             Some("my-app/1.0")
         );
     }
 
     #[test]
     fn settings_debug_hides_secrets() {
-        let mut c = config("http://host");
-        c.grant = Grant::Password(PasswordGrant {
+        let grant = Grant::Password(PasswordGrant {
             client_id: "id".into(),
             client_secret: "the-client-secret".into(),
             username: "u@example.com".into(),
             password: "the-password".into(),
             scope: None,
         });
-        let text = format!("{:?}", Settings::from_config(c).unwrap());
+        let text = format!("{:?}", settings(|c| c.grant = grant).unwrap());
         assert!(!text.contains("the-client-secret") && !text.contains("the-password"));
         assert!(text.contains("u@example.com"));
     }
