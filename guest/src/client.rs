@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::config::Settings;
+use crate::config::{Endpoints, Settings};
 use crate::errors::{classify, invalid_input, redact, retry_after_ms};
 use crate::http::{Clock, Limits, Method, Request, Response, Transport};
 use crate::interaction::{self, EndUserTokens};
@@ -67,10 +67,9 @@ impl<T: Transport, C: Clock> Client<T, C> {
     pub fn start_journey(&mut self, request: &StartRequest) -> Result<StartedJourney, Error> {
         self.guarded(|c| {
             let body = journey::start_body(request)?;
-            let url = c.settings.endpoints.start.clone();
             let response = c.call(
                 Method::Post,
-                &url,
+                |e| &e.start,
                 body,
                 Auth::Customer,
                 Idempotency::NonIdempotent,
@@ -103,10 +102,9 @@ impl<T: Transport, C: Clock> Client<T, C> {
     pub fn delete_instance(&mut self, instance_id: &str) -> Result<(), Error> {
         self.guarded(|c| {
             let body = journey::instance_body(instance_id)?;
-            let url = c.settings.endpoints.state_delete.clone();
             c.call(
                 Method::Post,
-                &url,
+                |e| &e.state_delete,
                 body,
                 Auth::Customer,
                 Idempotency::Idempotent,
@@ -119,10 +117,9 @@ impl<T: Transport, C: Clock> Client<T, C> {
     /// `GET journey/health`, without a token.
     pub fn health(&mut self) -> Result<String, Error> {
         self.guarded(|c| {
-            let url = c.settings.endpoints.health.clone();
             let response = c.call(
                 Method::Get,
-                &url,
+                |e| &e.health,
                 Vec::new(),
                 Auth::None,
                 Idempotency::Idempotent,
@@ -136,11 +133,10 @@ impl<T: Transport, C: Clock> Client<T, C> {
     pub fn fetch_interaction(&mut self, instance_id: &str) -> Result<InteractionStep, Error> {
         self.guarded(|c| {
             let body = journey::instance_body(instance_id)?;
-            let url = c.settings.endpoints.interaction_fetch.clone();
             let auth = c.interaction_auth(instance_id);
             let response = c.call(
                 Method::Post,
-                &url,
+                |e| &e.interaction_fetch,
                 body,
                 auth,
                 Idempotency::Idempotent,
@@ -154,11 +150,10 @@ impl<T: Transport, C: Clock> Client<T, C> {
     pub fn submit_interaction(&mut self, submission: &Submission) -> Result<(), Error> {
         self.guarded(|c| {
             let body = interaction::submit_body(submission)?;
-            let url = c.settings.endpoints.interaction_submit.clone();
             let auth = c.interaction_auth(&submission.instance_id);
             let response = c.call(
                 Method::Post,
-                &url,
+                |e| &e.interaction_submit,
                 body,
                 auth,
                 Idempotency::NonIdempotent,
@@ -192,10 +187,9 @@ impl<T: Transport, C: Clock> Client<T, C> {
         deadline: Option<u64>,
     ) -> Result<JourneyState, Error> {
         let body = journey::state_body(instance_id, filter_keys)?;
-        let url = self.settings.endpoints.state_fetch.clone();
         let response = self.call(
             Method::Post,
-            &url,
+            |e| &e.state_fetch,
             body,
             Auth::Customer,
             Idempotency::Idempotent,
@@ -245,23 +239,26 @@ impl<T: Transport, C: Clock> Client<T, C> {
         }
     }
 
-    /// Sends a request with the bearer token `auth` asks for; on a 401,
-    /// renews that token once and sends once more.
+    /// Sends a request to the endpoint `endpoint` picks, with the bearer
+    /// token `auth` asks for; on a 401, renews that token once and sends once
+    /// more.
     fn call(
         &mut self,
         method: Method,
-        url: &Url,
+        endpoint: fn(&Endpoints) -> &Url,
         body: Vec<u8>,
         auth: Auth<'_>,
         idempotency: Idempotency,
         deadline: Option<u64>,
     ) -> Result<Response, Error> {
         let bearer = self.bearer(auth, false, deadline)?;
-        let result = self.send(method, url, &body, bearer.as_ref(), idempotency, deadline);
-        match result {
+        let url = endpoint(&self.settings.endpoints).clone();
+        let request = self.request(method, url, body, bearer.as_ref());
+        match self.send(&request, bearer.as_ref(), idempotency, deadline) {
             Err(Error::Unauthorized(_)) if bearer.is_some() => {
                 let bearer = self.bearer(auth, true, deadline)?;
-                self.send(method, url, &body, bearer.as_ref(), idempotency, deadline)
+                let request = self.request(method, request.url, request.body, bearer.as_ref());
+                self.send(&request, bearer.as_ref(), idempotency, deadline)
             }
             other => other,
         }
@@ -328,24 +325,22 @@ impl<T: Transport, C: Clock> Client<T, C> {
         instance_id: &str,
         deadline: Option<u64>,
     ) -> Result<Secret, Error> {
-        let url = self.settings.endpoints.device_start.clone();
         let body = interaction::device_start_body(instance_id)?;
         let response = self.call(
             Method::Post,
-            &url,
+            |e| &e.device_start,
             body,
             Auth::Customer,
             Idempotency::Idempotent,
             deadline,
         )?;
         let connect_token = interaction::parse_connect_token(&response)?;
-        let url = self.settings.endpoints.device_connect.clone();
         let body = interaction::device_connect_body(&connect_token, &self.device_id);
+        let url = self.settings.endpoints.device_connect.clone();
+        let request = self.request(Method::Post, url, body, Some(&connect_token));
         let sent = self.clock.monotonic_ms();
         let response = self.send(
-            Method::Post,
-            &url,
-            &body,
+            &request,
             Some(&connect_token),
             Idempotency::Idempotent,
             deadline,
@@ -357,17 +352,8 @@ impl<T: Transport, C: Clock> Client<T, C> {
         Ok(end_user_token)
     }
 
-    /// Builds and exchanges one API request, scrubbing its bearer token from
-    /// any error.
-    fn send(
-        &self,
-        method: Method,
-        url: &Url,
-        body: &[u8],
-        bearer: Option<&Secret>,
-        idempotency: Idempotency,
-        deadline: Option<u64>,
-    ) -> Result<Response, Error> {
+    /// An API request presenting `bearer`, if any.
+    fn request(&self, method: Method, url: Url, body: Vec<u8>, bearer: Option<&Secret>) -> Request {
         let mut headers = vec![("Accept".to_owned(), "application/json".to_owned())];
         if method == Method::Post {
             headers.push(("Content-Type".to_owned(), "application/json".to_owned()));
@@ -381,13 +367,23 @@ impl<T: Transport, C: Clock> Client<T, C> {
         if let Some(source) = &self.settings.source {
             headers.push(("X-GBG-Source".to_owned(), source.clone()));
         }
-        let request = Request {
+        Request {
             method,
-            url: url.clone(),
+            url,
             headers,
-            body: body.to_vec(),
-        };
-        self.exchange(&request, idempotency, deadline)
+            body,
+        }
+    }
+
+    /// Exchanges one API request, scrubbing its bearer token from any error.
+    fn send(
+        &self,
+        request: &Request,
+        bearer: Option<&Secret>,
+        idempotency: Idempotency,
+        deadline: Option<u64>,
+    ) -> Result<Response, Error> {
+        self.exchange(request, idempotency, deadline)
             .map_err(|e| redact(e, &[bearer.map_or("", Secret::expose)]))
     }
 
