@@ -40,21 +40,21 @@ pub struct Client<T: Transport, C: Clock> {
     clock: C,
     customer: Option<Lease>,
     end_users: EndUserTokens,
-    device_id: String,
+    /// The `deviceId` of the device flow, drawn when it first runs.
+    device_id: Option<String>,
 }
 
 impl<T: Transport, C: Clock> Client<T, C> {
     /// Validates `config`; sends nothing.
     pub fn open(config: ClientConfig, transport: T, clock: C) -> Result<Self, Error> {
         let settings = Settings::from_config(config)?;
-        let device_id = interaction::device_id(clock.random_u64(), clock.random_u64());
         Ok(Self {
             settings,
             transport,
             clock,
             customer: None,
             end_users: EndUserTokens::default(),
-            device_id,
+            device_id: None,
         })
     }
 
@@ -335,7 +335,10 @@ impl<T: Transport, C: Clock> Client<T, C> {
             deadline,
         )?;
         let connect_token = interaction::parse_connect_token(&response)?;
-        let body = interaction::device_connect_body(&connect_token, &self.device_id);
+        let device_id = self.device_id.get_or_insert_with(|| {
+            interaction::device_id(self.clock.random_u64(), self.clock.random_u64())
+        });
+        let body = interaction::device_connect_body(&connect_token, device_id);
         let url = self.settings.endpoints.device_connect.clone();
         let request = self.request(Method::Post, url, body, Some(&connect_token));
         let sent = self.clock.monotonic_ms();
