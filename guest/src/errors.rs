@@ -198,30 +198,8 @@ fn for_each_text(error: &mut Error, f: &mut impl FnMut(&mut String)) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{api_failure_of, response};
     use crate::types::{TransportError, TransportKind};
-
-    fn response(status: u16, headers: &[(&str, &str)], body: &str) -> Response {
-        Response {
-            status,
-            headers: headers
-                .iter()
-                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-                .collect(),
-            body: body.as_bytes().to_vec(),
-        }
-    }
-
-    fn failure_of(error: &Error) -> &ApiFailure {
-        match error {
-            Error::BadRequest(a)
-            | Error::Unauthorized(a)
-            | Error::Forbidden(a)
-            | Error::NotFound(a)
-            | Error::ServerError(a) => a,
-            Error::RateLimited(r) => &r.failure,
-            other => panic!("no api-failure in {other:?}"),
-        }
-    }
 
     #[test]
     fn statuses_map_to_variants() {
@@ -258,7 +236,7 @@ mod tests {
             "not an object"
         ]}"#;
         let error = classify(&response(400, &[("x-REQUEST-id", "req-7")], body), 0);
-        let failure = failure_of(&error);
+        let failure = api_failure_of(&error);
         assert_eq!(failure.status, 400);
         assert_eq!(failure.request_id.as_deref(), Some("req-7"));
         assert_eq!(failure.problems.len(), 2);
@@ -281,20 +259,26 @@ mod tests {
     fn message_comes_from_message_or_oauth_fields() {
         let oauth = r#"{"error":"invalid_client","error_description":"Bad client"}"#;
         let error = classify(&response(401, &[], oauth), 0);
-        assert_eq!(failure_of(&error).message.as_deref(), Some("Bad client"));
+        assert_eq!(
+            api_failure_of(&error).message.as_deref(),
+            Some("Bad client")
+        );
         let bare = r#"{"error":"invalid_grant"}"#;
         let error = classify(&response(400, &[], bare), 0);
-        assert_eq!(failure_of(&error).message.as_deref(), Some("invalid_grant"));
+        assert_eq!(
+            api_failure_of(&error).message.as_deref(),
+            Some("invalid_grant")
+        );
         let message = r#"{"message":"Internal","error":"x"}"#;
         let error = classify(&response(500, &[], message), 0);
-        assert_eq!(failure_of(&error).message.as_deref(), Some("Internal"));
+        assert_eq!(api_failure_of(&error).message.as_deref(), Some("Internal"));
     }
 
     #[test]
     fn non_json_error_bodies_are_not_copied() {
         let html = "<html><body>secret-ish page</body></html>";
         let error = classify(&response(502, &[], html), 0);
-        let failure = failure_of(&error);
+        let failure = api_failure_of(&error);
         assert!(failure.problems.is_empty());
         assert_eq!(failure.message, None);
         assert!(!format!("{error:?}").contains("secret-ish"));

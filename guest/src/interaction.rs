@@ -273,15 +273,11 @@ impl EndUserTokens {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{invalid_reason, refused_field};
+    use crate::testing::{invalid_reason, refused_field, response};
     use crate::types::Participant;
 
     fn ok(body: &str) -> Response {
-        Response {
-            status: 200,
-            headers: vec![("X-Request-ID".into(), "rq-1".into())],
-            body: body.as_bytes().to_vec(),
-        }
+        response(200, &[("X-Request-ID", "rq-1")], body)
     }
 
     const READY: &str = r#"{

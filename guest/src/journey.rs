@@ -138,14 +138,10 @@ pub fn status(text: &str) -> JourneyStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{invalid_reason, refused_field};
+    use crate::testing::{invalid_reason, refused_field, response};
 
     fn ok(status: u16, body: &str) -> Response {
-        Response {
-            status,
-            headers: Vec::new(),
-            body: body.as_bytes().to_vec(),
-        }
+        response(status, &[], body)
     }
 
     fn parsed(bytes: Vec<u8>) -> Value {

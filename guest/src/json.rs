@@ -153,11 +153,7 @@ mod tests {
     use crate::types::InvalidResponse;
 
     fn response(body: &str) -> Response {
-        Response {
-            status: 200,
-            headers: vec![("X-Request-ID".into(), "rid".into())],
-            body: body.as_bytes().to_vec(),
-        }
+        crate::testing::response(200, &[("X-Request-ID", "rid")], body)
     }
 
     fn reason(error: Error) -> String {

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use crate::http::{Clock, Limits, Method, Request, Response, SendError, Transport};
 use crate::types::{
-    ClientConfig, ClientCredentialsGrant, Endpoint, Error, Grant, InvalidInput, InvalidResponse,
-    TransportError, TransportKind,
+    ApiFailure, ClientConfig, ClientCredentialsGrant, Endpoint, Error, Grant, InvalidInput,
+    InvalidResponse, TransportError, TransportKind,
 };
 
 /// Every secret used in tests contains this marker.
@@ -54,6 +54,31 @@ pub fn invalid_reason<T>(result: Result<T, Error>) -> String {
     }
 }
 
+/// A response with these headers and body.
+pub fn response(status: u16, headers: &[(&str, &str)], body: &str) -> Response {
+    Response {
+        status,
+        headers: headers
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect(),
+        body: body.as_bytes().to_vec(),
+    }
+}
+
+/// The `api-failure` of an error answer's error.
+pub fn api_failure_of(error: &Error) -> &ApiFailure {
+    match error {
+        Error::BadRequest(f)
+        | Error::Unauthorized(f)
+        | Error::Forbidden(f)
+        | Error::NotFound(f)
+        | Error::ServerError(f) => f,
+        Error::RateLimited(r) => &r.failure,
+        other => panic!("no api-failure in {other:?}"),
+    }
+}
+
 /// An answer with a JSON content type and a request id.
 pub fn answer(status: u16, body: &str) -> Result<Response, SendError> {
     answer_with(status, &[], body)
@@ -65,20 +90,13 @@ pub fn answer_with(
     headers: &[(&str, &str)],
     body: &str,
 ) -> Result<Response, SendError> {
+    let request_id = format!("req-{status}");
     let mut all = vec![
-        ("Content-Type".to_owned(), "application/json".to_owned()),
-        ("X-Request-ID".to_owned(), format!("req-{status}")),
+        ("Content-Type", "application/json"),
+        ("X-Request-ID", request_id.as_str()),
     ];
-    all.extend(
-        headers
-            .iter()
-            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned())),
-    );
-    Ok(Response {
-        status,
-        headers: all,
-        body: body.as_bytes().to_vec(),
-    })
+    all.extend_from_slice(headers);
+    Ok(response(status, &all, body))
 }
 
 /// A transport failure.

@@ -213,11 +213,7 @@ mod tests {
     }
 
     fn answer(body: &str) -> Response {
-        Response {
-            status: 200,
-            headers: Vec::new(),
-            body: body.as_bytes().to_vec(),
-        }
+        crate::testing::response(200, &[], body)
     }
 
     #[test]

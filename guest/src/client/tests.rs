@@ -6,7 +6,7 @@ use super::*;
 use crate::http::SendError;
 use crate::testing::{
     CLIENT_SECRET, EPOCH_MS, FakeClock, FakeTransport, MARKER, TOKEN_PATH, answer, answer_with,
-    broken, config,
+    api_failure_of, broken, config,
 };
 use crate::types::{
     ApiProblem, Delivery, InteractionAuth, Participant, RetryPolicy, TransportKind,
@@ -67,18 +67,6 @@ fn bearers(h: &Harness, path: &str) -> Vec<String> {
         .iter()
         .map(|s| s.bearer().unwrap_or("<none>").to_owned())
         .collect()
-}
-
-fn failure(error: &Error) -> &crate::types::ApiFailure {
-    match error {
-        Error::BadRequest(f)
-        | Error::Unauthorized(f)
-        | Error::Forbidden(f)
-        | Error::NotFound(f)
-        | Error::ServerError(f) => f,
-        Error::RateLimited(r) => &r.failure,
-        other => panic!("no api-failure in {other:?}"),
-    }
 }
 
 fn start_request() -> StartRequest {
@@ -536,7 +524,7 @@ fn statuses_map_to_error_variants_through_the_client() {
         h.net.script(STATE, [answer(status, "{}")]);
         let error = err(h.client.fetch_journey_state(INSTANCE, &[]));
         assert!(check(&error), "{status}: {error:?}");
-        assert_eq!(failure(&error).status, status);
+        assert_eq!(api_failure_of(&error).status, status);
         assert_eq!(h.net.seen_at(STATE).len(), 1);
     }
 }
@@ -1080,7 +1068,7 @@ fn secrets_echoed_by_the_server_are_scrubbed_from_errors() {
     );
     let error = err(h.client.authenticate());
     assert_eq!(
-        failure(&error).message.as_deref(),
+        api_failure_of(&error).message.as_deref(),
         Some("bad [redacted] / [redacted]")
     );
 
@@ -1093,10 +1081,10 @@ fn secrets_echoed_by_the_server_are_scrubbed_from_errors() {
     );
     let error = err(h.client.fetch_journey_state(INSTANCE, &[]));
     assert_eq!(
-        failure(&error).message.as_deref(),
+        api_failure_of(&error).message.as_deref(),
         Some("token [redacted] rejected")
     );
-    assert_eq!(failure(&error).problems[0].problem, "[redacted]");
+    assert_eq!(api_failure_of(&error).problems[0].problem, "[redacted]");
 
     h.net.script(
         SUBMIT,
@@ -1130,7 +1118,7 @@ fn a_replaced_token_echoed_after_a_401_is_scrubbed() {
     );
     let error = err(h.client.fetch_journey_state(INSTANCE, &[]));
     assert_eq!(
-        failure(&error).message.as_deref(),
+        api_failure_of(&error).message.as_deref(),
         Some("expired [redacted]")
     );
 }
