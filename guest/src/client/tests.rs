@@ -42,6 +42,29 @@ fn default_harness() -> Harness {
     harness(|_| {})
 }
 
+impl Harness {
+    /// `fetch-journey-state` of [`INSTANCE`] without filter keys.
+    fn fetch_state(&mut self) -> Result<JourneyState, Error> {
+        self.client.fetch_journey_state(INSTANCE, &[])
+    }
+
+    /// `wait-for-completion` of [`INSTANCE`].
+    fn wait(&mut self, poll_interval_ms: u32, timeout_ms: u32) -> Result<JourneyState, Error> {
+        self.client
+            .wait_for_completion(INSTANCE, wait_options(poll_interval_ms, timeout_ms))
+    }
+
+    /// `start-journey` of [`start_request`].
+    fn start(&mut self) -> Result<StartedJourney, Error> {
+        self.client.start_journey(&start_request())
+    }
+
+    /// How many requests went to `path`.
+    fn sent(&self, path: &str) -> usize {
+        self.net.seen_at(path).len()
+    }
+}
+
 /// The error of `result`, after checking that neither its `Debug` nor its
 /// `Display` output contains a secret. Every error in these tests passes
 /// through here.
@@ -81,22 +104,31 @@ fn started(body: &str) -> Result<Response, SendError> {
     answer(201, body)
 }
 
+/// A harness whose first `journey/start` is answered by `first` and the
+/// next one starts `abc`.
+fn start_after(first: Result<Response, SendError>) -> Harness {
+    let h = default_harness();
+    h.net
+        .script(START, [first, started(r#"{"instanceId":"abc"}"#)]);
+    h
+}
+
 // ---- tokens -------------------------------------------------------------
 
 #[test]
 fn token_is_cached_and_refreshed_margin_before_expiry() {
     let mut h = default_harness();
     h.net.script(STATE, states("InProgress", 4));
-    h.client.fetch_journey_state(INSTANCE, &[]).unwrap();
-    h.client.fetch_journey_state(INSTANCE, &[]).unwrap();
-    assert_eq!(h.net.seen_at(TOKEN_PATH).len(), 1);
+    h.fetch_state().unwrap();
+    h.fetch_state().unwrap();
+    assert_eq!(h.sent(TOKEN_PATH), 1);
     // Issued at 0 for 3600 s with a 60 s margin: fresh until 3 540 000 ms.
     h.clock.advance(3_539_999);
-    h.client.fetch_journey_state(INSTANCE, &[]).unwrap();
-    assert_eq!(h.net.seen_at(TOKEN_PATH).len(), 1);
+    h.fetch_state().unwrap();
+    assert_eq!(h.sent(TOKEN_PATH), 1);
     h.clock.advance(1);
-    h.client.fetch_journey_state(INSTANCE, &[]).unwrap();
-    assert_eq!(h.net.seen_at(TOKEN_PATH).len(), 2);
+    h.fetch_state().unwrap();
+    assert_eq!(h.sent(TOKEN_PATH), 2);
     assert_eq!(
         bearers(&h, STATE),
         ["at-SECRET-1", "at-SECRET-1", "at-SECRET-1", "at-SECRET-2"]
@@ -125,7 +157,7 @@ fn authenticate_forces_a_new_token_and_reports_its_lifetime() {
     let body = String::from_utf8(request.body.clone()).unwrap();
     assert!(body.starts_with("grant_type=client_credentials&client_id=client-id"));
     h.net.script(STATE, states("InProgress", 1));
-    h.client.fetch_journey_state(INSTANCE, &[]).unwrap();
+    h.fetch_state().unwrap();
     assert_eq!(bearers(&h, STATE), ["at-SECRET-2"]);
 }
 
@@ -140,13 +172,13 @@ fn short_lived_tokens_are_reused_for_half_their_life() {
         )],
     );
     h.net.script(STATE, states("InProgress", 3));
-    h.client.fetch_journey_state(INSTANCE, &[]).unwrap();
+    h.fetch_state().unwrap();
     h.clock.advance(29_999);
-    h.client.fetch_journey_state(INSTANCE, &[]).unwrap();
-    assert_eq!(h.net.seen_at(TOKEN_PATH).len(), 1);
+    h.fetch_state().unwrap();
+    assert_eq!(h.sent(TOKEN_PATH), 1);
     h.clock.advance(1);
-    h.client.fetch_journey_state(INSTANCE, &[]).unwrap();
-    assert_eq!(h.net.seen_at(TOKEN_PATH).len(), 2);
+    h.fetch_state().unwrap();
+    assert_eq!(h.sent(TOKEN_PATH), 2);
 }
 
 #[test]
@@ -159,7 +191,7 @@ fn bad_credentials_are_unauthorized_without_retry() {
             r#"{"error":"invalid_client","error_description":"Client authentication failed"}"#,
         )],
     );
-    let error = err(h.client.fetch_journey_state(INSTANCE, &[]));
+    let error = err(h.fetch_state());
     let Error::Unauthorized(f) = &error else {
         panic!("{error:?}")
     };
@@ -191,9 +223,9 @@ fn a_401_reauthenticates_once_and_retries_once() {
     let mut h = default_harness();
     h.net
         .script(STATE, [answer(401, "{}"), answer(200, &state("Completed"))]);
-    let s = h.client.fetch_journey_state(INSTANCE, &[]).unwrap();
+    let s = h.fetch_state().unwrap();
     assert_eq!(s.status, JourneyStatus::Completed);
-    assert_eq!(h.net.seen_at(TOKEN_PATH).len(), 2);
+    assert_eq!(h.sent(TOKEN_PATH), 2);
     assert_eq!(bearers(&h, STATE), ["at-SECRET-1", "at-SECRET-2"]);
 }
 
@@ -204,30 +236,20 @@ fn a_second_401_is_unauthorized() {
         STATE,
         [answer(401, "{}"), answer(401, "{}"), answer(200, "{}")],
     );
-    let error = err(h.client.fetch_journey_state(INSTANCE, &[]));
+    let error = err(h.fetch_state());
     assert!(
         matches!(&error, Error::Unauthorized(f) if f.status == 401),
         "{error:?}"
     );
-    assert_eq!(h.net.seen_at(TOKEN_PATH).len(), 2);
-    assert_eq!(h.net.seen_at(STATE).len(), 2);
+    assert_eq!(h.sent(TOKEN_PATH), 2);
+    assert_eq!(h.sent(STATE), 2);
 }
 
 #[test]
 fn start_journey_is_retried_once_after_a_401() {
-    let mut h = default_harness();
-    h.net.script(
-        START,
-        [answer(401, "{}"), started(r#"{"instanceId":"abc"}"#)],
-    );
-    assert_eq!(
-        h.client
-            .start_journey(&start_request())
-            .unwrap()
-            .instance_id,
-        "abc"
-    );
-    assert_eq!(h.net.seen_at(START).len(), 2);
+    let mut h = start_after(answer(401, "{}"));
+    assert_eq!(h.start().unwrap().instance_id, "abc");
+    assert_eq!(h.sent(START), 2);
 }
 
 // ---- retries ------------------------------------------------------------
@@ -242,7 +264,7 @@ fn a_429_with_retry_after_waits_exactly_that_long() {
             answer(200, &state("InProgress")),
         ],
     );
-    h.client.fetch_journey_state(INSTANCE, &[]).unwrap();
+    h.fetch_state().unwrap();
     assert_eq!(h.clock.sleeps(), [2_000]);
     assert_eq!(h.clock.now(), 2_000);
     let seen = h.net.seen_at(STATE);
@@ -261,7 +283,7 @@ fn a_429_with_an_http_date_retry_after_waits_until_then() {
             answer(200, &state("InProgress")),
         ],
     );
-    h.client.fetch_journey_state(INSTANCE, &[]).unwrap();
+    h.fetch_state().unwrap();
     assert_eq!(h.clock.sleeps(), [3_000]);
 }
 
@@ -277,7 +299,7 @@ fn a_429_without_retry_after_backs_off() {
             answer(200, &state("InProgress")),
         ],
     );
-    h.client.fetch_journey_state(INSTANCE, &[]).unwrap();
+    h.fetch_state().unwrap();
     // Full jitter: 200 % (250 + 1) and 200 % (500 + 1).
     assert_eq!(h.clock.sleeps(), [200, 200]);
     h.clock.set_random(u64::MAX);
@@ -285,7 +307,7 @@ fn a_429_without_retry_after_backs_off() {
         STATE,
         [answer(429, "{}"), answer(200, &state("InProgress"))],
     );
-    h.client.fetch_journey_state(INSTANCE, &[]).unwrap();
+    h.fetch_state().unwrap();
     assert!(h.clock.sleeps()[2] <= 250);
 }
 
@@ -299,14 +321,14 @@ fn a_retry_after_beyond_max_backoff_returns_rate_limited_at_once() {
             answer(200, &state("Completed")),
         ],
     );
-    let error = err(h.client.fetch_journey_state(INSTANCE, &[]));
+    let error = err(h.fetch_state());
     let Error::RateLimited(limited) = &error else {
         panic!("{error:?}")
     };
     assert_eq!(limited.retry_after_ms, Some(60_000));
     assert_eq!(limited.failure.status, 429);
     assert!(h.clock.sleeps().is_empty());
-    assert_eq!(h.net.seen_at(STATE).len(), 1);
+    assert_eq!(h.sent(STATE), 1);
 }
 
 #[test]
@@ -316,9 +338,9 @@ fn server_error_bursts_within_the_attempts_succeed() {
         h.clock.set_random(100);
         h.net.script(STATE, (0..3).map(|_| answer(status, "{}")));
         h.net.script(STATE, states("Completed", 1));
-        let s = h.client.fetch_journey_state(INSTANCE, &[]).unwrap();
+        let s = h.fetch_state().unwrap();
         assert_eq!(s.status, JourneyStatus::Completed, "{status}");
-        assert_eq!(h.net.seen_at(STATE).len(), 4);
+        assert_eq!(h.sent(STATE), 4);
         assert_eq!(h.clock.sleeps(), [100, 100, 100]);
     }
 }
@@ -331,13 +353,13 @@ fn longer_server_error_bursts_return_server_error_after_max_attempts() {
             STATE,
             (0..5).map(|_| answer(status, r#"{"message":"Internal server error"}"#)),
         );
-        let error = err(h.client.fetch_journey_state(INSTANCE, &[]));
+        let error = err(h.fetch_state());
         let Error::ServerError(f) = &error else {
             panic!("{error:?}")
         };
         assert_eq!(f.status, status);
         assert_eq!(f.message.as_deref(), Some("Internal server error"));
-        assert_eq!(h.net.seen_at(STATE).len(), 4);
+        assert_eq!(h.sent(STATE), 4);
     }
 }
 
@@ -353,9 +375,9 @@ fn retries_stop_when_the_next_wait_would_pass_the_budget() {
     });
     h.clock.set_random(1_000);
     h.net.script(STATE, (0..10).map(|_| answer(502, "{}")));
-    let error = err(h.client.fetch_journey_state(INSTANCE, &[]));
+    let error = err(h.fetch_state());
     assert!(matches!(error, Error::ServerError(_)));
-    assert_eq!(h.net.seen_at(STATE).len(), 3);
+    assert_eq!(h.sent(STATE), 3);
     assert_eq!(h.clock.now(), 2_000);
 }
 
@@ -370,10 +392,7 @@ fn transient_transport_failures_are_retried_for_reads() {
         let mut h = default_harness();
         h.net
             .script(STATE, [broken(kind), answer(200, &state("Failed"))]);
-        assert_eq!(
-            h.client.fetch_journey_state(INSTANCE, &[]).unwrap().status,
-            JourneyStatus::Failed
-        );
+        assert_eq!(h.fetch_state().unwrap().status, JourneyStatus::Failed);
     }
     for kind in [
         TransportKind::Denied,
@@ -383,12 +402,12 @@ fn transient_transport_failures_are_retried_for_reads() {
         let mut h = default_harness();
         h.net
             .script(STATE, [broken(kind), answer(200, &state("Failed"))]);
-        let error = err(h.client.fetch_journey_state(INSTANCE, &[]));
+        let error = err(h.fetch_state());
         assert!(
             matches!(&error, Error::Transport(t) if t.kind == kind),
             "{error:?}"
         );
-        assert_eq!(h.net.seen_at(STATE).len(), 1);
+        assert_eq!(h.sent(STATE), 1);
     }
 }
 
@@ -401,11 +420,9 @@ fn start_journey_is_not_retried_once_the_request_may_have_been_processed() {
         answer(502, "{}"),
         answer(504, "{}"),
     ] {
-        let mut h = default_harness();
-        h.net
-            .script(START, [failed, started(r#"{"instanceId":"abc"}"#)]);
-        err(h.client.start_journey(&start_request()));
-        assert_eq!(h.net.seen_at(START).len(), 1);
+        let mut h = start_after(failed);
+        err(h.start());
+        assert_eq!(h.sent(START), 1);
     }
 }
 
@@ -417,17 +434,9 @@ fn start_journey_is_retried_when_the_request_was_certainly_not_processed() {
         answer(503, "{}"),
         answer(429, "{}"),
     ] {
-        let mut h = default_harness();
-        h.net
-            .script(START, [failed, started(r#"{"instanceId":"abc"}"#)]);
-        assert_eq!(
-            h.client
-                .start_journey(&start_request())
-                .unwrap()
-                .instance_id,
-            "abc"
-        );
-        assert_eq!(h.net.seen_at(START).len(), 2);
+        let mut h = start_after(failed);
+        assert_eq!(h.start().unwrap().instance_id, "abc");
+        assert_eq!(h.sent(START), 2);
     }
 }
 
@@ -443,7 +452,7 @@ fn submit_is_not_retried_after_a_timeout() {
     );
     let error = err(h.client.submit_interaction(&submission()));
     assert!(matches!(&error, Error::Transport(t) if t.kind == TransportKind::Timeout));
-    assert_eq!(h.net.seen_at(SUBMIT).len(), 1);
+    assert_eq!(h.sent(SUBMIT), 1);
 }
 
 #[test]
@@ -457,7 +466,7 @@ fn redirects_and_oversized_bodies_are_invalid_responses_without_retry() {
             "",
         )],
     );
-    let error = err(h.client.fetch_journey_state(INSTANCE, &[]));
+    let error = err(h.fetch_state());
     assert!(matches!(&error, Error::InvalidResponse(r)
         if r.reason == "redirect to https://elsewhere.test/x not followed"));
     let too_large = Err(SendError::InvalidResponse(crate::types::InvalidResponse {
@@ -467,9 +476,9 @@ fn redirects_and_oversized_bodies_are_invalid_responses_without_retry() {
     }));
     h.net
         .script(STATE, [too_large, answer(200, &state("Completed"))]);
-    let error = err(h.client.fetch_journey_state(INSTANCE, &[]));
+    let error = err(h.fetch_state());
     assert!(matches!(&error, Error::InvalidResponse(r) if r.reason.contains("exceeds")));
-    assert_eq!(h.net.seen_at(STATE).len(), 2);
+    assert_eq!(h.sent(STATE), 2);
     assert_eq!(h.net.seen()[1].limits.max_response_bytes, 8 * 1024 * 1024);
 }
 
@@ -489,7 +498,7 @@ fn a_400_surfaces_every_problem_and_the_request_id() {
                  "problem":"context.subject: Invalid input","action":"Fix it"}]}"#,
         )],
     );
-    let error = err(h.client.start_journey(&start_request()));
+    let error = err(h.start());
     let Error::BadRequest(f) = &error else {
         panic!("{error:?}")
     };
@@ -522,10 +531,10 @@ fn statuses_map_to_error_variants_through_the_client() {
     ] {
         let mut h = default_harness();
         h.net.script(STATE, [answer(status, "{}")]);
-        let error = err(h.client.fetch_journey_state(INSTANCE, &[]));
+        let error = err(h.fetch_state());
         assert!(check(&error), "{status}: {error:?}");
         assert_eq!(api_failure_of(&error).status, status);
-        assert_eq!(h.net.seen_at(STATE).len(), 1);
+        assert_eq!(h.sent(STATE), 1);
     }
 }
 
@@ -551,7 +560,7 @@ fn malformed_success_bodies_are_invalid_responses() {
     ] {
         let mut h = default_harness();
         h.net.script(STATE, [answer(200, body)]);
-        let error = err(h.client.fetch_journey_state(INSTANCE, &[]));
+        let error = err(h.fetch_state());
         assert_eq!(
             error,
             Error::InvalidResponse(crate::types::InvalidResponse {
@@ -561,7 +570,7 @@ fn malformed_success_bodies_are_invalid_responses() {
             }),
             "{body}"
         );
-        assert_eq!(h.net.seen_at(STATE).len(), 1, "not retried");
+        assert_eq!(h.sent(STATE), 1, "not retried");
     }
 }
 
@@ -622,12 +631,7 @@ fn instance_urls_use_the_hosted_base_or_stay_absolute() {
             started(r#"{"instanceId":"abc"}"#),
         ],
     );
-    let url = |h: &mut Harness| {
-        h.client
-            .start_journey(&start_request())
-            .unwrap()
-            .instance_url
-    };
+    let url = |h: &mut Harness| h.start().unwrap().instance_url;
     assert_eq!(
         url(&mut h).as_deref(),
         Some("https://hosted.test/journey/abc")
@@ -669,9 +673,9 @@ fn fetch_state_maps_statuses_and_sends_filter_keys() {
         (s.status, s.status_text.as_str()),
         (JourneyStatus::Paused, "Paused")
     );
-    let s = h.client.fetch_journey_state(INSTANCE, &[]).unwrap();
+    let s = h.fetch_state().unwrap();
     assert_eq!(s.status, JourneyStatus::Other("ERROR".into()));
-    let s = h.client.fetch_journey_state(INSTANCE, &[]).unwrap();
+    let s = h.fetch_state().unwrap();
     assert_eq!(s.status, JourneyStatus::InProgress);
     let seen = h.net.seen_at(STATE);
     assert_eq!(
@@ -717,11 +721,7 @@ fn delete_and_health() {
     assert_eq!(health.request.header("content-type"), None);
     assert_eq!(health.request.header("x-gbg-source"), Some("src"));
     assert!(health.request.body.is_empty());
-    assert_eq!(
-        h.net.seen_at(TOKEN_PATH).len(),
-        1,
-        "only delete needed a token"
-    );
+    assert_eq!(h.sent(TOKEN_PATH), 1, "only delete needed a token");
 }
 
 // ---- wait-for-completion ------------------------------------------------
@@ -744,13 +744,10 @@ fn wait_returns_the_first_state_that_is_not_in_progress() {
         let mut h = default_harness();
         h.net.script(STATE, states("InProgress", 2));
         h.net.script(STATE, [answer(200, &state(text))]);
-        let s = h
-            .client
-            .wait_for_completion(INSTANCE, wait_options(500, 10_000))
-            .unwrap();
+        let s = h.wait(500, 10_000).unwrap();
         assert_eq!(s.status, status);
         assert_eq!(h.clock.sleeps(), [500, 500]);
-        assert_eq!(h.net.seen_at(STATE).len(), 3);
+        assert_eq!(h.sent(STATE), 3);
     }
 }
 
@@ -758,9 +755,7 @@ fn wait_returns_the_first_state_that_is_not_in_progress() {
 fn wait_times_out_with_the_last_status() {
     let mut h = default_harness();
     h.net.script(STATE, states("InProgress", 10));
-    let error = err(h
-        .client
-        .wait_for_completion(INSTANCE, wait_options(300, 1_000)));
+    let error = err(h.wait(300, 1_000));
     assert_eq!(
         error,
         Error::Timeout(WaitTimeout {
@@ -770,16 +765,14 @@ fn wait_times_out_with_the_last_status() {
         })
     );
     assert_eq!(h.clock.sleeps(), [300, 300, 300, 100]);
-    assert_eq!(h.net.seen_at(STATE).len(), 4);
+    assert_eq!(h.sent(STATE), 4);
 }
 
 #[test]
 fn wait_shortens_request_timeouts_to_the_deadline() {
     let mut h = default_harness();
     h.net.script(STATE, states("InProgress", 10));
-    err(h
-        .client
-        .wait_for_completion(INSTANCE, wait_options(400, 1_000)));
+    err(h.wait(400, 1_000));
     let limits: Vec<u32> = h
         .net
         .seen_at(STATE)
@@ -799,12 +792,10 @@ fn wait_returns_not_found_at_once() {
             r#"{"errors":[{"code":"4040","name":"NOT_FOUND"}]}"#,
         )],
     );
-    let error = err(h
-        .client
-        .wait_for_completion(INSTANCE, wait_options(100, 10_000)));
+    let error = err(h.wait(100, 10_000));
     assert!(matches!(&error, Error::NotFound(f) if f.problems[0].name == "NOT_FOUND"));
     assert!(h.clock.sleeps().is_empty());
-    assert_eq!(h.net.seen_at(STATE).len(), 1);
+    assert_eq!(h.sent(STATE), 1);
 }
 
 #[test]
@@ -812,12 +803,9 @@ fn wait_keeps_polling_through_transient_failures() {
     let mut h = default_harness();
     h.net.script(STATE, (0..4).map(|_| answer(502, "{}")));
     h.net.script(STATE, [answer(200, &state("Completed"))]);
-    let s = h
-        .client
-        .wait_for_completion(INSTANCE, wait_options(1_000, 60_000))
-        .unwrap();
+    let s = h.wait(1_000, 60_000).unwrap();
     assert_eq!(s.status, JourneyStatus::Completed);
-    assert_eq!(h.net.seen_at(STATE).len(), 5);
+    assert_eq!(h.sent(STATE), 5);
     assert_eq!(h.clock.sleeps().last(), Some(&1_000));
 }
 
@@ -831,9 +819,7 @@ fn wait_retry_budget_never_passes_the_deadline() {
             answer(200, &state("Completed")),
         ],
     );
-    let error = err(h
-        .client
-        .wait_for_completion(INSTANCE, wait_options(100, 1_000)));
+    let error = err(h.wait(100, 1_000));
     assert_eq!(
         error,
         Error::Timeout(WaitTimeout {
@@ -842,7 +828,7 @@ fn wait_retry_budget_never_passes_the_deadline() {
             waited_ms: 1_000,
         })
     );
-    assert_eq!(h.net.seen_at(STATE).len(), 1);
+    assert_eq!(h.sent(STATE), 1);
 }
 
 #[test]
@@ -852,18 +838,8 @@ fn wait_refuses_bad_options_without_sending() {
         Error::InvalidInput(i) => i.field,
         other => panic!("{other:?}"),
     };
-    assert_eq!(
-        field(err(h
-            .client
-            .wait_for_completion(INSTANCE, wait_options(5, 1_000)))),
-        "poll-interval-ms"
-    );
-    assert_eq!(
-        field(err(h
-            .client
-            .wait_for_completion(INSTANCE, wait_options(100, 0)))),
-        "timeout-ms"
-    );
+    assert_eq!(field(err(h.wait(5, 1_000))), "poll-interval-ms");
+    assert_eq!(field(err(h.wait(100, 0))), "timeout-ms");
     assert_eq!(
         field(err(h
             .client
@@ -961,11 +937,7 @@ fn submit_error_bodies_are_errors() {
         if f.status == 500 && f.message.as_deref() == Some("Internal server error")));
     let error = err(h.client.submit_interaction(&submission()));
     assert!(matches!(&error, Error::BadRequest(f) if f.status == 409));
-    assert_eq!(
-        h.net.seen_at(SUBMIT).len(),
-        2,
-        "in-body errors are not retried"
-    );
+    assert_eq!(h.sent(SUBMIT), 2, "in-body errors are not retried");
 }
 
 #[test]
@@ -1017,12 +989,8 @@ fn end_user_tokens_are_renewed_before_expiry_and_after_a_401() {
         bearers(&h, FETCH),
         ["eu-SECRET-1", "eu-SECRET-2", "eu-SECRET-2", "eu-SECRET-3"]
     );
-    assert_eq!(h.net.seen_at(DEVICE_CONNECT).len(), 3);
-    assert_eq!(
-        h.net.seen_at(TOKEN_PATH).len(),
-        1,
-        "the customer token stayed valid"
-    );
+    assert_eq!(h.sent(DEVICE_CONNECT), 3);
+    assert_eq!(h.sent(TOKEN_PATH), 1, "the customer token stayed valid");
 }
 
 #[test]
@@ -1079,7 +1047,7 @@ fn secrets_echoed_by_the_server_are_scrubbed_from_errors() {
             r#"{"message":"token at-SECRET-1 rejected","errors":[{"problem":"at-SECRET-1","action":"x"}]}"#,
         )],
     );
-    let error = err(h.client.fetch_journey_state(INSTANCE, &[]));
+    let error = err(h.fetch_state());
     assert_eq!(
         api_failure_of(&error).message.as_deref(),
         Some("token [redacted] rejected")
@@ -1103,7 +1071,7 @@ fn secrets_echoed_by_the_server_are_scrubbed_from_errors() {
             message: "header Authorization: Bearer at-SECRET-1".into(),
         }))],
     );
-    err(h.client.fetch_journey_state(INSTANCE, &[]));
+    err(h.fetch_state());
 }
 
 #[test]
@@ -1116,7 +1084,7 @@ fn a_replaced_token_echoed_after_a_401_is_scrubbed() {
             answer(401, r#"{"message":"expired at-SECRET-2"}"#),
         ],
     );
-    let error = err(h.client.fetch_journey_state(INSTANCE, &[]));
+    let error = err(h.fetch_state());
     assert_eq!(
         api_failure_of(&error).message.as_deref(),
         Some("expired [redacted]")
@@ -1128,9 +1096,7 @@ fn wait_counts_request_time_against_the_deadline() {
     let mut h = default_harness();
     h.net.set_latency(400);
     h.net.script(STATE, states("InProgress", 10));
-    let error = err(h
-        .client
-        .wait_for_completion(INSTANCE, wait_options(100, 1_000)));
+    let error = err(h.wait(100, 1_000));
     assert!(matches!(&error, Error::Timeout(t) if t.waited_ms == 1_000));
     // The token request took 400 ms, so the first poll started at 400; the
     // second, at 900, had 100 ms left and timed out at the deadline.
