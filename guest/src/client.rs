@@ -17,7 +17,6 @@ use crate::types::{
     ClientConfig, Error, InteractionAuth, InteractionStep, JourneyState, JourneyStatus,
     StartRequest, StartedJourney, Submission, TokenInfo, WaitOptions, WaitTimeout,
 };
-use crate::validate;
 
 /// The shortest accepted `poll-interval-ms` of `wait-for-completion`.
 pub const MIN_POLL_INTERVAL_MS: u32 = 10;
@@ -85,7 +84,10 @@ impl<T: Transport, C: Clock> Client<T, C> {
         instance_id: &str,
         filter_keys: &[String],
     ) -> Result<JourneyState, Error> {
-        self.guarded(|c| c.fetch_state(instance_id, filter_keys, None))
+        self.guarded(|c| {
+            let body = journey::state_body(instance_id, filter_keys)?;
+            c.fetch_state(body, None)
+        })
     }
 
     /// Polls the state until it is not in progress, or until
@@ -180,13 +182,8 @@ impl<T: Transport, C: Clock> Client<T, C> {
         }
     }
 
-    fn fetch_state(
-        &mut self,
-        instance_id: &str,
-        filter_keys: &[String],
-        deadline: Option<u64>,
-    ) -> Result<JourneyState, Error> {
-        let body = journey::state_body(instance_id, filter_keys)?;
+    /// `journey/state/fetch` with a body from [`journey::state_body`].
+    fn fetch_state(&mut self, body: Vec<u8>, deadline: Option<u64>) -> Result<JourneyState, Error> {
         let response = self.call(
             Method::Post,
             |e| &e.state_fetch,
@@ -199,7 +196,9 @@ impl<T: Transport, C: Clock> Client<T, C> {
     }
 
     fn wait(&mut self, instance_id: &str, options: WaitOptions) -> Result<JourneyState, Error> {
-        validate::instance_id("instance-id", instance_id)?;
+        // Built once, checking the instance id before the options; every poll
+        // sends it.
+        let body = journey::state_body(instance_id, &[])?;
         if options.poll_interval_ms < MIN_POLL_INTERVAL_MS {
             return Err(invalid_input(
                 "poll-interval-ms",
@@ -214,7 +213,7 @@ impl<T: Transport, C: Clock> Client<T, C> {
         let mut last_status = None;
         loop {
             let mut pause = u64::from(options.poll_interval_ms);
-            match self.fetch_state(instance_id, &[], Some(deadline)) {
+            match self.fetch_state(body.clone(), Some(deadline)) {
                 Ok(state) if state.status != JourneyStatus::InProgress => return Ok(state),
                 Ok(state) => last_status = Some(state.status),
                 Err(Error::RateLimited(limited)) => {
