@@ -34,13 +34,11 @@ pub async fn fetch(
     let id = body["instanceId"].as_str().unwrap_or_default();
     bearer.check_instance(id)?;
     state
-        .instances
-        .with(id, state.faults.instance_ttl(), |instance| {
+        .with_instance(id, |instance| {
             instance.observe();
             document(instance)
         })
         .map(Json)
-        .ok_or_else(|| ApiError::instance_not_found(id))
 }
 
 /// `POST journey/interaction/submit`: 200 `{"status":"success"}` (the rules are in
@@ -71,12 +69,9 @@ pub async fn submit(
     let interaction_id = body["interactionId"].as_str().unwrap_or_default();
     bearer.check_instance(id)?;
     let subject = body["context"].get("subject").cloned();
-    state
-        .instances
-        .with(id, state.faults.instance_ttl(), |instance| {
-            instance.submit_interaction(interaction_id, &participants, subject)
-        })
-        .ok_or_else(|| ApiError::instance_not_found(id))??;
+    state.with_instance(id, |instance| {
+        instance.submit_interaction(interaction_id, &participants, subject)
+    })??;
     Ok(Json(json!({"status": "success"})))
 }
 
