@@ -200,13 +200,14 @@ impl Instance {
 
     /// Applies an interaction submission (a body that passed schema validation), by the
     /// rules in the README: an empty `participants` list is a silent no-op; participants
-    /// need `context.subject` and must be collected by the interaction, with their data
-    /// present; once nothing is outstanding, the processing gap starts.
+    /// must be collected by the interaction, with their data present in `subject` (the
+    /// submitted `context.subject`, which the handler already demanded with participants);
+    /// once nothing is outstanding, the processing gap starts.
     pub fn submit_interaction(
         &mut self,
         interaction_id: &str,
         participants: &[String],
-        subject: Option<Value>,
+        subject: Value,
     ) -> Result<(), ApiError> {
         self.settle();
         if self.status != Status::InProgress {
@@ -222,12 +223,6 @@ impl Instance {
         if participants.is_empty() {
             return Ok(());
         }
-        let Some(subject) = subject else {
-            return Err(ApiError::missing_field(
-                "context.subject: Invalid input",
-                "Send the collected data in context.subject together with participants",
-            ));
-        };
         let mut merged = self.subject.clone();
         merge(&mut merged, subject);
         for participant in participants {

@@ -53,7 +53,7 @@ pub async fn submit(
         &headers,
         Access::Interaction(state.interaction_auth),
     )?;
-    let body = json_object(&headers, &body)?;
+    let mut body = json_object(&headers, &body)?;
     let has_participants = body["participants"]
         .as_array()
         .is_some_and(|p| !p.is_empty());
@@ -65,10 +65,14 @@ pub async fn submit(
     }
     check(RequestBody::InteractionSubmit, &body, "")?;
     let participants = participants(&body)?;
+    // Taken, not copied: it may carry document images.
+    let subject = body
+        .pointer_mut("/context/subject")
+        .map(Value::take)
+        .unwrap_or_default();
     let id = body["instanceId"].as_str().unwrap_or_default();
     let interaction_id = body["interactionId"].as_str().unwrap_or_default();
     bearer.check_instance(id)?;
-    let subject = body["context"].get("subject").cloned();
     state.with_instance(id, |instance| {
         instance.submit_interaction(interaction_id, &participants, subject)
     })??;
