@@ -398,10 +398,11 @@ fn input(field: &Field, form: &FormState) -> Markup {
 
 /// What happened to the journey, for the person who sent the form.
 fn status_page(instance: &Instance, heading: &str) -> Markup {
+    let status = instance.status();
     let message = if instance.current_interaction().is_some() {
         "This verification continues in the app or website where you started it."
     } else {
-        match instance.status {
+        match status {
             Status::InProgress if instance.awaits_page() => {
                 "We are still waiting for your details."
             }
@@ -414,16 +415,16 @@ fn status_page(instance: &Instance, heading: &str) -> Markup {
         }
     };
     let title = &instance.journey.title;
-    let status = instance.status.as_str();
+    let status_text = status.as_str();
     layout(
         title,
         html! {
             h1 { (title) }
             div.done {
-                @if instance.status == Status::Completed { (PreEscaped(TICK)) }
+                @if status == Status::Completed { (PreEscaped(TICK)) }
                 h2 { (heading) }
-                p #outcome data-status=(status) { (message) }
-                p class={ "status status-" (status) } { "Status: " (status_label(instance.status)) }
+                p #outcome data-status=(status_text) { (message) }
+                p class={ "status status-" (status_text) } { "Status: " (status_label(status)) }
                 p.reference { "Reference: " (instance.id) }
                 p { "You can close this window." }
             }

@@ -104,7 +104,7 @@ fn participants(body: &Value) -> Result<Vec<String>, ApiError> {
 
 /// The interaction document of `instance` (API notes §5.3).
 fn document(instance: &Instance) -> Value {
-    let status = instance.status.as_str();
+    let status = instance.status().as_str();
     let Some((interaction, outstanding)) = instance.current_interaction() else {
         return json!({"instanceId": instance.id, "journey": {"status": status}});
     };
