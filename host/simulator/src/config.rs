@@ -105,6 +105,15 @@ fn invalid<T>(message: impl Into<String>) -> Result<T, ConfigError> {
     Err(ConfigError::Invalid(message.into()))
 }
 
+/// Whether `text` is a non-empty run of ASCII letters, digits, `-` and `_` (journey
+/// names, interaction ids).
+fn is_identifier(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+}
+
 /// The credentials the token endpoint accepts. `Debug` never shows the secret or password.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -195,11 +204,7 @@ impl JourneyConfig {
 
     fn validate(&self) -> Result<(), ConfigError> {
         let name = &self.name;
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
-        {
+        if !is_identifier(name) {
             return invalid(format!(
                 "journey name `{name}` must be non-empty ASCII letters, digits, `-` or `_`"
             ));
@@ -373,11 +378,7 @@ fn validate_interactions(
     let mut ids = HashSet::new();
     for interaction in interactions {
         let id = &interaction.id;
-        if id.is_empty()
-            || !id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
-        {
+        if !is_identifier(id) {
             return invalid(format!(
                 "journey `{journey}`: interaction id `{id}` must be ASCII letters, digits, `-` or `_`"
             ));

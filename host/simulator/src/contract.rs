@@ -84,7 +84,7 @@ fn served_path(openapi_path: &str) -> String {
 }
 
 /// `draft-07` schema of `definition` among `definitions`.
-pub(crate) fn compile_definition(
+fn compile_definition(
     definitions: &Map<String, Value>,
     definition: &str,
 ) -> Result<Validator, String> {

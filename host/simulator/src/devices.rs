@@ -35,10 +35,7 @@ pub async fn start(
     let body = json_object(&headers, &body)?;
     check(RequestBody::DeviceStart, &body, "")?;
     let id = body["instanceId"].as_str().unwrap_or_default();
-    state
-        .instances
-        .with(id, state.faults.instance_ttl(), |_| ())
-        .ok_or_else(|| ApiError::instance_not_found(id))?;
+    state.with_instance(id, |_| ())?;
     let token = ids::opaque_token();
     let kind = TokenKind::Connect {
         instance_id: id.to_owned(),
@@ -74,10 +71,7 @@ pub async fn connect(
             "journey/device/connect needs a connect token",
         ));
     };
-    state
-        .instances
-        .with(&instance_id, state.faults.instance_ttl(), |_| ())
-        .ok_or_else(|| ApiError::instance_not_found(&instance_id))?;
+    state.with_instance(&instance_id, |_| ())?;
     let issued_at_s = unix_millis(SystemTime::now()) / 1000;
     let token = ids::jwt_like_token(&instance_id, issued_at_s, END_USER_TOKEN_LIFETIME_S);
     state.tokens.remember(

@@ -136,19 +136,17 @@ impl FormState {
 /// `GET /journey/{instanceId}`: the form while the journey waits for it, otherwise what
 /// happened since; 404 for an unknown or expired instance.
 pub async fn show(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
-    let page = state
-        .instances
-        .with(&id, state.faults.instance_ttl(), |instance| {
-            if instance.awaits_page() {
-                page(
-                    StatusCode::OK,
-                    form_page(instance, &prefill(&instance.subject)),
-                )
-            } else {
-                page(StatusCode::OK, status_page(instance, "Thank you"))
-            }
-        });
-    page.unwrap_or_else(not_found)
+    let page = state.with_instance(&id, |instance| {
+        if instance.awaits_page() {
+            page(
+                StatusCode::OK,
+                form_page(instance, &prefill(&instance.subject)),
+            )
+        } else {
+            page(StatusCode::OK, status_page(instance, "Thank you"))
+        }
+    });
+    page.unwrap_or_else(|_| not_found())
 }
 
 /// `POST /journey/{instanceId}` (form-encoded): records the subject and moves the
@@ -171,30 +169,28 @@ pub async fn submit(
             .unwrap_or_default()
             .into_iter()
             .collect();
-    let page = state
-        .instances
-        .with(&id, state.faults.instance_ttl(), |instance| {
-            if !instance.awaits_page() {
-                return page(
-                    StatusCode::CONFLICT,
-                    status_page(instance, "Already submitted"),
-                );
+    let page = state.with_instance(&id, |instance| {
+        if !instance.awaits_page() {
+            return page(
+                StatusCode::CONFLICT,
+                status_page(instance, "Already submitted"),
+            );
+        }
+        let mut form = FormState {
+            values,
+            errors: Vec::new(),
+        };
+        let subject = validate(&mut form);
+        match subject {
+            Some(subject) if form.errors.is_empty() => {
+                instance.submit_page(subject);
+                tracing::info!(instance_id = %instance.id, "hosted page submitted");
+                page(StatusCode::OK, status_page(instance, "Thank you"))
             }
-            let mut form = FormState {
-                values,
-                errors: Vec::new(),
-            };
-            let subject = validate(&mut form);
-            match subject {
-                Some(subject) if form.errors.is_empty() => {
-                    instance.submit_page(subject);
-                    tracing::info!(instance_id = %instance.id, "hosted page submitted");
-                    page(StatusCode::OK, status_page(instance, "Thank you"))
-                }
-                _ => page(StatusCode::UNPROCESSABLE_ENTITY, form_page(instance, &form)),
-            }
-        });
-    page.unwrap_or_else(not_found)
+            _ => page(StatusCode::UNPROCESSABLE_ENTITY, form_page(instance, &form)),
+        }
+    });
+    page.unwrap_or_else(|_| not_found())
 }
 
 /// Checks the form and builds `context.subject` from it; problems go to `form.errors`.
@@ -402,10 +398,11 @@ fn input(field: &Field, form: &FormState) -> Markup {
 
 /// What happened to the journey, for the person who sent the form.
 fn status_page(instance: &Instance, heading: &str) -> Markup {
+    let status = instance.status();
     let message = if instance.current_interaction().is_some() {
         "This verification continues in the app or website where you started it."
     } else {
-        match instance.status {
+        match status {
             Status::InProgress if instance.awaits_page() => {
                 "We are still waiting for your details."
             }
@@ -418,16 +415,16 @@ fn status_page(instance: &Instance, heading: &str) -> Markup {
         }
     };
     let title = &instance.journey.title;
-    let status = instance.status.as_str();
+    let status_text = status.as_str();
     layout(
         title,
         html! {
             h1 { (title) }
             div.done {
-                @if instance.status == Status::Completed { (PreEscaped(TICK)) }
+                @if status == Status::Completed { (PreEscaped(TICK)) }
                 h2 { (heading) }
-                p #outcome data-status=(status) { (message) }
-                p class={ "status status-" (status) } { "Status: " (status_label(instance.status)) }
+                p #outcome data-status=(status_text) { (message) }
+                p class={ "status status-" (status_text) } { "Status: " (status_label(status)) }
                 p.reference { "Reference: " (instance.id) }
                 p { "You can close this window." }
             }

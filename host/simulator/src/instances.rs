@@ -60,8 +60,8 @@ enum Phase {
     },
     /// Modules are running: `remaining` more fetches see no progress, then `next`.
     Processing { remaining: u32, next: Next },
-    /// The outcome was reached.
-    Ended,
+    /// The outcome was reached, at `at`.
+    Ended { at: SystemTime },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,10 +79,6 @@ pub struct Instance {
     pub journey: Arc<JourneyConfig>,
     /// When it was started.
     pub created_at: SystemTime,
-    /// When it reached its outcome.
-    pub finished_at: Option<SystemTime>,
-    /// Its status.
-    pub status: Status,
     /// `context.subject`: prefill plus everything submitted.
     pub subject: Value,
     /// The correlation id reported with module errors.
@@ -110,8 +106,6 @@ impl Instance {
             id: ids::instance_id(),
             journey,
             created_at: SystemTime::now(),
-            finished_at: None,
-            status: Status::InProgress,
             subject,
             correlation_id: ids::request_id(),
             phase,
@@ -119,6 +113,26 @@ impl Instance {
         };
         instance.settle();
         instance
+    }
+
+    /// Its status: `InProgress` until the outcome, then the outcome's status.
+    pub fn status(&self) -> Status {
+        if self.finished_at().is_none() {
+            return Status::InProgress;
+        }
+        match self.journey.outcome {
+            Outcome::Accept | Outcome::Reject | Outcome::Refer => Status::Completed,
+            Outcome::Fail => Status::Failed,
+            Outcome::Pause => Status::Paused,
+        }
+    }
+
+    /// When it reached its outcome.
+    pub fn finished_at(&self) -> Option<SystemTime> {
+        match self.phase {
+            Phase::Ended { at } => Some(at),
+            _ => None,
+        }
     }
 
     fn interactions(&self) -> &[InteractionConfig] {
@@ -146,19 +160,13 @@ impl Instance {
                     let outstanding = self.interactions()[index].initial_outstanding();
                     self.phase = Phase::AwaitingInteraction { index, outstanding };
                 }
-                Next::Finish => self.finish(),
+                Next::Finish => {
+                    self.phase = Phase::Ended {
+                        at: SystemTime::now(),
+                    }
+                }
             }
         }
-    }
-
-    fn finish(&mut self) {
-        self.status = match self.journey.outcome {
-            Outcome::Accept | Outcome::Reject | Outcome::Refer => Status::Completed,
-            Outcome::Fail => Status::Failed,
-            Outcome::Pause => Status::Paused,
-        };
-        self.finished_at = Some(SystemTime::now());
-        self.phase = Phase::Ended;
     }
 
     /// Counts one fetch (state or interaction): a running processing gap gets shorter, a
@@ -200,17 +208,19 @@ impl Instance {
 
     /// Applies an interaction submission (a body that passed schema validation), by the
     /// rules in the README: an empty `participants` list is a silent no-op; participants
-    /// need `context.subject` and must be collected by the interaction, with their data
-    /// present; once nothing is outstanding, the processing gap starts.
+    /// must be collected by the interaction, with their data present in `subject` (the
+    /// submitted `context.subject`, which the handler already demanded with participants);
+    /// once nothing is outstanding, the processing gap starts.
     pub fn submit_interaction(
         &mut self,
         interaction_id: &str,
         participants: &[String],
-        subject: Option<Value>,
+        subject: Value,
     ) -> Result<(), ApiError> {
         self.settle();
-        if self.status != Status::InProgress {
-            return Err(ApiError::journey_not_active(&self.id, self.status.as_str()));
+        let status = self.status();
+        if status != Status::InProgress {
+            return Err(ApiError::journey_not_active(&self.id, status.as_str()));
         }
         let Some((interaction, _)) = self.current_interaction() else {
             return Err(ApiError::interaction_not_ready(&self.id));
@@ -222,12 +232,6 @@ impl Instance {
         if participants.is_empty() {
             return Ok(());
         }
-        let Some(subject) = subject else {
-            return Err(ApiError::missing_field(
-                "context.subject: Invalid input",
-                "Send the collected data in context.subject together with participants",
-            ));
-        };
         let mut merged = self.subject.clone();
         merge(&mut merged, subject);
         for participant in participants {
@@ -359,10 +363,10 @@ mod tests {
         instance.submit_page(json!({"identity": {"firstName": "A"}}));
         for _ in 0..crate::scenarios::SLOW_POLLS {
             instance.observe();
-            assert_eq!(instance.status, Status::InProgress);
+            assert_eq!(instance.status(), Status::InProgress);
         }
         instance.observe();
-        assert_eq!(instance.status, Status::Completed);
+        assert_eq!(instance.status(), Status::Completed);
     }
 
     #[test]
@@ -372,7 +376,7 @@ mod tests {
         for _ in 0..=crate::scenarios::AUTO_POLLS {
             instance.observe();
         }
-        assert_eq!(instance.status, Status::Completed);
+        assert_eq!(instance.status(), Status::Completed);
     }
 
     #[test]

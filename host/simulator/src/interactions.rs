@@ -34,13 +34,11 @@ pub async fn fetch(
     let id = body["instanceId"].as_str().unwrap_or_default();
     bearer.check_instance(id)?;
     state
-        .instances
-        .with(id, state.faults.instance_ttl(), |instance| {
+        .with_instance(id, |instance| {
             instance.observe();
             document(instance)
         })
         .map(Json)
-        .ok_or_else(|| ApiError::instance_not_found(id))
 }
 
 /// `POST journey/interaction/submit`: 200 `{"status":"success"}` (the rules are in
@@ -55,7 +53,7 @@ pub async fn submit(
         &headers,
         Access::Interaction(state.interaction_auth),
     )?;
-    let body = json_object(&headers, &body)?;
+    let mut body = json_object(&headers, &body)?;
     let has_participants = body["participants"]
         .as_array()
         .is_some_and(|p| !p.is_empty());
@@ -67,16 +65,17 @@ pub async fn submit(
     }
     check(RequestBody::InteractionSubmit, &body, "")?;
     let participants = participants(&body)?;
+    // Taken, not copied: it may carry document images.
+    let subject = body
+        .pointer_mut("/context/subject")
+        .map(Value::take)
+        .unwrap_or_default();
     let id = body["instanceId"].as_str().unwrap_or_default();
     let interaction_id = body["interactionId"].as_str().unwrap_or_default();
     bearer.check_instance(id)?;
-    let subject = body["context"].get("subject").cloned();
-    state
-        .instances
-        .with(id, state.faults.instance_ttl(), |instance| {
-            instance.submit_interaction(interaction_id, &participants, subject)
-        })
-        .ok_or_else(|| ApiError::instance_not_found(id))??;
+    state.with_instance(id, |instance| {
+        instance.submit_interaction(interaction_id, &participants, subject)
+    })??;
     Ok(Json(json!({"status": "success"})))
 }
 
@@ -105,7 +104,7 @@ fn participants(body: &Value) -> Result<Vec<String>, ApiError> {
 
 /// The interaction document of `instance` (API notes §5.3).
 fn document(instance: &Instance) -> Value {
-    let status = instance.status.as_str();
+    let status = instance.status().as_str();
     let Some((interaction, outstanding)) = instance.current_interaction() else {
         return json!({"instanceId": instance.id, "journey": {"status": status}});
     };

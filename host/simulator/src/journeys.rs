@@ -76,13 +76,11 @@ pub async fn fetch_state(
     check(RequestBody::StateFetch, &body, "")?;
     let id = body["instanceId"].as_str().unwrap_or_default();
     state
-        .instances
-        .with(id, state.faults.instance_ttl(), |instance| {
+        .with_instance(id, |instance| {
             instance.observe();
             state_document::render(instance)
         })
         .map(Json)
-        .ok_or_else(|| ApiError::instance_not_found(id))
 }
 
 /// `POST journey/state/delete`: forgets the instance; 200 `{instanceId}`.
@@ -95,9 +93,6 @@ pub async fn delete_state(
     let body = json_object(&headers, &body)?;
     check(RequestBody::StateDelete, &body, "")?;
     let id = body["instanceId"].as_str().unwrap_or_default();
-    if state.instances.remove(id, state.faults.instance_ttl()) {
-        Ok(Json(json!({"instanceId": id})))
-    } else {
-        Err(ApiError::instance_not_found(id))
-    }
+    state.remove_instance(id)?;
+    Ok(Json(json!({"instanceId": id})))
 }

@@ -38,7 +38,7 @@ mod module_results;
 mod registry;
 mod request_log;
 pub mod scenarios;
-pub mod schema;
+mod schema;
 mod server;
 mod state_document;
 mod token_endpoint;

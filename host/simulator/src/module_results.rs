@@ -10,7 +10,7 @@ use crate::instances::{Instance, Status};
 
 /// `context.process.steps[]`: empty until the instance reached its outcome.
 pub fn steps(instance: &Instance) -> Vec<Value> {
-    let Some(finished_at) = instance.finished_at else {
+    let Some(finished_at) = instance.finished_at() else {
         return Vec::new();
     };
     let at = iso8601(finished_at);
@@ -57,7 +57,7 @@ pub fn steps(instance: &Instance) -> Vec<Value> {
 /// `context.result`: `pending` until the outcome, then `completed` with the decision
 /// and the data-verification advice, or `failed`.
 pub fn result(instance: &Instance) -> Value {
-    match instance.status {
+    match instance.status() {
         Status::Completed => {
             let decision = decision(instance.journey.outcome).unwrap_or_default();
             json!({

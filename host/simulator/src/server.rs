@@ -21,7 +21,7 @@ use tower::ServiceExt;
 use crate::config::{Credentials, InteractionAuth, SimulatorConfig};
 use crate::errors::{ApiError, OAuthError};
 use crate::faults::FaultHandle;
-use crate::instances::InstanceStore;
+use crate::instances::{Instance, InstanceStore};
 use crate::registry::Registry;
 use crate::request_log::{LoggedRequest, RequestLog};
 use crate::tokens::TokenStore;
@@ -52,6 +52,29 @@ pub struct AppState {
     pub faults: FaultHandle,
     /// The received requests.
     pub log: RequestLog,
+}
+
+impl AppState {
+    /// Runs `action` on instance `id`; 404 `NOT_FOUND` when it is unknown, deleted or
+    /// older than the retention TTL in force.
+    pub fn with_instance<R>(
+        &self,
+        id: &str,
+        action: impl FnOnce(&mut Instance) -> R,
+    ) -> Result<R, ApiError> {
+        self.instances
+            .with(id, self.faults.instance_ttl(), action)
+            .ok_or_else(|| ApiError::instance_not_found(id))
+    }
+
+    /// Forgets instance `id`; 404 `NOT_FOUND` as for [`AppState::with_instance`].
+    pub fn remove_instance(&self, id: &str) -> Result<(), ApiError> {
+        if self.instances.remove(id, self.faults.instance_ttl()) {
+            Ok(())
+        } else {
+            Err(ApiError::instance_not_found(id))
+        }
+    }
 }
 
 /// Marks a response whose connection must be closed without sending it.
@@ -190,10 +213,9 @@ impl Simulator {
     /// The current state document of instance `id` (as `journey/state/fetch` would
     /// answer, without counting as a fetch); `None` if unknown, deleted or expired.
     pub fn instance(&self, id: &str) -> Option<serde_json::Value> {
-        let ttl = self.state.faults.instance_ttl();
         self.state
-            .instances
-            .with(id, ttl, |instance| state_document::render(instance))
+            .with_instance(id, |instance| state_document::render(instance))
+            .ok()
     }
 
     /// The requests received so far (the most recent [`LOG_CAPACITY`](crate::LOG_CAPACITY)),

@@ -13,8 +13,8 @@ use crate::module_results;
 pub fn render(instance: &Instance) -> Value {
     let started_at = iso8601(instance.created_at);
     let ended_at = instance
-        .finished_at
-        .filter(|_| matches!(instance.status, Status::Completed | Status::Failed));
+        .finished_at()
+        .filter(|_| matches!(instance.status(), Status::Completed | Status::Failed));
     let mut journey = json!({
         "name": instance.journey.title,
         "startedAt": started_at,
@@ -28,7 +28,7 @@ pub fn render(instance: &Instance) -> Value {
     }
     json!({
         "instanceId": instance.id,
-        "status": instance.status.as_str(),
+        "status": instance.status().as_str(),
         "metaData": {
             "createdTime": started_at,
             "completedTime": ended_at.map(iso8601).unwrap_or_default(),

@@ -19,27 +19,10 @@ async fn the_example_config_file_loads_and_is_served() {
     assert_eq!(h.sim.credentials().client_id, "example-client");
     assert!(h.sim.resource_id().ends_with("@y5z6bj7o"));
     let token = h.token().await;
-    let c = h.sim.credentials().clone();
-    let answer = h
-        .token_request(
-            "/as/token.oauth2",
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", &c.client_id),
-                ("client_secret", &c.client_secret),
-                ("scope", "gbg.token"),
-            ],
-        )
-        .await;
+    let answer = h.request_token().await;
     assert_eq!(answer.body["expires_in"], 300);
     let id = h.start_journey(&token, "batch", "page").await;
-    let first = h
-        .post(
-            "journey/state/fetch",
-            Some(&token),
-            &json!({"instanceId": id}),
-        )
-        .await;
+    let first = h.fetch_state(&token, &id).await;
     assert_eq!(
         first.status, 429,
         "the configured rate limit hits the first state fetch"
@@ -48,13 +31,7 @@ async fn the_example_config_file_loads_and_is_served() {
     let state = h.state(&token, &id).await;
     assert_eq!(state["context"]["result"]["outcome"], "Decision: Reject");
     let api = h.start_journey(&token, "kyc-api", "api").await;
-    let doc = h
-        .post(
-            "journey/interaction/fetch",
-            Some(&token),
-            &json!({"instanceId": api}),
-        )
-        .await;
+    let doc = h.fetch_interaction(&token, &api).await;
     assert_eq!(
         doc.body["interactionId"],
         "grn:::gbg:design:interaction:segment1@latest"

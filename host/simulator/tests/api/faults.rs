@@ -7,10 +7,6 @@ use serde_json::json;
 
 use crate::support::{Harness, PERSON};
 
-fn fetch_body(id: &str) -> serde_json::Value {
-    json!({"instanceId": id})
-}
-
 #[tokio::test]
 async fn rate_limits_with_and_without_retry_after() {
     let h = Harness::start().await;
@@ -18,25 +14,16 @@ async fn rate_limits_with_and_without_retry_after() {
     let id = h.start_journey(&token, "accept", "page").await;
     h.sim.faults().rate_limit_next(2, Some(7));
     for _ in 0..2 {
-        let answer = h
-            .post("journey/state/fetch", Some(&token), &fetch_body(&id))
-            .await;
+        let answer = h.fetch_state(&token, &id).await;
         assert_eq!(answer.status, 429);
         assert_eq!(answer.headers["retry-after"], "7");
         assert_eq!(answer.problem()["name"], "TOO_MANY_REQUESTS");
         assert_eq!(answer.problem()["location"], "Service");
         assert!(answer.headers.contains_key("x-request-id"));
     }
-    assert_eq!(
-        h.post("journey/state/fetch", Some(&token), &fetch_body(&id))
-            .await
-            .status,
-        200
-    );
+    assert_eq!(h.fetch_state(&token, &id).await.status, 200);
     h.sim.faults().rate_limit_next(1, None);
-    let answer = h
-        .post("journey/state/fetch", Some(&token), &fetch_body(&id))
-        .await;
+    let answer = h.fetch_state(&token, &id).await;
     assert_eq!(answer.status, 429);
     assert!(!answer.headers.contains_key("retry-after"));
     assert_eq!(h.sim.faults().get().rate_limit.count, 0);
@@ -62,18 +49,11 @@ async fn server_errors_of_each_status() {
         (ServerErrorStatus::GatewayTimeout, "5040", "GATEWAY_TIMEOUT"),
     ] {
         h.sim.faults().fail_next(1, status);
-        let answer = h
-            .post("journey/state/fetch", Some(&token), &fetch_body(&id))
-            .await;
+        let answer = h.fetch_state(&token, &id).await;
         assert_eq!(answer.status, status.code());
         assert_eq!(answer.problem()["code"], code);
         assert_eq!(answer.problem()["name"], name);
-        assert_eq!(
-            h.post("journey/state/fetch", Some(&token), &fetch_body(&id))
-                .await
-                .status,
-            200
-        );
+        assert_eq!(h.fetch_state(&token, &id).await.status, 200);
     }
 }
 
@@ -88,18 +68,13 @@ async fn dropped_connections_get_no_answer() {
         .http
         .post(&url)
         .bearer_auth(&token)
-        .json(&fetch_body(&id))
+        .json(&json!({"instanceId": id}))
         .send()
         .await;
     let error = dropped.expect_err("the connection is closed without an answer");
     assert!(!error.is_timeout());
     assert!(error.status().is_none());
-    assert_eq!(
-        h.post("journey/state/fetch", Some(&token), &fetch_body(&id))
-            .await
-            .status,
-        200
-    );
+    assert_eq!(h.fetch_state(&token, &id).await.status, 200);
     let log = h.sim.request_log();
     let entries: Vec<_> = log
         .iter()
@@ -120,12 +95,7 @@ async fn a_path_prefix_targets_the_faults() {
     let id = h.start_journey(&token, "accept", "page").await;
     h.token().await; // asserts a 200: the token endpoint is not targeted
     assert_eq!(h.submit_page(&id, &PERSON).await.0, 200);
-    assert_eq!(
-        h.post("journey/state/fetch", Some(&token), &fetch_body(&id))
-            .await
-            .status,
-        503
-    );
+    assert_eq!(h.fetch_state(&token, &id).await.status, 503);
     assert_eq!(h.sim.faults().get().server_error.count, 2);
 }
 
@@ -145,24 +115,17 @@ async fn the_token_endpoint_gets_oauth_style_fault_answers() {
     let h = Harness::start().await;
     h.sim.faults().target(Some("as/token.oauth2"));
     h.sim.faults().rate_limit_next(1, Some(1));
-    let c = h.sim.credentials().clone();
-    let form = [
-        ("grant_type", "client_credentials"),
-        ("client_id", c.client_id.as_str()),
-        ("client_secret", c.client_secret.as_str()),
-        ("scope", "gbg.token"),
-    ];
-    let limited = h.token_request("/as/token.oauth2", &form).await;
+    let limited = h.request_token().await;
     assert_eq!(limited.status, 429);
     assert_eq!(limited.body["error"], "temporarily_unavailable");
     assert_eq!(limited.headers["retry-after"], "1");
     h.sim
         .faults()
         .fail_next(1, ServerErrorStatus::InternalServerError);
-    let failed = h.token_request("/as/token.oauth2", &form).await;
+    let failed = h.request_token().await;
     assert_eq!(failed.status, 500);
     assert_eq!(failed.body["error"], "server_error");
-    assert_eq!(h.token_request("/as/token.oauth2", &form).await.status, 200);
+    assert_eq!(h.request_token().await.status, 200);
 }
 
 #[tokio::test]
@@ -170,13 +133,7 @@ async fn latency_delays_the_selected_answers() {
     let h = Harness::start().await;
     h.sim.faults().set_latency_ms(60);
     let started = Instant::now();
-    let response = h
-        .http
-        .get(format!("{}/journey/health", h.sim.base_url()))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(h.get("journey/health").await.status, 200);
     assert!(started.elapsed() >= Duration::from_millis(60));
 }
 
@@ -186,23 +143,14 @@ async fn instances_expire_after_the_ttl() {
     let token = h.token().await;
     let id = h.start_journey(&token, "accept", "page").await;
     h.sim.faults().update(|f| f.instance_ttl_s = Some(3600));
-    assert_eq!(
-        h.post("journey/state/fetch", Some(&token), &fetch_body(&id))
-            .await
-            .status,
-        200
-    );
+    assert_eq!(h.fetch_state(&token, &id).await.status, 200);
     h.sim.faults().update(|f| f.instance_ttl_s = Some(0));
-    let expired = h
-        .post("journey/state/fetch", Some(&token), &fetch_body(&id))
-        .await;
+    let expired = h.fetch_state(&token, &id).await;
     assert_eq!(expired.status, 404);
     assert_eq!(expired.problem()["name"], "NOT_FOUND");
     h.sim.faults().update(|f| f.instance_ttl_s = None);
     assert_eq!(
-        h.post("journey/state/fetch", Some(&token), &fetch_body(&id))
-            .await
-            .status,
+        h.fetch_state(&token, &id).await.status,
         404,
         "expired stays gone"
     );
@@ -223,21 +171,11 @@ async fn configured_faults_apply_from_the_start_and_reset_restores_them() {
         ..SimulatorConfig::default()
     })
     .await;
-    let health = format!("{}/journey/health", h.sim.base_url());
-    assert_eq!(
-        h.http.get(&health).send().await.unwrap().status().as_u16(),
-        429
-    );
-    assert_eq!(
-        h.http.get(&health).send().await.unwrap().status().as_u16(),
-        200
-    );
+    assert_eq!(h.get("journey/health").await.status, 429);
+    assert_eq!(h.get("journey/health").await.status, 200);
     h.sim.faults().set(Faults::default());
     assert_eq!(h.sim.faults().get(), Faults::default());
     h.sim.faults().reset();
     assert_eq!(h.sim.faults().get(), configured);
-    assert_eq!(
-        h.http.get(&health).send().await.unwrap().status().as_u16(),
-        429
-    );
+    assert_eq!(h.get("journey/health").await.status, 429);
 }

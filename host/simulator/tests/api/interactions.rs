@@ -30,15 +30,6 @@ fn submission(id: &str, interaction: &str, participants: &[&str], subject: Optio
     body
 }
 
-async fn fetch(h: &Harness, token: &str, id: &str) -> Answer {
-    h.post(
-        "journey/interaction/fetch",
-        Some(token),
-        &json!({"instanceId": id}),
-    )
-    .await
-}
-
 async fn submit(h: &Harness, token: &str, body: &Value) -> Answer {
     h.post("journey/interaction/submit", Some(token), body)
         .await
@@ -47,7 +38,7 @@ async fn submit(h: &Harness, token: &str, body: &Value) -> Answer {
 /// Fetches through a processing gap, asserting it has no interaction.
 async fn through_gap(h: &Harness, token: &str, id: &str) {
     for _ in 0..API_KYC_PROCESSING_FETCHES {
-        let gap = fetch(h, token, id).await;
+        let gap = h.fetch_interaction(token, id).await;
         assert_eq!(gap.status, 200);
         assert_eq!(
             gap.body,
@@ -76,7 +67,7 @@ async fn the_api_journey_loop_runs_to_completion() {
     let token = h.token().await;
     let id = h.start_journey(&token, "api-kyc", "api").await;
 
-    let first = fetch(&h, &token, &id).await;
+    let first = h.fetch_interaction(&token, &id).await;
     assert_eq!(first.status, 200);
     let doc = &first.body;
     assert_eq!(doc["instanceId"], id.as_str());
@@ -117,7 +108,7 @@ async fn the_api_journey_loop_runs_to_completion() {
         .body,
         json!({"status": "success"})
     );
-    let partial = fetch(&h, &token, &id).await;
+    let partial = h.fetch_interaction(&token, &id).await;
     assert_eq!(
         partial.body["outstanding"],
         json!(["DateOfBirth", "CurrentAddress"])
@@ -136,7 +127,7 @@ async fn the_api_journey_loop_runs_to_completion() {
     assert_eq!(submit(&h, &token, &rest).await.status, 200);
     through_gap(&h, &token, &id).await;
 
-    let second = fetch(&h, &token, &id).await;
+    let second = h.fetch_interaction(&token, &id).await;
     assert_eq!(second.body["interactionId"], DOCUMENT);
     assert_eq!(
         second.body["outstanding"],
@@ -159,7 +150,7 @@ async fn the_api_journey_loop_runs_to_completion() {
     );
     assert_eq!(submit(&h, &token, &doc_submit).await.status, 200);
     through_gap(&h, &token, &id).await;
-    let ended = fetch(&h, &token, &id).await;
+    let ended = h.fetch_interaction(&token, &id).await;
     assert_eq!(
         ended.body,
         json!({"instanceId": id, "journey": {"status": "Completed"}})
@@ -212,7 +203,7 @@ async fn a_subject_only_submission_succeeds_but_changes_nothing() {
         assert_eq!(answer.status, 200);
         assert_eq!(answer.body, json!({"status": "success"}));
     }
-    let doc = fetch(&h, &token, &id).await.body;
+    let doc = h.fetch_interaction(&token, &id).await.body;
     assert_eq!(
         doc["outstanding"],
         json!(["FullName", "DateOfBirth", "CurrentAddress"])
@@ -289,9 +280,8 @@ async fn submit_rule_violations() {
     .await;
     assert_eq!(country.status, 400);
     assert!(
-        country.problem()["problem"]
-            .as_str()
-            .unwrap()
+        country
+            .problem_text()
             .starts_with("context.subject.identity.currentAddress.country: ")
     );
 
@@ -305,9 +295,7 @@ async fn submit_rule_violations() {
     .await;
     assert_eq!(date.status, 400);
     assert!(
-        date.problem()["problem"]
-            .as_str()
-            .unwrap()
+        date.problem_text()
             .starts_with("context.subject.identity.dateOfBirth: ")
     );
 
@@ -332,7 +320,7 @@ async fn submit_rule_violations() {
     .await;
     assert_eq!(unknown_instance.status, 404);
 
-    let doc = fetch(&h, &token, &id).await.body;
+    let doc = h.fetch_interaction(&token, &id).await.body;
     assert_eq!(
         doc["outstanding"],
         json!(["FullName", "DateOfBirth", "CurrentAddress"]),
@@ -368,7 +356,7 @@ async fn hosted_journeys_have_no_interaction_and_api_journeys_can_be_hosted() {
     let h = Harness::start().await;
     let token = h.token().await;
     let hosted = h.start_journey(&token, "accept", "api").await;
-    let answer = fetch(&h, &token, &hosted).await;
+    let answer = h.fetch_interaction(&token, &hosted).await;
     assert_eq!(
         answer.body,
         json!({"instanceId": hosted, "journey": {"status": "InProgress"}})
@@ -380,7 +368,9 @@ async fn hosted_journeys_have_no_interaction_and_api_journeys_can_be_hosted() {
     }
     assert_eq!(h.state(&token, &kyc).await["status"], "Completed");
     assert_eq!(
-        fetch(&h, &token, "Pq_hhIX6-sHUy9FLSDzPLu").await.status,
+        h.fetch_interaction(&token, "Pq_hhIX6-sHUy9FLSDzPLu")
+            .await
+            .status,
         404
     );
 }
@@ -423,7 +413,7 @@ async fn end_user_tokens_drive_their_own_instance_only() {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     }));
-    assert_eq!(fetch(&h, &end_user, &id).await.status, 200);
+    assert_eq!(h.fetch_interaction(&end_user, &id).await.status, 200);
     let all = ["FullName", "DateOfBirth", "CurrentAddress"];
     assert_eq!(
         submit(
@@ -435,7 +425,7 @@ async fn end_user_tokens_drive_their_own_instance_only() {
         .status,
         200
     );
-    let foreign = fetch(&h, &end_user, &other).await;
+    let foreign = h.fetch_interaction(&end_user, &other).await;
     assert_eq!(foreign.status, 403);
     assert_eq!(foreign.problem()["name"], "FORBIDDEN");
     let start = json!({"resourceId": h.sim.resource_id()});
@@ -445,16 +435,7 @@ async fn end_user_tokens_drive_their_own_instance_only() {
             .status,
         403
     );
-    assert_eq!(
-        h.post(
-            "journey/state/fetch",
-            Some(&end_user),
-            &json!({"instanceId": id})
-        )
-        .await
-        .status,
-        403
-    );
+    assert_eq!(h.fetch_state(&end_user, &id).await.status, 403);
 }
 
 #[tokio::test]
@@ -470,12 +451,7 @@ async fn device_endpoints_validate_their_tokens_and_bodies() {
         )
         .await;
     assert_eq!(scope_string.status, 400);
-    assert!(
-        scope_string.problem()["problem"]
-            .as_str()
-            .unwrap()
-            .starts_with("scope: ")
-    );
+    assert!(scope_string.problem_text().starts_with("scope: "));
     let unknown = h
         .post(
             "journey/device/start",
@@ -505,12 +481,7 @@ async fn device_endpoints_validate_their_tokens_and_bodies() {
         .post("journey/device/connect", Some(&connect), &short)
         .await;
     assert_eq!(answer.status, 400);
-    assert!(
-        answer.problem()["problem"]
-            .as_str()
-            .unwrap()
-            .starts_with("deviceInfo.deviceId: ")
-    );
+    assert!(answer.problem_text().starts_with("deviceInfo.deviceId: "));
     let mismatch = json!({"connectToken": "someOtherToken123", "deviceInfo": {"deviceId": "device-0123456789"}});
     assert_eq!(
         h.post("journey/device/connect", Some(&connect), &mismatch)
@@ -519,7 +490,7 @@ async fn device_endpoints_validate_their_tokens_and_bodies() {
         400
     );
     assert_eq!(
-        fetch(&h, &connect, &id).await.status,
+        h.fetch_interaction(&connect, &id).await.status,
         403,
         "a connect token is no interaction token"
     );
@@ -548,12 +519,12 @@ async fn interaction_auth_can_demand_one_kind_of_token() {
         let id = h.start_journey(&token, "api-kyc", "api").await;
         let end_user = end_user_token(&h, &token, &id).await;
         assert_eq!(
-            fetch(&h, &token, &id).await.status,
+            h.fetch_interaction(&token, &id).await.status,
             customer_status,
             "{mode:?} customer"
         );
         assert_eq!(
-            fetch(&h, &end_user, &id).await.status,
+            h.fetch_interaction(&end_user, &id).await.status,
             end_user_status,
             "{mode:?} end user"
         );

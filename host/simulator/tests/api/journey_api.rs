@@ -24,18 +24,10 @@ const AUTHENTICATED: [&str; 7] = [
 #[tokio::test]
 async fn health_needs_no_token() {
     let h = Harness::start().await;
-    let response = h
-        .http
-        .get(format!("{}/journey/health", h.sim.base_url()))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 200);
-    assert!(response.headers().contains_key("x-request-id"));
-    assert_eq!(
-        response.json::<Value>().await.unwrap(),
-        json!({"message": "OK"})
-    );
+    let answer = h.get("journey/health").await;
+    assert_eq!(answer.status, 200);
+    assert!(answer.headers.contains_key("x-request-id"));
+    assert_eq!(answer.body, json!({"message": "OK"}));
 }
 
 #[tokio::test]
@@ -219,7 +211,7 @@ async fn start_validates_its_body() {
         assert_eq!(answer.problem()["code"], "4002");
         assert_eq!(answer.problem()["name"], "MISSING_FIELD");
         assert_eq!(answer.problem()["location"], "Body");
-        let problem = answer.problem()["problem"].as_str().unwrap();
+        let problem = answer.problem_text();
         assert!(
             problem.starts_with(&format!("{path}: ")),
             "{problem} should name {path}"
@@ -297,12 +289,7 @@ async fn state_fetch_and_delete_validate_and_404() {
         let missing = h.post(path, Some(&token), &json!({})).await;
         assert_eq!(missing.status, 400);
         assert_eq!(missing.problem()["name"], "MISSING_FIELD");
-        assert!(
-            missing.problem()["problem"]
-                .as_str()
-                .unwrap()
-                .contains("instanceId")
-        );
+        assert!(missing.problem_text().contains("instanceId"));
         let unknown = h
             .post(
                 path,
@@ -312,12 +299,7 @@ async fn state_fetch_and_delete_validate_and_404() {
             .await;
         assert_eq!(unknown.status, 404);
         assert_eq!(unknown.problem()["code"], "4040");
-        assert!(
-            unknown.problem()["problem"]
-                .as_str()
-                .unwrap()
-                .contains("Pq_hhIX6-sHUy9FLSDzPLu")
-        );
+        assert!(unknown.problem_text().contains("Pq_hhIX6-sHUy9FLSDzPLu"));
     }
     let filtered = h.start_journey(&token, "accept", "page").await;
     let answer = h
@@ -352,14 +334,7 @@ async fn delete_removes_the_instance() {
         .await;
     assert_eq!(deleted.status, 200);
     assert_eq!(deleted.body, json!({"instanceId": id}));
-    let fetch = h
-        .post(
-            "journey/state/fetch",
-            Some(&token),
-            &json!({"instanceId": id}),
-        )
-        .await;
-    assert_eq!(fetch.status, 404);
+    assert_eq!(h.fetch_state(&token, &id).await.status, 404);
     assert_eq!(
         h.post(
             "journey/state/delete",

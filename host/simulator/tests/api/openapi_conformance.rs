@@ -70,13 +70,7 @@ async fn hosted_journey_exchanges_match_the_contract() {
         .await;
     assert_eq!(refused.status, 401);
     let token = h.token().await;
-    let health = h
-        .http
-        .get(format!("{}/journey/health", h.sim.base_url()))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(health.status(), 200);
+    assert_eq!(h.get("journey/health").await.status, 200);
     let resource_id = h.sim.journey_resource_id("accept").unwrap();
     let id = h.start_journey(&token, "accept", "page").await;
     h.state(&token, &id).await;
@@ -93,12 +87,7 @@ async fn hosted_journey_exchanges_match_the_contract() {
             .status,
         200
     );
-    assert_eq!(
-        h.post("journey/state/fetch", Some(&token), &deleted)
-            .await
-            .status,
-        404
-    );
+    assert_eq!(h.fetch_state(&token, &id).await.status, 404);
     assert_eq!(
         h.post("journey/state/fetch", None, &deleted).await.status,
         401
@@ -142,10 +131,7 @@ async fn api_journey_exchanges_match_the_contract() {
         )
         .await;
     assert_eq!(connected.status, 200);
-    let fetch = json!({"instanceId": id});
-    let interaction = h
-        .post("journey/interaction/fetch", Some(&token), &fetch)
-        .await;
+    let interaction = h.fetch_interaction(&token, &id).await;
     let submit = json!({"instanceId": id, "interactionId": interaction.body["interactionId"],
         "participants": [{"domainElementId": "FullName"}],
         "context": {"subject": {"identity": {"firstName": "A", "lastNames": ["B"]}}}});
@@ -159,8 +145,7 @@ async fn api_journey_exchanges_match_the_contract() {
         .post("journey/interaction/submit", Some(&token), &mismatch)
         .await;
     assert_eq!(refused.status, 400);
-    h.post("journey/interaction/fetch", Some(&token), &fetch)
-        .await;
+    h.fetch_interaction(&token, &id).await;
     let seen = assert_log_conforms(&h.sim, 0);
     assert!(
         seen.contains("/journey/device/connect") && seen.contains("/journey/interaction/submit")
@@ -173,13 +158,7 @@ async fn no_interaction_answers_match_the_documented_alternative() {
     let token = h.token().await;
     // A hosted journey offers no interaction: the not-ready answer.
     let id = h.start_journey(&token, "accept", "api").await;
-    let answer = h
-        .post(
-            "journey/interaction/fetch",
-            Some(&token),
-            &json!({"instanceId": id}),
-        )
-        .await;
+    let answer = h.fetch_interaction(&token, &id).await;
     assert!(
         answer.body.get("interactionId").is_none(),
         "{}",
@@ -196,28 +175,11 @@ async fn fault_answers_match_the_contract() {
     h.sim
         .faults()
         .fail_next(1, gbg_go_simulator::ServerErrorStatus::BadGateway);
-    let fetch = json!({"instanceId": "Pq_hhIX6-sHUy9FLSDzPLu"});
-    assert_eq!(
-        h.post("journey/state/fetch", Some(&token), &fetch)
-            .await
-            .status,
-        429
-    );
-    assert_eq!(
-        h.post("journey/state/fetch", Some(&token), &fetch)
-            .await
-            .status,
-        502
-    );
+    let unknown = "Pq_hhIX6-sHUy9FLSDzPLu";
+    assert_eq!(h.fetch_state(&token, unknown).await.status, 429);
+    assert_eq!(h.fetch_state(&token, unknown).await.status, 502);
     h.sim.faults().rate_limit_next(1, None);
-    let c = h.sim.credentials().clone();
-    let form = [
-        ("grant_type", "client_credentials"),
-        ("client_id", c.client_id.as_str()),
-        ("client_secret", c.client_secret.as_str()),
-        ("scope", "gbg.token"),
-    ];
-    assert_eq!(h.token_request("/as/token.oauth2", &form).await.status, 429);
+    assert_eq!(h.request_token().await.status, 429);
     assert_log_conforms(&h.sim, 0);
 }
 

@@ -23,6 +23,11 @@ impl Answer {
         &self.body["errors"][0]
     }
 
+    /// `errors[0].problem`, the text of GBG's envelope.
+    pub fn problem_text(&self) -> &str {
+        self.problem()["problem"].as_str().unwrap()
+    }
+
     /// The `X-Request-ID` header.
     pub fn request_id(&self) -> String {
         self.headers["x-request-id"].to_str().unwrap().to_owned()
@@ -31,6 +36,16 @@ impl Answer {
 
 /// Every field of the hosted page's form, valid (what `gbg-go demo` types).
 pub use gbg_go_simulator::end_user::ANSWERS as PERSON;
+
+/// A `client_credentials` grant's form for `id` and `secret`.
+pub fn client_credentials<'a>(id: &'a str, secret: &'a str) -> [(&'a str, &'a str); 4] {
+    [
+        ("grant_type", "client_credentials"),
+        ("client_id", id),
+        ("client_secret", secret),
+        ("scope", "gbg.token"),
+    ]
+}
 
 impl Harness {
     pub async fn start() -> Harness {
@@ -70,22 +85,28 @@ impl Harness {
         Self::answer(self.http.post(url).form(form).send().await.unwrap()).await
     }
 
+    /// The token endpoint's answer to a `client_credentials` grant with the simulator's
+    /// credentials.
+    pub async fn request_token(&self) -> Answer {
+        let c = self.sim.credentials();
+        self.token_request(
+            "/as/token.oauth2",
+            &client_credentials(&c.client_id, &c.client_secret),
+        )
+        .await
+    }
+
     /// A customer access token (client_credentials grant).
     pub async fn token(&self) -> String {
-        let c = self.sim.credentials();
-        let answer = self
-            .token_request(
-                "/as/token.oauth2",
-                &[
-                    ("grant_type", "client_credentials"),
-                    ("client_id", &c.client_id),
-                    ("client_secret", &c.client_secret),
-                    ("scope", "gbg.token"),
-                ],
-            )
-            .await;
+        let answer = self.request_token().await;
         assert_eq!(answer.status, 200, "{}", answer.body);
         answer.body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// GETs `journey/...` below the API base.
+    pub async fn get(&self, path: &str) -> Answer {
+        let url = format!("{}/{path}", self.sim.base_url());
+        Self::answer(self.http.get(url).send().await.unwrap()).await
     }
 
     /// POSTs JSON to `journey/...` below the API base.
@@ -111,17 +132,24 @@ impl Harness {
         answer.body["instanceId"].as_str().unwrap().to_owned()
     }
 
+    /// POSTs `journey/state/fetch` for instance `id`.
+    pub async fn fetch_state(&self, token: &str, id: &str) -> Answer {
+        let body = json!({"instanceId": id});
+        self.post("journey/state/fetch", Some(token), &body).await
+    }
+
     /// Fetches the state document (asserting 200).
     pub async fn state(&self, token: &str, id: &str) -> Value {
-        let answer = self
-            .post(
-                "journey/state/fetch",
-                Some(token),
-                &json!({"instanceId": id}),
-            )
-            .await;
+        let answer = self.fetch_state(token, id).await;
         assert_eq!(answer.status, 200, "{}", answer.body);
         answer.body
+    }
+
+    /// POSTs `journey/interaction/fetch` for instance `id`.
+    pub async fn fetch_interaction(&self, token: &str, id: &str) -> Answer {
+        let body = json!({"instanceId": id});
+        self.post("journey/interaction/fetch", Some(token), &body)
+            .await
     }
 
     /// GETs a path below the origin; returns status and body text.

@@ -2,29 +2,14 @@
 
 use serde_json::json;
 
-use crate::support::Harness;
+use crate::support::{Harness, client_credentials};
 
 const KEYCLOAK_PATH: &str = "/auth/realms/go/protocol/openid-connect/token";
-
-fn client_credentials<'a>(id: &'a str, secret: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![
-        ("grant_type", "client_credentials"),
-        ("client_id", id),
-        ("client_secret", secret),
-        ("scope", "gbg.token"),
-    ]
-}
 
 #[tokio::test]
 async fn client_credentials_grant_issues_a_bearer_token() {
     let h = Harness::start().await;
-    let c = h.sim.credentials();
-    let answer = h
-        .token_request(
-            "/as/token.oauth2",
-            &client_credentials(&c.client_id, &c.client_secret),
-        )
-        .await;
+    let answer = h.request_token().await;
     assert_eq!(answer.status, 200);
     assert_eq!(answer.body["token_type"], "Bearer");
     assert_eq!(answer.body["expires_in"], 3600);
@@ -49,13 +34,7 @@ async fn password_grant_works_on_both_token_paths() {
         let answer = h.token_request(path, &form).await;
         assert_eq!(answer.status, 200, "{path}: {}", answer.body);
         let token = answer.body["access_token"].as_str().unwrap();
-        let unknown_instance = h
-            .post(
-                "journey/state/fetch",
-                Some(token),
-                &json!({"instanceId": "0123456789abcdefXYZ"}),
-            )
-            .await;
+        let unknown_instance = h.fetch_state(token, "0123456789abcdefXYZ").await;
         assert_eq!(
             unknown_instance.status, 404,
             "the token is accepted by the API"
@@ -194,13 +173,7 @@ async fn token_lifetime_knob_sets_expires_in_and_zero_expires_at_once() {
     let h = Harness::start().await;
     h.sim.faults().update(|f| f.token_lifetime_s = 120);
     let token = h.token().await;
-    let c = h.sim.credentials().clone();
-    let answer = h
-        .token_request(
-            "/as/token.oauth2",
-            &client_credentials(&c.client_id, &c.client_secret),
-        )
-        .await;
+    let answer = h.request_token().await;
     assert_eq!(answer.body["expires_in"], 120);
     let resource = h.sim.resource_id();
     let start =
@@ -222,12 +195,7 @@ async fn the_request_log_never_holds_secrets() {
     let h = Harness::start().await;
     let c = h.sim.credentials().clone();
     let token = h.token().await;
-    h.post(
-        "journey/state/fetch",
-        Some(&token),
-        &json!({"instanceId": "0123456789abcdefXYZ"}),
-    )
-    .await;
+    h.fetch_state(&token, "0123456789abcdefXYZ").await;
     let log = h.sim.request_log();
     let text = format!("{log:?}");
     assert!(!text.contains(&c.client_secret));
