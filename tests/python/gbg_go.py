@@ -12,7 +12,9 @@ any host the process can. See README.md ("Egress") for what to do about it.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+import functools
 from dataclasses import dataclass, field
 from os import PathLike
 from types import SimpleNamespace
@@ -332,6 +334,7 @@ class Runtime:
         instance = self._linker.instantiate(store, self._component)
         interface = instance.get_export_index(store, CLIENT_INTERFACE)
 
+        @functools.cache  # look each export up once per client, not once per call
         def func(name: str) -> Callable[..., Any]:
             index = instance.get_export_index(store, name, interface)
             found = instance.get_func(store, index) if index else None
@@ -403,10 +406,7 @@ class Client:
             {
                 "instance-id": instance_id,
                 "interaction-id": interaction_id,
-                "participants": [
-                    _wit_record({"domain-element-id": p.domain_element_id, "instruction": p.instruction})
-                    for p in participants
-                ],
+                "participants": _lower(participants),
                 "subject": subject,
             }
         )
@@ -425,54 +425,26 @@ def _wit_record(fields: dict[str, Any]) -> SimpleNamespace:
     return SimpleNamespace(**fields)
 
 
+def _lower(value: Any) -> Any:
+    """A dataclass (or a list of them) as the WIT record it mirrors, the inverse of
+    :func:`_fields`: each field under its WIT (kebab-case) name."""
+    if isinstance(value, list):
+        return [_lower(v) for v in value]
+    if dataclasses.is_dataclass(value):
+        fields = dataclasses.fields(value)
+        return _wit_record({f.name.replace("_", "-"): _lower(getattr(value, f.name)) for f in fields})
+    return value
+
+
 def _config_to_wit(config: ClientConfig) -> SimpleNamespace:
+    record = _lower(config)
     if isinstance(config.endpoint, Region):
-        endpoint = Variant("region", config.endpoint.value)
+        record.endpoint = Variant("region", config.endpoint.value)
     else:
-        endpoint = Variant("base-url", config.endpoint)
-    grant = config.grant
-    if isinstance(grant, ClientCredentials):
-        wit_grant = Variant(
-            "client-credentials",
-            _wit_record({"client-id": grant.client_id, "client-secret": grant.client_secret, "scope": grant.scope}),
-        )
-    else:
-        wit_grant = Variant(
-            "password",
-            _wit_record(
-                {
-                    "client-id": grant.client_id,
-                    "client-secret": grant.client_secret,
-                    "username": grant.username,
-                    "password": grant.password,
-                    "scope": grant.scope,
-                }
-            ),
-        )
-    retry = config.retry
-    return _wit_record(
-        {
-            "endpoint": endpoint,
-            "token-url": config.token_url,
-            "grant": wit_grant,
-            "hosted-base-url": config.hosted_base_url,
-            "source": config.source,
-            "retry": None
-            if retry is None
-            else _wit_record(
-                {
-                    "max-attempts": retry.max_attempts,
-                    "initial-backoff-ms": retry.initial_backoff_ms,
-                    "max-backoff-ms": retry.max_backoff_ms,
-                    "max-elapsed-ms": retry.max_elapsed_ms,
-                }
-            ),
-            "token-refresh-margin-s": config.token_refresh_margin_s,
-            "max-response-bytes": config.max_response_bytes,
-            "request-timeout-ms": config.request_timeout_ms,
-            "interaction-auth": config.interaction_auth,
-        }
-    )
+        record.endpoint = Variant("base-url", config.endpoint)
+    case = "client-credentials" if isinstance(config.grant, ClientCredentials) else "password"
+    record.grant = Variant(case, record.grant)
+    return record
 
 
 def _fields(record: Any) -> dict[str, Any]:
