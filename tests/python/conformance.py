@@ -127,16 +127,16 @@ def observe(call: Callable[[], Any]) -> tuple[dict, str]:
 
 def canonical(value: Any) -> Any:
     """A wrapper value in the canonical form: kebab-case field names, None as
-    null, a journey status as its WIT case (``{"other": text}`` for OTHER),
+    null, a journey status as its WIT case (``{"other": text}`` for OtherStatus),
     and ``document`` fields (JSON text) parsed."""
+    if isinstance(value, gbg_go.OtherStatus):
+        return {"other": value.text}
     if dataclasses.is_dataclass(value):
         fields = {}
         for f in dataclasses.fields(value):
             field = getattr(value, f.name)
             if f.name == "document":
                 fields["document"] = json.loads(field)
-            elif field is gbg_go.JourneyStatus.OTHER:
-                fields[f.name.replace("_", "-")] = {"other": getattr(value, "status_text", None)}
             else:
                 fields[f.name.replace("_", "-")] = canonical(field)
         return fields

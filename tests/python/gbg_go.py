@@ -104,13 +104,23 @@ class StartedJourney:
 
 
 class JourneyStatus(enum.Enum):
-    """A journey instance's status; ``OTHER`` for any status text the WIT does not name."""
+    """A journey instance's status, for the statuses the WIT names."""
 
     IN_PROGRESS = "in-progress"
     COMPLETED = "completed"
     FAILED = "failed"
     PAUSED = "paused"
-    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class OtherStatus:
+    """A status the WIT does not name, as the service spelled it."""
+
+    text: str
+
+
+Status = Union[JourneyStatus, OtherStatus]
+"""What a status field holds: a named status, or the text of any other."""
 
 
 @dataclass(frozen=True)
@@ -118,7 +128,7 @@ class JourneyState:
     """A journey instance's state; ``document`` is the full state as JSON text."""
 
     instance_id: str
-    status: JourneyStatus
+    status: Status
     status_text: str
     created_at: Optional[str]
     completed_at: Optional[str]
@@ -149,7 +159,7 @@ class Interaction:
 
     instance_id: str
     interaction_id: str
-    journey_status: JourneyStatus
+    journey_status: Status
     collects: list[ElementRequirement]
     consumes: list[ElementRequirement]
     outstanding: list[str]
@@ -160,7 +170,7 @@ class Interaction:
 class NotReady:
     """No interaction is available; the journey status the service reported."""
 
-    journey_status: JourneyStatus
+    journey_status: Status
 
 
 @dataclass(frozen=True)
@@ -234,7 +244,7 @@ class WaitTimeout:
     """``wait_for_completion`` reached its deadline."""
 
     instance_id: str
-    last_status: Optional[JourneyStatus]
+    last_status: Optional[Status]
     waited_ms: int
 
 
@@ -456,7 +466,9 @@ def _record(cls: type, record: Any) -> Any:
     return cls(**_fields(record))
 
 
-def _status(variant: Variant) -> JourneyStatus:
+def _status(variant: Variant) -> Status:
+    if variant.tag == "other":
+        return OtherStatus(variant.payload)
     return JourneyStatus(variant.tag)
 
 
