@@ -100,10 +100,10 @@ def perform(client: gbg_go.Client, step: dict) -> Any:
         options = step["options"]
         return client.wait_for_completion(step["instance-id"], options["poll-interval-ms"], options["timeout-ms"])
     if call == "fetch-interaction":
-        ready = client.fetch_interaction(step["instance-id"])
-        if isinstance(ready, gbg_go.NotReady):
-            return {"not-ready": canonical(ready.journey_status)}
-        return {"ready": canonical(ready)}
+        interaction = client.fetch_interaction(step["instance-id"])
+        if isinstance(interaction, gbg_go.NotReady):
+            return {"not-ready": canonical(interaction.journey_status)}
+        return {"ready": canonical(interaction)}
     if call == "submit-interaction":
         submission = step["submission"]
         participants = [
@@ -127,16 +127,16 @@ def observe(call: Callable[[], Any]) -> tuple[dict, str]:
 
 def canonical(value: Any) -> Any:
     """A wrapper value in the canonical form: kebab-case field names, None as
-    null, a journey status as its WIT case (``{"other": text}`` for OTHER),
+    null, a journey status as its WIT case (``{"other": text}`` for OtherStatus),
     and ``document`` fields (JSON text) parsed."""
+    if isinstance(value, gbg_go.OtherStatus):
+        return {"other": value.text}
     if dataclasses.is_dataclass(value):
         fields = {}
         for f in dataclasses.fields(value):
             field = getattr(value, f.name)
             if f.name == "document":
                 fields["document"] = json.loads(field)
-            elif isinstance(field, gbg_go.JourneyStatus) and field is gbg_go.JourneyStatus.OTHER:
-                fields[f.name.replace("_", "-")] = {"other": getattr(value, "status_text", None)}
             else:
                 fields[f.name.replace("_", "-")] = canonical(field)
         return fields

@@ -12,7 +12,9 @@ any host the process can. See README.md ("Egress") for what to do about it.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+import functools
 from dataclasses import dataclass, field
 from os import PathLike
 from types import SimpleNamespace
@@ -102,13 +104,23 @@ class StartedJourney:
 
 
 class JourneyStatus(enum.Enum):
-    """A journey instance's status; ``OTHER`` for any status text the WIT does not name."""
+    """A journey instance's status, for the statuses the WIT names."""
 
     IN_PROGRESS = "in-progress"
     COMPLETED = "completed"
     FAILED = "failed"
     PAUSED = "paused"
-    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class OtherStatus:
+    """A status the WIT does not name, as the service spelled it."""
+
+    text: str
+
+
+Status = Union[JourneyStatus, OtherStatus]
+"""What a status field holds: a named status, or the text of any other."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +128,7 @@ class JourneyState:
     """A journey instance's state; ``document`` is the full state as JSON text."""
 
     instance_id: str
-    status: JourneyStatus
+    status: Status
     status_text: str
     created_at: Optional[str]
     completed_at: Optional[str]
@@ -147,7 +159,7 @@ class Interaction:
 
     instance_id: str
     interaction_id: str
-    journey_status: JourneyStatus
+    journey_status: Status
     collects: list[ElementRequirement]
     consumes: list[ElementRequirement]
     outstanding: list[str]
@@ -158,7 +170,7 @@ class Interaction:
 class NotReady:
     """No interaction is available; the journey status the service reported."""
 
-    journey_status: JourneyStatus
+    journey_status: Status
 
 
 @dataclass(frozen=True)
@@ -232,7 +244,7 @@ class WaitTimeout:
     """``wait_for_completion`` reached its deadline."""
 
     instance_id: str
-    last_status: Optional[JourneyStatus]
+    last_status: Optional[Status]
     waited_ms: int
 
 
@@ -332,6 +344,7 @@ class Runtime:
         instance = self._linker.instantiate(store, self._component)
         interface = instance.get_export_index(store, CLIENT_INTERFACE)
 
+        @functools.cache  # look each export up once per client, not once per call
         def func(name: str) -> Callable[..., Any]:
             index = instance.get_export_index(store, name, interface)
             found = instance.get_func(store, index) if index else None
@@ -403,10 +416,7 @@ class Client:
             {
                 "instance-id": instance_id,
                 "interaction-id": interaction_id,
-                "participants": [
-                    _wit_record({"domain-element-id": p.domain_element_id, "instruction": p.instruction})
-                    for p in participants
-                ],
+                "participants": _lower(participants),
                 "subject": subject,
             }
         )
@@ -425,54 +435,26 @@ def _wit_record(fields: dict[str, Any]) -> SimpleNamespace:
     return SimpleNamespace(**fields)
 
 
+def _lower(value: Any) -> Any:
+    """A dataclass (or a list of them) as the WIT record it mirrors, the inverse of
+    :func:`_fields`: each field under its WIT (kebab-case) name."""
+    if isinstance(value, list):
+        return [_lower(v) for v in value]
+    if dataclasses.is_dataclass(value):
+        fields = dataclasses.fields(value)
+        return _wit_record({f.name.replace("_", "-"): _lower(getattr(value, f.name)) for f in fields})
+    return value
+
+
 def _config_to_wit(config: ClientConfig) -> SimpleNamespace:
+    record = _lower(config)
     if isinstance(config.endpoint, Region):
-        endpoint = Variant("region", config.endpoint.value)
+        record.endpoint = Variant("region", config.endpoint.value)
     else:
-        endpoint = Variant("base-url", config.endpoint)
-    grant = config.grant
-    if isinstance(grant, ClientCredentials):
-        wit_grant = Variant(
-            "client-credentials",
-            _wit_record({"client-id": grant.client_id, "client-secret": grant.client_secret, "scope": grant.scope}),
-        )
-    else:
-        wit_grant = Variant(
-            "password",
-            _wit_record(
-                {
-                    "client-id": grant.client_id,
-                    "client-secret": grant.client_secret,
-                    "username": grant.username,
-                    "password": grant.password,
-                    "scope": grant.scope,
-                }
-            ),
-        )
-    retry = config.retry
-    return _wit_record(
-        {
-            "endpoint": endpoint,
-            "token-url": config.token_url,
-            "grant": wit_grant,
-            "hosted-base-url": config.hosted_base_url,
-            "source": config.source,
-            "retry": None
-            if retry is None
-            else _wit_record(
-                {
-                    "max-attempts": retry.max_attempts,
-                    "initial-backoff-ms": retry.initial_backoff_ms,
-                    "max-backoff-ms": retry.max_backoff_ms,
-                    "max-elapsed-ms": retry.max_elapsed_ms,
-                }
-            ),
-            "token-refresh-margin-s": config.token_refresh_margin_s,
-            "max-response-bytes": config.max_response_bytes,
-            "request-timeout-ms": config.request_timeout_ms,
-            "interaction-auth": config.interaction_auth,
-        }
-    )
+        record.endpoint = Variant("base-url", config.endpoint)
+    case = "client-credentials" if isinstance(config.grant, ClientCredentials) else "password"
+    record.grant = Variant(case, record.grant)
+    return record
 
 
 def _fields(record: Any) -> dict[str, Any]:
@@ -484,7 +466,9 @@ def _record(cls: type, record: Any) -> Any:
     return cls(**_fields(record))
 
 
-def _status(variant: Variant) -> JourneyStatus:
+def _status(variant: Variant) -> Status:
+    if variant.tag == "other":
+        return OtherStatus(variant.payload)
     return JourneyStatus(variant.tag)
 
 
