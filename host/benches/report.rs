@@ -114,6 +114,31 @@ macro_rules! median {
     }};
 }
 
+/// Calls per second of one task per item of `$pollers`, each running
+/// `$call` on its item until `THROUGHPUT_RUN` has passed.
+macro_rules! per_second {
+    ($pollers:expr, |$poller:pat_param| $call:block) => {{
+        let began = Instant::now();
+        let tasks: Vec<_> = $pollers
+            .map(|$poller| {
+                tokio::spawn(async move {
+                    let mut calls = 0u64;
+                    while began.elapsed() < THROUGHPUT_RUN {
+                        $call;
+                        calls += 1;
+                    }
+                    calls
+                })
+            })
+            .collect();
+        let mut calls = 0;
+        for task in tasks {
+            calls += task.await.unwrap();
+        }
+        calls as f64 / began.elapsed().as_secs_f64()
+    }};
+}
+
 /// How long `work` takes.
 async fn timed(work: impl std::future::Future<Output = ()>) -> Duration {
     let began = Instant::now();
@@ -137,21 +162,8 @@ struct Native {
 }
 
 impl Native {
-    async fn post(&self, path: &str, token: &str, body: Value) -> Value {
-        self.http
-            .post(format!("{}/{path}", self.base_url))
-            .bearer_auth(token)
-            .header("accept", "application/json")
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    }
-
-    async fn journey(&self, resource_id: &str) {
+    /// A customer access token, fetched as the component fetches it.
+    async fn token(&self) -> String {
         let form = [
             ("grant_type", "client_credentials"),
             ("client_id", self.client_id.as_str()),
@@ -169,13 +181,31 @@ impl Native {
             .json()
             .await
             .unwrap();
-        let token = token["access_token"].as_str().unwrap();
+        token["access_token"].as_str().unwrap().to_owned()
+    }
+
+    async fn post(&self, path: &str, token: &str, body: Value) -> Value {
+        self.http
+            .post(format!("{}/{path}", self.base_url))
+            .bearer_auth(token)
+            .header("accept", "application/json")
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    async fn journey(&self, resource_id: &str) {
+        let token = self.token().await;
         let body = json!({"resourceId": resource_id, "context": {"config": {"delivery": "page"}, "subject": {}}});
-        let started = self.post("journey/start", token, body).await;
+        let started = self.post("journey/start", &token, body).await;
         let id = started["instanceId"].as_str().unwrap();
         for _ in 0..POLLS {
             let state = self
-                .post("journey/state/fetch", token, json!({"instanceId": id}))
+                .post("journey/state/fetch", &token, json!({"instanceId": id}))
                 .await;
             assert!(state["status"].is_string());
         }
@@ -184,44 +214,15 @@ impl Native {
 
 /// State fetches per second by `CONCURRENT` native tasks polling `ids`.
 async fn native_throughput(native: &Native, ids: &[String]) -> f64 {
-    let token: Value = native
-        .http
-        .post(&native.token_url)
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", native.client_id.as_str()),
-            ("client_secret", native.client_secret.as_str()),
-            ("scope", "gbg.token"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["access_token"].as_str().unwrap().to_owned();
-    let began = Instant::now();
-    let tasks: Vec<_> = ids
+    let token = native.token().await;
+    let pollers = ids
         .iter()
-        .map(|id| {
-            let (native, token, id) = (native.clone(), token.clone(), id.clone());
-            tokio::spawn(async move {
-                let mut fetches = 0u64;
-                while began.elapsed() < THROUGHPUT_RUN {
-                    let body = json!({"instanceId": id});
-                    let state = native.post("journey/state/fetch", &token, body).await;
-                    assert!(state["status"].is_string());
-                    fetches += 1;
-                }
-                fetches
-            })
-        })
-        .collect();
-    let mut fetches = 0;
-    for task in tasks {
-        fetches += task.await.unwrap();
-    }
-    fetches as f64 / began.elapsed().as_secs_f64()
+        .map(|id| (native.clone(), token.clone(), id.clone()));
+    per_second!(pollers, |(native, token, id)| {
+        let body = json!({"instanceId": id});
+        let state = native.post("journey/state/fetch", &token, body).await;
+        assert!(state["status"].is_string());
+    })
 }
 
 /// B: one instance for every journey.
@@ -356,28 +357,11 @@ async fn report() -> String {
         ids.push(client.start_journey(&idle).await.unwrap().instance_id);
     }
     let rss_with_clients = rss_kib();
-    let ids_for_native = ids.clone();
-    let began = Instant::now();
-    let tasks: Vec<_> = clients
-        .into_iter()
-        .zip(ids)
-        .map(|(mut client, id)| {
-            tokio::spawn(async move {
-                let mut fetches = 0u64;
-                while began.elapsed() < THROUGHPUT_RUN {
-                    client.fetch_journey_state(&id, &[]).await.unwrap();
-                    fetches += 1;
-                }
-                fetches
-            })
-        })
-        .collect();
-    let mut fetches = 0;
-    for task in tasks {
-        fetches += task.await.unwrap();
-    }
-    let throughput = fetches as f64 / began.elapsed().as_secs_f64();
-    let native_throughput = native_throughput(&native, &ids_for_native).await;
+    let pollers = clients.into_iter().zip(ids.clone());
+    let throughput = per_second!(pollers, |(mut client, id)| {
+        client.fetch_journey_state(&id, &[]).await.unwrap();
+    });
+    let native_throughput = native_throughput(&native, &ids).await;
     let per_client_kib = rss_with_clients.saturating_sub(rss_before) / CONCURRENT as u64;
 
     // `gbg-go state` from a cold process with a warm compile cache.

@@ -25,8 +25,13 @@ pub struct Client {
     poisoned: bool,
 }
 
-/// Runs `$method` on the guest resource under the time budget.
+/// Runs `$method` on the guest resource under the client's time budget, or
+/// under `$budget` when given.
 macro_rules! guest_call {
+    ($client:ident, $method:ident($($arg:expr),*)) => {{
+        let budget = $client.budget;
+        guest_call!($client, budget, $method($($arg),*))
+    }};
     ($client:ident, $budget:expr, $method:ident($($arg:expr),*)) => {{
         let Client { store, guest, handle, poisoned, .. } = $client;
         if *poisoned {
@@ -74,14 +79,12 @@ impl Client {
 
     /// Fetches a new customer access token and returns its lifetime.
     pub async fn authenticate(&mut self) -> Result<TokenInfo, Error> {
-        let budget = self.budget;
-        guest_call!(self, budget, call_authenticate())
+        guest_call!(self, call_authenticate())
     }
 
     /// Starts a journey instance.
     pub async fn start_journey(&mut self, request: &StartRequest) -> Result<StartedJourney, Error> {
-        let budget = self.budget;
-        guest_call!(self, budget, call_start_journey(request))
+        guest_call!(self, call_start_journey(request))
     }
 
     /// Fetches an instance's state; `filter_keys` is sent when non-empty.
@@ -90,12 +93,7 @@ impl Client {
         instance_id: &str,
         filter_keys: &[String],
     ) -> Result<JourneyState, Error> {
-        let budget = self.budget;
-        guest_call!(
-            self,
-            budget,
-            call_fetch_journey_state(instance_id, filter_keys)
-        )
+        guest_call!(self, call_fetch_journey_state(instance_id, filter_keys))
     }
 
     /// Polls until the instance leaves `InProgress` or `options.timeout_ms`
@@ -111,26 +109,22 @@ impl Client {
 
     /// Permanently deletes an instance's state.
     pub async fn delete_instance(&mut self, instance_id: &str) -> Result<(), Error> {
-        let budget = self.budget;
-        guest_call!(self, budget, call_delete_instance(instance_id))
+        guest_call!(self, call_delete_instance(instance_id))
     }
 
     /// The service's health message (`OK` when healthy).
     pub async fn health(&mut self) -> Result<String, Error> {
-        let budget = self.budget;
-        guest_call!(self, budget, call_health())
+        guest_call!(self, call_health())
     }
 
     /// Fetches the interaction an API journey waits on.
     pub async fn fetch_interaction(&mut self, instance_id: &str) -> Result<InteractionStep, Error> {
-        let budget = self.budget;
-        guest_call!(self, budget, call_fetch_interaction(instance_id))
+        guest_call!(self, call_fetch_interaction(instance_id))
     }
 
     /// Submits collected data for an interaction.
     pub async fn submit_interaction(&mut self, submission: &Submission) -> Result<(), Error> {
-        let budget = self.budget;
-        guest_call!(self, budget, call_submit_interaction(submission))
+        guest_call!(self, call_submit_interaction(submission))
     }
 }
 

@@ -109,14 +109,11 @@ impl EgressPolicy {
 
     /// Checks one request URI.
     pub fn check(&self, uri: &http::Uri) -> Result<(), Denial> {
-        let shown = uri
-            .authority()
-            .and_then(|a| a.as_str().rsplit('@').next())
-            .unwrap_or("")
-            .to_owned();
+        // Only a denial names the authority: an allowed request copies nothing.
         let deny = |reason| {
+            let given = uri.authority().map_or("", |a| a.as_str());
             Err(Denial {
-                authority: shown.clone(),
+                authority: given.rsplit('@').next().unwrap_or("").to_owned(),
                 reason,
             })
         };
@@ -131,13 +128,9 @@ impl EgressPolicy {
             Some("http") => false,
             _ => return deny("only http and https are allowed"),
         };
-        let host = authority
-            .host()
-            .trim_start_matches('[')
-            .trim_end_matches(']');
+        let host = unbracketed(authority.host());
         let port = authority.port_u16().unwrap_or(if https { 443 } else { 80 });
-        let key = normalised(host, port);
-        if !self.allowed.contains(&key) {
+        if !self.allowed.contains(&normalised(host, port)) {
             return deny("the authority is not on the host's allow-list");
         }
         if !https && self.plain_http == PlainHttp::LoopbackOnly && !is_loopback(host) {
@@ -163,11 +156,16 @@ impl EgressPolicy {
 }
 
 fn url_authority(url: &Url) -> Option<String> {
-    let host = url.host_str()?;
-    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let host = unbracketed(url.host_str()?);
     Some(normalised(host, url.port_or_known_default()?))
 }
 
+/// An IPv6 host without its brackets; any other host as it is.
+fn unbracketed(host: &str) -> &str {
+    host.trim_start_matches('[').trim_end_matches(']')
+}
+
+/// `host:port` (`[host]:port` for IPv6), lower-case: the allow-list's key.
 fn normalised(host: &str, port: u16) -> String {
     let host = host.to_ascii_lowercase();
     if host.contains(':') {

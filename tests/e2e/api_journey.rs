@@ -7,23 +7,13 @@ use gbg_go_host::{
     Answers, ApiError, Interaction, InteractionAuth, InteractionStep, JourneyStatus, Participant,
     Submission,
 };
-use gbg_go_simulator::{InteractionAuth as SimulatorAuth, Simulator, SimulatorConfig};
+use gbg_go_simulator::{InteractionAuth as SimulatorAuth, SimulatorConfig};
 use serde_json::{Value, json};
 
 use crate::support;
 
 const ANSWERS: &str = include_str!("../../host/simulator/examples/api-kyc-answers.json");
 const SUBMIT: &str = "/v2/captain/journey/interaction/submit";
-
-async fn start_api_journey(client: &mut gbg_go_host::Client, simulator: &Simulator) -> String {
-    client
-        .start_journey(&support::api_journey(
-            simulator.journey_resource_id("api-kyc").unwrap(),
-        ))
-        .await
-        .unwrap()
-        .instance_id
-}
 
 /// Fetches until an interaction is ready or the journey ends (processing
 /// gaps answer `not-ready` with `InProgress`).
@@ -72,7 +62,7 @@ fn problem_names(error: &gbg_go_host::Error) -> Vec<String> {
 async fn a_two_interaction_api_journey_completes_with_partial_submissions() {
     let simulator = support::simulator().await;
     let mut client = support::client(&simulator).await;
-    let id = start_api_journey(&mut client, &simulator).await;
+    let id = support::start_api_kyc(&mut client, &simulator).await;
 
     let personal = ready(next(&mut client, &id).await);
     assert!(
@@ -170,7 +160,7 @@ async fn a_two_interaction_api_journey_completes_with_partial_submissions() {
 async fn data_the_journey_cannot_use_is_rejected_with_the_reason() {
     let simulator = support::simulator().await;
     let mut client = support::client(&simulator).await;
-    let id = start_api_journey(&mut client, &simulator).await;
+    let id = support::start_api_kyc(&mut client, &simulator).await;
     let personal = ready(next(&mut client, &id).await);
 
     // Participants whose data is missing from the subject.
@@ -205,7 +195,7 @@ async fn end_user_tokens_are_obtained_when_the_service_requires_them() {
     // Without an end-user token, interaction calls are refused: the
     // customer token is valid, but not for this operation.
     let mut customer = support::client(&simulator).await;
-    let id = start_api_journey(&mut customer, &simulator).await;
+    let id = support::start_api_kyc(&mut customer, &simulator).await;
     let error = customer.fetch_interaction(&id).await.unwrap_err();
     assert!(
         matches!(error.api(), Some(ApiError::Forbidden(_))),
@@ -255,13 +245,7 @@ fn the_interact_command_runs_an_api_journey_from_an_answers_file() {
             &simulator.journey_resource_id("api-kyc").unwrap(),
         ])
         .env("GBG_GO_CACHE_DIR", support::compile_cache())
-        .env("GBG_GO_BASE_URL", simulator.base_url())
-        .env("GBG_GO_TOKEN_URL", simulator.token_url())
-        .env("GBG_GO_CLIENT_ID", &simulator.credentials().client_id)
-        .env(
-            "GBG_GO_CLIENT_SECRET",
-            &simulator.credentials().client_secret,
-        )
+        .envs(support::cli_env(&simulator))
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);

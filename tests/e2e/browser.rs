@@ -242,10 +242,7 @@ async fn person_completes_the_page(browser: &Browser, url: &str, title: &str) ->
 async fn a_person_completes_the_hosted_page_in_headless_chromium() {
     let simulator = support::simulator().await;
     let mut client = support::client(&simulator).await;
-    let started = client
-        .start_journey(&support::hosted(simulator.resource_id()))
-        .await
-        .unwrap();
+    let started = support::start_hosted(&mut client, simulator.resource_id()).await;
     let url = started.instance_url.expect("a hosted URL");
     assert!(
         url.starts_with("http://127.0.0.1:"),

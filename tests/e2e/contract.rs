@@ -7,8 +7,8 @@
 use std::collections::BTreeSet;
 
 use gbg_go_host::{
-    Answers, ApiError, Client, Delivery, Grant, InteractionAuth, InteractionStep, JourneyStatus,
-    Secret, StartRequest, WaitOptions,
+    Answers, ApiError, Client, Delivery, InteractionAuth, InteractionStep, JourneyStatus,
+    StartRequest, WaitOptions,
 };
 use gbg_go_simulator::contract::contract;
 use gbg_go_simulator::{LoggedRequest, Simulator, end_user};
@@ -86,13 +86,7 @@ async fn api_journey(simulator: &Simulator) {
     settings.interaction_auth = Some(InteractionAuth::EndUserToken);
     let mut client = support::runtime().open(settings).await.unwrap();
     let answers = Answers::from_json(ANSWERS).unwrap();
-    let id = client
-        .start_journey(&support::api_journey(
-            simulator.journey_resource_id("api-kyc").unwrap(),
-        ))
-        .await
-        .unwrap()
-        .instance_id;
+    let id = support::start_api_kyc(&mut client, simulator).await;
     for _ in 0..20 {
         match client.fetch_interaction(&id).await.unwrap() {
             InteractionStep::Ready(interaction) => {
@@ -113,15 +107,7 @@ async fn every_exchange_of_the_component_matches_gbg_openapi_file() {
     let mut client = support::client(&simulator).await;
     hosted_journey(&simulator, &mut client).await;
     api_journey(&simulator).await;
-    let credentials = simulator.credentials();
-    let mut settings = support::settings(&simulator);
-    settings.grant = Grant::Password {
-        client_id: credentials.client_id.clone(),
-        client_secret: Secret::new(credentials.client_secret.clone()),
-        username: credentials.username.clone(),
-        password: Secret::new(credentials.password.clone()),
-        scope: None,
-    };
+    let settings = support::password_settings(&simulator);
     let mut password_client = support::runtime().open(settings).await.unwrap();
     password_client.authenticate().await.unwrap();
 

@@ -11,9 +11,9 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use gbg_go_host::{
-    ApiError, ApiFailure, ApiProblem, Client, ClientSettings, ComponentSource, Delivery,
-    EgressPolicy, Endpoint, Error, JourneyStatus, RetryPolicy, Runtime, RuntimeOptions,
-    SandboxLimits, StartRequest, Timeouts, TransportKind, WaitOptions,
+    ApiError, ApiFailure, ApiProblem, Client, ClientSettings, ComponentSource, EgressPolicy,
+    Endpoint, Error, JourneyStatus, RetryPolicy, Runtime, RuntimeOptions, SandboxLimits, Timeouts,
+    TransportKind, WaitOptions,
 };
 use gbg_go_simulator::{InteractionAuth, ServerErrorStatus, Simulator, SimulatorConfig};
 
@@ -76,11 +76,17 @@ async fn open(mut settings: ClientSettings) -> Client {
 /// Starts the simulator's `scenario` and returns the instance id.
 async fn start(client: &mut Client, simulator: &Simulator, scenario: &str) -> String {
     let resource_id = simulator.journey_resource_id(scenario).unwrap();
-    client
-        .start_journey(&support::hosted(resource_id))
-        .await
-        .expect("the journey starts")
-        .instance_id
+    support::start_hosted(client, resource_id).await.instance_id
+}
+
+/// A simulator, a client of it and an `accept` journey started there, with
+/// the simulator's fault knobs aimed at state fetches.
+async fn journey_with_faulty_state_fetches() -> (Simulator, Client, String) {
+    let simulator = support::simulator().await;
+    let mut client = open(support::settings(&simulator)).await;
+    let id = start(&mut client, &simulator, "accept").await;
+    simulator.faults().target(Some("journey/state/fetch"));
+    (simulator, client, id)
 }
 
 /// The error of a call that must fail, logged for the secret-leak check.
@@ -332,16 +338,7 @@ async fn wrong_kind_of_token_is_forbidden() {
     // The client presents its customer token, which this service refuses
     // for interactions.
     let mut client = open(support::settings(&simulator)).await;
-    let resource_id = simulator.journey_resource_id("api-kyc").unwrap();
-    let id = client
-        .start_journey(&StartRequest {
-            resource_id,
-            delivery: Delivery::Api,
-            subject: None,
-        })
-        .await
-        .unwrap()
-        .instance_id;
+    let id = support::start_api_kyc(&mut client, &simulator).await;
 
     let error = failed(client.fetch_interaction(&id).await);
     assert!(
@@ -388,10 +385,7 @@ async fn expired_instance_is_not_found_without_retry() {
 #[tokio::test(flavor = "multi_thread")]
 async fn rate_limit_with_retry_after_waits_that_long_then_succeeds() {
     trace::capture_if_requested();
-    let simulator = support::simulator().await;
-    let mut client = open(support::settings(&simulator)).await;
-    let id = start(&mut client, &simulator, "accept").await;
-    simulator.faults().target(Some("journey/state/fetch"));
+    let (simulator, mut client, id) = journey_with_faulty_state_fetches().await;
     simulator.faults().rate_limit_next(1, Some(1));
 
     let began = Instant::now();
@@ -412,10 +406,7 @@ async fn rate_limit_with_retry_after_waits_that_long_then_succeeds() {
 #[tokio::test(flavor = "multi_thread")]
 async fn rate_limit_retry_after_beyond_the_maximum_backoff_is_not_waited() {
     trace::capture_if_requested();
-    let simulator = support::simulator().await;
-    let mut client = open(support::settings(&simulator)).await;
-    let id = start(&mut client, &simulator, "accept").await;
-    simulator.faults().target(Some("journey/state/fetch"));
+    let (simulator, mut client, id) = journey_with_faulty_state_fetches().await;
     simulator.faults().rate_limit_next(1, Some(3_600));
 
     let began = Instant::now();
@@ -439,10 +430,7 @@ async fn rate_limit_retry_after_beyond_the_maximum_backoff_is_not_waited() {
 #[tokio::test(flavor = "multi_thread")]
 async fn rate_limit_without_retry_after_backs_off_then_succeeds() {
     trace::capture_if_requested();
-    let simulator = support::simulator().await;
-    let mut client = open(support::settings(&simulator)).await;
-    let id = start(&mut client, &simulator, "accept").await;
-    simulator.faults().target(Some("journey/state/fetch"));
+    let (simulator, mut client, id) = journey_with_faulty_state_fetches().await;
     simulator.faults().rate_limit_next(2, None);
 
     client.fetch_journey_state(&id, &[]).await.unwrap();
@@ -456,10 +444,7 @@ async fn rate_limit_without_retry_after_backs_off_then_succeeds() {
 #[tokio::test(flavor = "multi_thread")]
 async fn persistent_rate_limit_is_rate_limited_after_the_retry_budget() {
     trace::capture_if_requested();
-    let simulator = support::simulator().await;
-    let mut client = open(support::settings(&simulator)).await;
-    let id = start(&mut client, &simulator, "accept").await;
-    simulator.faults().target(Some("journey/state/fetch"));
+    let (simulator, mut client, id) = journey_with_faulty_state_fetches().await;
     simulator.faults().rate_limit_next(10, None);
 
     let error = failed(client.fetch_journey_state(&id, &[]).await);
@@ -477,10 +462,7 @@ async fn persistent_rate_limit_is_rate_limited_after_the_retry_budget() {
 #[tokio::test(flavor = "multi_thread")]
 async fn server_error_burst_within_the_retry_budget_succeeds() {
     trace::capture_if_requested();
-    let simulator = support::simulator().await;
-    let mut client = open(support::settings(&simulator)).await;
-    let id = start(&mut client, &simulator, "accept").await;
-    simulator.faults().target(Some("journey/state/fetch"));
+    let (simulator, mut client, id) = journey_with_faulty_state_fetches().await;
     simulator
         .faults()
         .fail_next(2, ServerErrorStatus::ServiceUnavailable);
@@ -496,10 +478,7 @@ async fn server_error_burst_within_the_retry_budget_succeeds() {
 #[tokio::test(flavor = "multi_thread")]
 async fn server_error_burst_beyond_the_retry_budget_is_a_server_error() {
     trace::capture_if_requested();
-    let simulator = support::simulator().await;
-    let mut client = open(support::settings(&simulator)).await;
-    let id = start(&mut client, &simulator, "accept").await;
-    simulator.faults().target(Some("journey/state/fetch"));
+    let (simulator, mut client, id) = journey_with_faulty_state_fetches().await;
     simulator
         .faults()
         .fail_next(10, ServerErrorStatus::InternalServerError);
@@ -544,10 +523,7 @@ async fn ambiguous_500_on_start_is_not_repeated_but_503_is() {
     simulator
         .faults()
         .fail_next(1, ServerErrorStatus::ServiceUnavailable);
-    client
-        .start_journey(&support::hosted(simulator.resource_id()))
-        .await
-        .unwrap();
+    support::start_hosted(&mut client, simulator.resource_id()).await;
     assert_eq!(
         support::statuses(&simulator, START),
         [Some(500), Some(503), Some(201)]
@@ -563,15 +539,7 @@ async fn connection_refused_is_a_transport_error_naming_the_authority() {
     let vacant = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let authority = vacant.local_addr().unwrap().to_string();
     drop(vacant);
-    let mut settings = ClientSettings::new(
-        Endpoint::BaseUrl(support::url(&format!("http://{authority}/v2/captain"))),
-        gbg_go_host::Grant::client_credentials(
-            hostile::CLIENT_ID,
-            gbg_go_host::Secret::new(hostile::CLIENT_SECRET),
-        ),
-    );
-    settings.token_url = Some(support::url(&format!("http://{authority}{TOKEN}")));
-    let mut client = open(settings).await;
+    let mut client = open(hostile::settings_for(&format!("http://{authority}"))).await;
 
     let began = Instant::now();
     let error = failed(client.authenticate().await);
@@ -591,10 +559,7 @@ async fn connection_refused_is_a_transport_error_naming_the_authority() {
 #[tokio::test(flavor = "multi_thread")]
 async fn dropped_connection_is_retried() {
     trace::capture_if_requested();
-    let simulator = support::simulator().await;
-    let mut client = open(support::settings(&simulator)).await;
-    let id = start(&mut client, &simulator, "accept").await;
-    simulator.faults().target(Some("journey/state/fetch"));
+    let (simulator, mut client, id) = journey_with_faulty_state_fetches().await;
     simulator.faults().drop_next(1);
 
     client.fetch_journey_state(&id, &[]).await.unwrap();
@@ -887,15 +852,7 @@ async fn plain_http_to_a_non_loopback_authority_is_denied_before_resolving_it() 
     trace::capture_if_requested();
     // `.invalid` never resolves: a denial, not a DNS error, shows the policy
     // refused the request before any lookup or connection.
-    let mut settings = ClientSettings::new(
-        Endpoint::BaseUrl(support::url("http://gbg-go.invalid:8080/v2/captain")),
-        gbg_go_host::Grant::client_credentials(
-            hostile::CLIENT_ID,
-            gbg_go_host::Secret::new(hostile::CLIENT_SECRET),
-        ),
-    );
-    settings.token_url = Some(support::url("http://gbg-go.invalid:8080/as/token.oauth2"));
-    let mut client = open(settings).await;
+    let mut client = open(hostile::settings_for("http://gbg-go.invalid:8080")).await;
 
     let error = failed(client.authenticate().await);
     assert_eq!(

@@ -28,10 +28,7 @@ async fn hosted_journey_completes_with_the_decision() {
     assert_eq!(token.token_type, "Bearer");
     assert_eq!(token.expires_in_s, 3600);
 
-    let started = client
-        .start_journey(&support::hosted(simulator.resource_id()))
-        .await
-        .unwrap();
+    let started = support::start_hosted(&mut client, simulator.resource_id()).await;
     assert_eq!(started.status, "started");
     let url = started.instance_url.clone().expect("a hosted URL");
     assert_eq!(
@@ -142,10 +139,7 @@ async fn unknown_instance_is_not_found() {
 async fn token_revoked_mid_wait_is_replaced_once() {
     let simulator = support::simulator().await;
     let mut client = support::client(&simulator).await;
-    let started = client
-        .start_journey(&support::hosted(simulator.resource_id()))
-        .await
-        .unwrap();
+    let started = support::start_hosted(&mut client, simulator.resource_id()).await;
     let id = started.instance_id.clone();
     let waiting = tokio::spawn(async move {
         let state = client.wait_for_completion(&id, wait_options()).await;
@@ -176,12 +170,8 @@ async fn short_lived_tokens_are_refreshed_before_they_expire() {
     let simulator = support::simulator().await;
     simulator.faults().update(|f| f.token_lifetime_s = 2);
     let mut client = support::client(&simulator).await;
-    let started = client
-        .start_journey(&support::hosted(
-            simulator.journey_resource_id("slow").unwrap(),
-        ))
-        .await
-        .unwrap();
+    let slow = simulator.journey_resource_id("slow").unwrap();
+    let started = support::start_hosted(&mut client, slow).await;
     end_user::complete_hosted_page(started.instance_url.as_deref().unwrap())
         .await
         .unwrap();

@@ -83,24 +83,14 @@ pub enum Reply {
 impl Reply {
     /// `status` with a JSON body and an `X-Request-ID`.
     pub fn json(status: u16, body: impl Into<String>) -> Reply {
-        Reply::Full {
-            status,
-            headers: vec![
-                ("content-type".into(), "application/json".into()),
-                ("x-request-id".into(), format!("hostile-{status}")),
-            ],
-            body: body.into().into_bytes(),
-        }
+        Reply::body(status, "application/json", body.into().into_bytes())
     }
 
     /// `status` with `content_type` and `body`, and an `X-Request-ID`.
     pub fn body(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Reply {
         Reply::Full {
             status,
-            headers: vec![
-                ("content-type".into(), content_type.into()),
-                ("x-request-id".into(), format!("hostile-{status}")),
-            ],
+            headers: headers(status, content_type),
             body: body.into(),
         }
     }
@@ -193,12 +183,7 @@ impl Hostile {
     /// Client settings for this server: API base and token URL on it, the
     /// hostile client credentials.
     pub fn settings(&self) -> ClientSettings {
-        let mut settings = ClientSettings::new(
-            Endpoint::BaseUrl(support::url(&format!("{}{API_PATH}", self.origin()))),
-            Grant::client_credentials(CLIENT_ID, Secret::new(CLIENT_SECRET)),
-        );
-        settings.token_url = Some(support::url(&format!("{}{TOKEN_PATH}", self.origin())));
-        settings
+        settings_for(&self.origin())
     }
 
     /// Every request received so far, in order.
@@ -215,6 +200,18 @@ impl Hostile {
     pub fn connections(&self) -> usize {
         self.connections.load(Ordering::SeqCst)
     }
+}
+
+/// Client settings for a hostile server at `origin` (`http://host:port`),
+/// running or not: API base and token URL there, the hostile client
+/// credentials.
+pub fn settings_for(origin: &str) -> ClientSettings {
+    let mut settings = ClientSettings::new(
+        Endpoint::BaseUrl(support::url(&format!("{origin}{API_PATH}"))),
+        Grant::client_credentials(CLIENT_ID, Secret::new(CLIENT_SECRET)),
+    );
+    settings.token_url = Some(support::url(&format!("{origin}{TOKEN_PATH}")));
+    settings
 }
 
 impl Drop for Hostile {
@@ -323,15 +320,16 @@ fn head(status: u16, headers: &[(String, String)], length: Option<usize>) -> Vec
     text.into_bytes()
 }
 
+/// `Content-Type` and an `X-Request-ID` naming the status (`hostile-200`).
+fn headers(status: u16, content_type: &str) -> Vec<(String, String)> {
+    vec![
+        ("content-type".into(), content_type.into()),
+        ("x-request-id".into(), format!("hostile-{status}")),
+    ]
+}
+
 fn json_head(status: u16, length: Option<usize>) -> Vec<u8> {
-    head(
-        status,
-        &[
-            ("content-type".into(), "application/json".into()),
-            ("x-request-id".into(), format!("hostile-{status}")),
-        ],
-        length,
-    )
+    head(status, &headers(status, "application/json"), length)
 }
 
 async fn answer(mut stream: TcpStream, reply: Reply) -> std::io::Result<()> {

@@ -93,15 +93,10 @@ fn transpile(dir: &Path) -> Result<(), String> {
 
 /// The gbg-go command's configuration variables for `simulator`.
 fn example_env(simulator: &Simulator) -> Vec<(&'static str, String)> {
-    let credentials = simulator.credentials();
-    vec![
-        ("GBG_GO_BASE_URL", simulator.base_url()),
-        ("GBG_GO_TOKEN_URL", simulator.token_url()),
-        ("GBG_GO_CLIENT_ID", credentials.client_id.clone()),
-        ("GBG_GO_CLIENT_SECRET", credentials.client_secret.clone()),
-        ("GBG_GO_RESOURCE_ID", simulator.resource_id()),
-        ("GBG_GO_COMPONENT", component_file().display().to_string()),
-    ]
+    let mut env = support::cli_env(simulator).to_vec();
+    env.push(("GBG_GO_RESOURCE_ID", simulator.resource_id()));
+    env.push(("GBG_GO_COMPONENT", component_file().display().to_string()));
+    env
 }
 
 /// Runs an example app as a user would: reads the hosted page's URL from its

@@ -5,8 +5,7 @@
 use std::time::{Duration, Instant};
 
 use gbg_go_host::{
-    ApiError, Client, Delivery, Error, JourneyState, JourneyStatus, RetryPolicy, StartRequest,
-    TransportKind, WaitOptions,
+    ApiError, Client, Error, JourneyState, JourneyStatus, RetryPolicy, TransportKind, WaitOptions,
 };
 use gbg_go_simulator::scenarios::{AUTO_POLLS, SLOW_POLLS};
 use gbg_go_simulator::{ServerErrorStatus, Simulator, end_user};
@@ -38,15 +37,18 @@ async fn single_attempt_client(simulator: &Simulator) -> Client {
 
 /// Starts hosted journey `resource_id`; returns the instance id and its URL.
 async fn start(client: &mut Client, resource_id: String) -> (String, String) {
-    let started = client
-        .start_journey(&StartRequest {
-            resource_id,
-            delivery: Delivery::Page,
-            subject: None,
-        })
-        .await
-        .unwrap();
+    let started = support::start_hosted(client, resource_id).await;
     (started.instance_id, started.instance_url.unwrap())
+}
+
+/// A simulator whose fault knobs aim at state fetches, a client of it and
+/// its default journey started there.
+async fn journey_with_faulty_state_fetches() -> (Simulator, Client, String) {
+    let simulator = support::simulator().await;
+    simulator.faults().target(Some("journey/state/fetch"));
+    let mut client = support::client(&simulator).await;
+    let (id, _) = start(&mut client, simulator.resource_id()).await;
+    (simulator, client, id)
 }
 
 /// Runs scenario `name` as a person would (hosted page submitted) and waits.
@@ -251,10 +253,7 @@ async fn latency_knob_delays_answers_up_to_the_clients_timeout() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn rate_limit_knob_with_retry_after() {
-    let simulator = support::simulator().await;
-    simulator.faults().target(Some("journey/state/fetch"));
-    let mut client = support::client(&simulator).await;
-    let (id, _) = start(&mut client, simulator.resource_id()).await;
+    let (simulator, mut client, id) = journey_with_faulty_state_fetches().await;
 
     simulator.faults().rate_limit_next(1, Some(1));
     let began = Instant::now();
@@ -280,10 +279,7 @@ async fn rate_limit_knob_with_retry_after() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn rate_limit_knob_without_retry_after() {
-    let simulator = support::simulator().await;
-    simulator.faults().target(Some("journey/state/fetch"));
-    let mut client = support::client(&simulator).await;
-    let (id, _) = start(&mut client, simulator.resource_id()).await;
+    let (simulator, mut client, id) = journey_with_faulty_state_fetches().await;
 
     simulator.faults().rate_limit_next(1, None);
     client.fetch_journey_state(&id, &[]).await.unwrap();
@@ -303,10 +299,7 @@ async fn rate_limit_knob_without_retry_after() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn server_error_burst_knob() {
-    let simulator = support::simulator().await;
-    simulator.faults().target(Some("journey/state/fetch"));
-    let mut client = support::client(&simulator).await;
-    let (id, _) = start(&mut client, simulator.resource_id()).await;
+    let (simulator, mut client, id) = journey_with_faulty_state_fetches().await;
 
     // A burst the retry policy (4 attempts) absorbs.
     simulator
@@ -332,10 +325,7 @@ async fn server_error_burst_knob() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn dropped_connection_knob() {
-    let simulator = support::simulator().await;
-    simulator.faults().target(Some("journey/state/fetch"));
-    let mut client = support::client(&simulator).await;
-    let (id, _) = start(&mut client, simulator.resource_id()).await;
+    let (simulator, mut client, id) = journey_with_faulty_state_fetches().await;
 
     simulator.faults().drop_next(1);
     client.fetch_journey_state(&id, &[]).await.unwrap();

@@ -13,8 +13,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use gbg_go_host::{
-    ClientSettings, Endpoint, Grant, InteractionAuth, InteractionStep, JourneyStatus, Participant,
-    Secret, Submission, WaitOptions,
+    InteractionAuth, InteractionStep, JourneyStatus, Participant, Submission, WaitOptions,
 };
 use gbg_go_simulator::{Credentials, Simulator, SimulatorConfig, end_user};
 use serde_json::{Value, json};
@@ -282,28 +281,11 @@ fn lines(path: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Client settings for `simulator` with the password grant.
-fn password_settings(simulator: &Simulator) -> ClientSettings {
-    let credentials = credentials();
-    let mut settings = ClientSettings::new(
-        Endpoint::BaseUrl(support::url(&simulator.base_url())),
-        Grant::Password {
-            client_id: credentials.client_id,
-            client_secret: Secret::new(credentials.client_secret),
-            username: credentials.username,
-            password: Secret::new(credentials.password),
-            scope: None,
-        },
-    );
-    settings.token_url = Some(support::url(&simulator.token_url()));
-    settings
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn library_hosted_journey_with_the_password_grant() {
     trace::capture_if_requested();
     let simulator = simulator().await;
-    let settings = password_settings(&simulator);
+    let settings = support::password_settings(&simulator);
     let shown = format!("{settings:?}");
     assert_no_secret(
         &shown,
@@ -315,10 +297,7 @@ async fn library_hosted_journey_with_the_password_grant() {
 
     let token = client.authenticate().await.unwrap();
     tracing::info!(token = ?token, "authenticated");
-    let started = client
-        .start_journey(&support::hosted(simulator.resource_id()))
-        .await
-        .unwrap();
+    let started = support::start_hosted(&mut client, simulator.resource_id()).await;
     tracing::info!(started = ?started, "started");
     end_user::complete_hosted_page(started.instance_url.as_deref().unwrap())
         .await
@@ -344,19 +323,9 @@ async fn library_api_journey_with_end_user_tokens() {
     trace::capture_if_requested();
     let simulator = simulator().await;
     let mut settings = support::settings(&simulator);
-    settings.grant = Grant::client_credentials(
-        credentials().client_id,
-        Secret::new(credentials().client_secret),
-    );
     settings.interaction_auth = Some(InteractionAuth::EndUserToken);
     let mut client = support::runtime().open(settings).await.unwrap();
-    let id = client
-        .start_journey(&support::api_journey(
-            simulator.journey_resource_id("api-kyc").unwrap(),
-        ))
-        .await
-        .unwrap()
-        .instance_id;
+    let id = support::start_api_kyc(&mut client, &simulator).await;
 
     let answers = [
         (

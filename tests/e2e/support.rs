@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use gbg_go_host::{
     Client, ClientSettings, Delivery, Endpoint, Grant, Runtime, RuntimeOptions, Secret,
-    StartRequest,
+    StartRequest, StartedJourney,
 };
 use gbg_go_simulator::{Simulator, SimulatorConfig};
 use url::Url;
@@ -56,6 +56,32 @@ pub fn settings(simulator: &Simulator) -> ClientSettings {
     settings
 }
 
+/// Like [`settings`], with the password grant of the simulator's API user.
+pub fn password_settings(simulator: &Simulator) -> ClientSettings {
+    let credentials = simulator.credentials();
+    let mut settings = settings(simulator);
+    settings.grant = Grant::Password {
+        client_id: credentials.client_id.clone(),
+        client_secret: Secret::new(credentials.client_secret.clone()),
+        username: credentials.username.clone(),
+        password: Secret::new(credentials.password.clone()),
+        scope: None,
+    };
+    settings
+}
+
+/// The `gbg-go` variables for the simulator's API and token endpoint with
+/// its demo client credentials.
+pub fn cli_env(simulator: &Simulator) -> [(&'static str, String); 4] {
+    let credentials = simulator.credentials();
+    [
+        ("GBG_GO_BASE_URL", simulator.base_url()),
+        ("GBG_GO_TOKEN_URL", simulator.token_url()),
+        ("GBG_GO_CLIENT_ID", credentials.client_id.clone()),
+        ("GBG_GO_CLIENT_SECRET", credentials.client_secret.clone()),
+    ]
+}
+
 /// A client of the simulator.
 pub async fn client(simulator: &Simulator) -> Client {
     runtime()
@@ -93,6 +119,24 @@ pub fn api_journey(resource_id: String) -> StartRequest {
         delivery: Delivery::Api,
         subject: None,
     }
+}
+
+/// Starts the hosted journey `resource_id` through `client`.
+pub async fn start_hosted(client: &mut Client, resource_id: String) -> StartedJourney {
+    client
+        .start_journey(&hosted(resource_id))
+        .await
+        .expect("the journey starts")
+}
+
+/// Starts the simulator's `api-kyc` API journey; returns the instance id.
+pub async fn start_api_kyc(client: &mut Client, simulator: &Simulator) -> String {
+    let resource_id = simulator.journey_resource_id("api-kyc").unwrap();
+    client
+        .start_journey(&api_journey(resource_id))
+        .await
+        .expect("the journey starts")
+        .instance_id
 }
 
 /// The statuses the simulator answered to `path`, in order; `None` for a

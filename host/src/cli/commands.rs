@@ -25,8 +25,8 @@ pub async fn run(cli: Cli) -> Result<Exit, Failure> {
     let out = Output::new(cli.json);
     let component = cli.component.clone();
     let open = |connection: &ConnectionArgs| {
-        let settings = connection.settings();
-        open_settings(component.clone(), settings)
+        let (component, settings) = (component.clone(), connection.settings());
+        async move { open_settings(component, settings?).await }
     };
     match &cli.command {
         Command::Simulate(args) => simulate(args, out).await,
@@ -91,9 +91,8 @@ pub async fn run(cli: Cli) -> Result<Exit, Failure> {
 /// Loads the component and opens a client with `settings`.
 async fn open_settings(
     component: Option<std::path::PathBuf>,
-    settings: Result<ClientSettings, Failure>,
+    settings: ClientSettings,
 ) -> Result<Client, Failure> {
-    let settings = settings?;
     let runtime = Runtime::new(RuntimeOptions {
         component: component.map_or(ComponentSource::Embedded, ComponentSource::File),
         ..RuntimeOptions::default()
@@ -202,7 +201,7 @@ async fn demo(
         ),
     );
     settings.token_url = Some(parse_url(&simulator.token_url())?);
-    let mut client = open_settings(component, Ok(settings)).await?;
+    let mut client = open_settings(component, settings).await?;
     let token = client.authenticate().await?;
     out.note(format!(
         "1. authenticated with client credentials ({} token, valid {} s)",
@@ -283,22 +282,17 @@ impl JourneyArgs {
     /// The start request these flags describe; the subject file is read and
     /// must hold a JSON object.
     fn request(&self) -> Result<StartRequest, Failure> {
-        let subject = match &self.subject {
-            None => None,
-            Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
-                Failure::usage(format!(
-                    "cannot read the subject file {}: {e}",
-                    path.display()
-                ))
-            })?),
-        };
         Ok(StartRequest {
             resource_id: self.resource_id.clone(),
             delivery: match self.delivery {
                 DeliveryArg::Page => Delivery::Page,
                 DeliveryArg::Api => Delivery::Api,
             },
-            subject,
+            subject: self
+                .subject
+                .as_deref()
+                .map(|path| read_file(path, "subject"))
+                .transpose()?,
         })
     }
 }

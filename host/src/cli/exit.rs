@@ -57,46 +57,38 @@ pub struct Failure {
 }
 
 impl Failure {
+    /// A failure that exits with `exit`, tagged `kind` in JSON output.
+    fn new(exit: Exit, kind: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            exit,
+            message: message.into(),
+            kind,
+        }
+    }
+
     /// A usage or configuration error.
     pub fn usage(message: impl Into<String>) -> Self {
-        Self {
-            exit: Exit::Usage,
-            message: message.into(),
-            kind: "usage",
-        }
+        Self::new(Exit::Usage, "usage", message)
     }
 
     /// A journey that did not reach its end in time.
     pub fn timeout(message: impl Into<String>) -> Self {
-        Self {
-            exit: Exit::NotCompleted,
-            message: message.into(),
-            kind: "timeout",
-        }
+        Self::new(Exit::NotCompleted, "timeout", message)
     }
 
     /// A journey that stopped advancing.
     pub fn stalled(message: impl Into<String>) -> Self {
-        Self {
-            exit: Exit::NotCompleted,
-            message: message.into(),
-            kind: "stalled",
-        }
+        Self::new(Exit::NotCompleted, "stalled", message)
     }
 
     /// A failure of the host itself.
     pub fn internal(message: impl Into<String>) -> Self {
-        Self {
-            exit: Exit::Internal,
-            message: message.into(),
-            kind: "internal",
-        }
+        Self::new(Exit::Internal, "internal", message)
     }
 }
 
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
-        let message = error.to_string();
         let (exit, kind) = match &error {
             Error::Api(api) => match api {
                 ApiError::InvalidInput(_) => (Exit::Usage, "invalid-input"),
@@ -115,10 +107,6 @@ impl From<Error> for Failure {
             Error::Trap(_) => (Exit::Internal, "trap"),
             Error::Poisoned => (Exit::Internal, "poisoned"),
         };
-        Self {
-            exit,
-            message,
-            kind,
-        }
+        Self::new(exit, kind, error.to_string())
     }
 }
