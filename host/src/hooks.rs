@@ -1,14 +1,13 @@
 //! The `wasi:http` hooks that put the egress policy between the component and
 //! the network.
 
-use std::io;
 use std::sync::Arc;
 
 use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
 use wasmtime_wasi_http::{RequestOptions, WasiBody, WasiHttpHooks};
 
 use crate::policy::EgressPolicy;
-use crate::pool::ConnectionPool;
+use crate::pool::{self, ConnectionPool};
 
 /// Checks every outgoing request against the policy, clamps its timeouts and
 /// sends it through the runtime's connection pool; a refused request fails
@@ -63,29 +62,6 @@ impl WasiHttpHooks for PolicyHooks {
 
     fn p2_error_from_hyper(&mut self, err: &hyper::Error) -> ErrorCode {
         tracing::debug!(error = %err, "HTTP exchange failed");
-        hyper_error_code(err)
-    }
-}
-
-/// Tells a connection cut short and a timeout apart from a malformed answer;
-/// wasmtime's default reports every hyper error as `HTTP-protocol-error`, so
-/// a dropped connection would look like a broken server and not be retried.
-fn hyper_error_code(err: &hyper::Error) -> ErrorCode {
-    if err.is_timeout() {
-        return ErrorCode::HttpResponseTimeout;
-    }
-    if err.is_incomplete_message() || err.is_canceled() || err.is_closed() {
-        return ErrorCode::ConnectionTerminated;
-    }
-    let cause = std::error::Error::source(err).and_then(|c| c.downcast_ref::<io::Error>());
-    match cause.map(io::Error::kind) {
-        Some(
-            io::ErrorKind::ConnectionReset
-            | io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::BrokenPipe
-            | io::ErrorKind::UnexpectedEof,
-        ) => ErrorCode::ConnectionTerminated,
-        Some(io::ErrorKind::TimedOut) => ErrorCode::ConnectionReadTimeout,
-        _ => ErrorCode::HttpProtocolError,
+        pool::hyper_error_code(err)
     }
 }

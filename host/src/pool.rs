@@ -17,6 +17,7 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody};
 
 /// How connections are kept.
@@ -87,7 +88,8 @@ impl ConnectionPool {
 }
 
 /// The `wasi:http` error for a failed exchange, from the cause hyper-util
-/// reports (its error wraps the connector's or hyper's).
+/// reports (its error wraps the connector's or hyper's). Hyper's errors are
+/// classified by [`hyper_error_code`], as they are when a body read fails.
 fn client_error(error: &hyper_util::client::legacy::Error) -> Error {
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
@@ -99,11 +101,7 @@ fn client_error(error: &hyper_util::client::legacy::Error) -> Error {
             };
         }
         if let Some(hyper) = cause.downcast_ref::<hyper::Error>() {
-            return if hyper.is_incomplete_message() || hyper.is_closed() {
-                Error::ConnectionTerminated
-            } else {
-                Error::HttpProtocolError
-            };
+            return hyper_error_code(hyper).into();
         }
         source = cause.source();
     }
@@ -111,6 +109,29 @@ fn client_error(error: &hyper_util::client::legacy::Error) -> Error {
         Error::ConnectionRefused
     } else {
         Error::HttpProtocolError
+    }
+}
+
+/// Tells a connection cut short and a timeout apart from a malformed answer;
+/// wasmtime's default reports every hyper error as `HTTP-protocol-error`, so
+/// a dropped connection would look like a broken server and not be retried.
+pub(crate) fn hyper_error_code(err: &hyper::Error) -> ErrorCode {
+    if err.is_timeout() {
+        return ErrorCode::HttpResponseTimeout;
+    }
+    if err.is_incomplete_message() || err.is_canceled() || err.is_closed() {
+        return ErrorCode::ConnectionTerminated;
+    }
+    let cause = std::error::Error::source(err).and_then(|c| c.downcast_ref::<io::Error>());
+    match cause.map(io::Error::kind) {
+        Some(
+            io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+            | io::ErrorKind::UnexpectedEof,
+        ) => ErrorCode::ConnectionTerminated,
+        Some(io::ErrorKind::TimedOut) => ErrorCode::ConnectionReadTimeout,
+        _ => ErrorCode::HttpProtocolError,
     }
 }
 

@@ -571,6 +571,22 @@ async fn dropped_connection_is_retried() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn connection_reset_before_the_answer_is_a_connection_reset() {
+    trace::capture_if_requested();
+    let server = Hostile::api(|_| Reply::Reset).await;
+    let mut client = open(server.settings()).await;
+
+    let began = Instant::now();
+    let error = failed(client.fetch_journey_state(hostile::INSTANCE_ID, &[]).await);
+    within(began, Duration::ZERO);
+    assert_eq!(
+        transport(&error),
+        (TransportKind::ConnectionReset, server.authority().as_str())
+    );
+    assert_eq!(server.count(STATE_FETCH), 3, "a read is retried");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn connection_reset_mid_body_is_a_connection_reset() {
     trace::capture_if_requested();
     let server = Hostile::api(|_| Reply::ResetMidBody {

@@ -72,6 +72,8 @@ pub enum Reply {
     /// Sends the head and `sent` of the body bytes `Content-Length` promises,
     /// then holds the connection open without sending more.
     Stall { declared: usize, sent: Vec<u8> },
+    /// Resets the connection (TCP RST) without answering.
+    Reset,
     /// Sends the head and `sent` of the `declared` body bytes, then resets
     /// the connection (TCP RST).
     ResetMidBody { declared: usize, sent: Vec<u8> },
@@ -354,6 +356,11 @@ async fn answer(mut stream: TcpStream, reply: Reply) -> std::io::Result<()> {
             stream.write_all(&sent).await?;
             stream.flush().await?;
             tokio::time::sleep(HOLD).await;
+            Ok(())
+        }
+        Reply::Reset => {
+            stream.set_zero_linger()?;
+            drop(stream);
             Ok(())
         }
         Reply::ResetMidBody { declared, sent } => {
