@@ -572,28 +572,23 @@ async fn dropped_connection_is_retried() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn connection_reset_before_the_answer_is_a_connection_reset() {
-    trace::capture_if_requested();
-    let server = Hostile::api(|_| Reply::Reset).await;
-    let mut client = open(server.settings()).await;
-
-    let began = Instant::now();
-    let error = failed(client.fetch_journey_state(hostile::INSTANCE_ID, &[]).await);
-    within(began, Duration::ZERO);
-    assert_eq!(
-        transport(&error),
-        (TransportKind::ConnectionReset, server.authority().as_str())
-    );
-    assert_eq!(server.count(STATE_FETCH), 3, "a read is retried");
+    state_fetch_reset_is_a_connection_reset(|| Reply::Reset).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn connection_reset_mid_body_is_a_connection_reset() {
-    trace::capture_if_requested();
-    let server = Hostile::api(|_| Reply::ResetMidBody {
+    state_fetch_reset_is_a_connection_reset(|| Reply::ResetMidBody {
         declared: 400,
         sent: br#"{"instanceId":"Hx4_hostileInstance-01","sta"#.to_vec(),
     })
     .await;
+}
+
+/// A state fetch whose every answer is `reset` is retried as a read, then
+/// fails at once as a `connection-reset` naming the server.
+async fn state_fetch_reset_is_a_connection_reset(reset: fn() -> Reply) {
+    trace::capture_if_requested();
+    let server = Hostile::api(move |_| reset()).await;
     let mut client = open(server.settings()).await;
 
     let began = Instant::now();
