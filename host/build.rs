@@ -1,18 +1,25 @@
-//! Builds the guest component for `wasm32-wasip2` so the host can embed it.
+//! Builds the client component for `wasm32-wasip2` so the host can embed it.
 //!
-//! The guest is built by a nested `cargo build` into its own target directory
-//! (beside the outer one) so the two builds never wait on each other's lock.
+//! The component is built by a nested `cargo build` into its own target
+//! directory (beside the outer one) so the two builds never wait on each
+//! other's lock. A missing `wasm32-wasip2` target is added through rustup
+//! first; this runs at the start of the build, so a machine where that is
+//! impossible learns the fix within seconds, not after compiling wasmtime.
 //! Set `GBG_GO_GUEST_WASM` to embed a prebuilt component instead.
 
 use std::env;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// The target the components are built for.
+const WASM_TARGET: &str = "wasm32-wasip2";
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
     let workspace = manifest_dir.parent().expect("host/ sits in the workspace");
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
-    let embedded = out_dir.join("gbg_go_guest.wasm");
+    let embedded = out_dir.join("gbg_go_client.wasm");
 
     println!("cargo:rerun-if-env-changed=GBG_GO_GUEST_WASM");
     if let Some(prebuilt) = env::var_os("GBG_GO_GUEST_WASM") {
@@ -20,17 +27,18 @@ fn main() {
         copy(Path::new(&prebuilt), &embedded);
         return;
     }
-    for input in ["guest/src", "guest/Cargo.toml", "wit", "Cargo.lock"] {
+    for input in ["guest", "wit", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", workspace.join(input).display());
     }
 
+    ensure_wasm_target();
     let target_dir = guest_target_dir(&out_dir);
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut build = Command::new(cargo);
     build
         .current_dir(workspace)
-        .args(["build", "--locked", "-p", "gbg-go-guest"])
-        .args(["--target", "wasm32-wasip2", "--profile", "guest"])
+        .args(["build", "--locked", "-p", "gbg-go-client"])
+        .args(["--target", WASM_TARGET, "--profile", "guest"])
         .arg("--target-dir")
         .arg(&target_dir);
     // The outer build's settings must not leak into the guest's.
@@ -46,16 +54,53 @@ fn main() {
     }
     let status = build
         .status()
-        .expect("failed to run cargo to build the guest component");
-    assert!(
-        status.success(),
-        "building the guest component failed (is the wasm32-wasip2 target installed? \
-         `rustup target add wasm32-wasip2`)"
-    );
+        .expect("failed to run cargo to build the client component");
+    assert!(status.success(), "building the client component failed");
     copy(
-        &target_dir.join("wasm32-wasip2/guest/gbg_go_guest.wasm"),
+        &target_dir
+            .join(WASM_TARGET)
+            .join("guest/gbg_go_client.wasm"),
         &embedded,
     );
+}
+
+/// Makes sure the Rust standard library for [`WASM_TARGET`] is installed,
+/// adding it through rustup (for the toolchain this build runs on) when it is
+/// missing. `rust-toolchain.toml` lists the target, but rustup adds targets
+/// only when it installs a toolchain, not to one that is already there.
+fn ensure_wasm_target() {
+    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    if target_installed(&rustc) {
+        return;
+    }
+    let fix = format!("rustup target add {WASM_TARGET}");
+    println!("cargo:warning=the {WASM_TARGET} target is missing; running `{fix}`");
+    let mut rustup = Command::new("rustup");
+    rustup.args(["target", "add", WASM_TARGET]);
+    if let Some(toolchain) = env::var_os("RUSTUP_TOOLCHAIN") {
+        rustup.arg("--toolchain").arg(toolchain);
+    }
+    let added = rustup.status().is_ok_and(|status| status.success());
+    if !added || !target_installed(&rustc) {
+        panic!(
+            "the Rust standard library for {WASM_TARGET} is not installed and rustup could not \
+             add it. Install it with `{fix}` (or your distribution's package for that target), \
+             then build again."
+        );
+    }
+}
+
+/// Whether `rustc`'s sysroot holds the standard library for [`WASM_TARGET`].
+fn target_installed(rustc: &OsString) -> bool {
+    let Ok(output) = Command::new(rustc).args(["--print", "sysroot"]).output() else {
+        return false;
+    };
+    let sysroot = String::from_utf8_lossy(&output.stdout);
+    Path::new(sysroot.trim())
+        .join("lib/rustlib")
+        .join(WASM_TARGET)
+        .join("lib")
+        .is_dir()
 }
 
 /// `<target>/guest-build`, where `<target>` is the outer build's target directory

@@ -11,7 +11,7 @@ use wasmtime::component::Component;
 use crate::Error;
 
 /// The guest component built from `guest/`, embedded at build time.
-pub const GUEST_COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/gbg_go_guest.wasm"));
+pub const GUEST_COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/gbg_go_client.wasm"));
 
 /// The component a [`Runtime`](crate::Runtime) runs.
 #[derive(Debug, Clone, Default)]

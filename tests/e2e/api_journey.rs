@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::support;
 
-const ANSWERS: &str = include_str!("../../host/simulator/examples/api-kyc-answers.json");
+const ANSWERS: &str = include_str!("../../simulator/examples/api-kyc-answers.json");
 const SUBMIT: &str = "/v2/captain/journey/interaction/submit";
 
 /// Fetches until an interaction is ready or the journey ends (processing
@@ -227,19 +227,10 @@ async fn end_user_tokens_are_obtained_when_the_service_requires_them() {
 fn the_interact_command_runs_an_api_journey_from_an_answers_file() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let simulator = runtime.block_on(support::simulator());
-    let answers = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/simulator/examples/api-kyc-answers.json"
-    );
+    let answers = support::repository().join("simulator/examples/api-kyc-answers.json");
     let output = Command::new(env!("CARGO_BIN_EXE_gbg-go"))
-        .args([
-            "interact",
-            "--json",
-            "--interval",
-            "0.1",
-            "--answers",
-            answers,
-        ])
+        .args(["interact", "--json", "--interval", "0.1", "--answers"])
+        .arg(&answers)
         .args([
             "--resource-id",
             &simulator.journey_resource_id("api-kyc").unwrap(),

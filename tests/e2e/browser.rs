@@ -43,7 +43,7 @@ fn program(variable: &str, default: &str) -> PathBuf {
 /// The git-ignored folder for test artifacts, `artifacts/` at the top of the
 /// repository.
 fn artifacts() -> PathBuf {
-    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../artifacts");
+    let folder = crate::support::repository().join("artifacts");
     std::fs::create_dir_all(&folder).unwrap();
     folder.canonicalize().unwrap()
 }

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::support;
 
-const ANSWERS: &str = include_str!("../../host/simulator/examples/api-kyc-answers.json");
+const ANSWERS: &str = include_str!("../../simulator/examples/api-kyc-answers.json");
 
 /// A valid prefill, as an integrator would send it.
 const PREFILL: &str = r#"{"identity": {"firstName": "Jane", "lastNames": ["Doe"],

@@ -11,7 +11,8 @@ mod hosted_journey;
 mod hostile;
 mod load;
 mod runtimes;
-#[path = "../rust/hosted_journey.rs"]
+#[path = "../../host/examples/hosted_journey.rs"]
+#[allow(dead_code)] // its `main` is for people; the tests call its functions
 mod rust_guide_example;
 mod sandbox;
 mod scenarios;

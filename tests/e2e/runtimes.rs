@@ -19,9 +19,7 @@ const SET_UP: &str = "run `bash .ci/run` once: it runs `npm ci` in tests/node an
                       creates tests/python/.venv from tests/python/requirements.txt";
 
 fn repository() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("host/ sits in the repository")
+    support::repository()
 }
 
 /// `tests/python`.
@@ -41,7 +39,7 @@ pub fn python() -> PathBuf {
 pub fn component_file() -> &'static Path {
     static FILE: OnceLock<PathBuf> = OnceLock::new();
     FILE.get_or_init(|| {
-        let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("gbg_go_guest.wasm");
+        let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("gbg_go_client.wasm");
         if std::fs::read(&path).ok().as_deref() != Some(GUEST_COMPONENT) {
             let partial = path.with_extension(format!("partial-{}", std::process::id()));
             std::fs::write(&partial, GUEST_COMPONENT).expect("writing the component");

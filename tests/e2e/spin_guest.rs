@@ -26,7 +26,7 @@ pub fn component() -> PathBuf {
 }
 
 fn encode() -> Vec<u8> {
-    let wit = Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit");
+    let wit = crate::support::repository().join("wit");
     let mut resolve = Resolve::default();
     let (package, _) = resolve.push_dir(&wit).expect("the contract parses");
     let world = resolve

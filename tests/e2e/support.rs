@@ -10,6 +10,11 @@ use gbg_go_host::{
 use gbg_go_simulator::{Simulator, SimulatorConfig};
 use url::Url;
 
+/// The repository's root folder (the tests belong to `host/cli`).
+pub fn repository() -> &'static std::path::Path {
+    std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
 /// The runtime every test shares (the component is compiled once).
 pub fn runtime() -> Runtime {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();

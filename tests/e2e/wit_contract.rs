@@ -13,7 +13,7 @@ use wit_parser::{
     Function, FunctionKind, Handle, Resolve, Type, TypeDefKind, TypeOwner, WorldId, WorldKey,
 };
 
-const PACKAGE: &str = "gbg:go@0.1.0";
+const PACKAGE: &str = "gbg:go@0.2.0";
 const WORLD: &str = "gbg-go";
 
 /// Every type and function of `package`, as `interface.item` -> a one-line
@@ -162,7 +162,7 @@ fn the_component_exports_exactly_the_wit_contract() {
         panic!("the embedded artifact is not a component");
     };
     let mut contract = Resolve::default();
-    let wit_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit");
+    let wit_dir = crate::support::repository().join("wit");
     let (package, _) = contract.push_dir(&wit_dir).expect("wit/ parses");
 
     let shipped_items = items(&shipped, PACKAGE);
@@ -210,7 +210,7 @@ fn the_component_exports_exactly_the_wit_contract() {
     assert_eq!(exports, contract_exports);
     assert_eq!(
         exports,
-        ["gbg:go/types@0.1.0", "gbg:go/client@0.1.0"],
+        ["gbg:go/types@0.2.0", "gbg:go/client@0.2.0"],
         "the component exports the client and its types"
     );
     assert!(contract_imports.is_empty(), "{contract_imports:?}");

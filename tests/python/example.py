@@ -2,7 +2,7 @@
 journey. Configured like the gbg-go command, from the environment:
 GBG_GO_BASE_URL (or GBG_GO_REGION), GBG_GO_TOKEN_URL (optional),
 GBG_GO_CLIENT_ID, GBG_GO_CLIENT_SECRET, GBG_GO_RESOURCE_ID, plus
-GBG_GO_COMPONENT, the component file (gbg_go_guest.wasm).
+GBG_GO_COMPONENT, the component file (gbg_go_client.wasm).
 
 Prints the hosted page's URL, waits for the journey to end and prints the
 outcome. Exit status: 0 completed, 3 ended otherwise, 1 error.

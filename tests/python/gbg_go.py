@@ -23,7 +23,7 @@ from typing import Any, Callable, Optional, Union
 import wasmtime
 from wasmtime.component import Component, Linker, Variant
 
-CLIENT_INTERFACE = "gbg:go/client@0.1.0"
+CLIENT_INTERFACE = "gbg:go/client@0.2.0"
 
 
 class Region(enum.Enum):

@@ -9,13 +9,13 @@ use gbg_go_host::{
 use gbg_go_simulator::{Simulator, SimulatorConfig};
 use serde_json::json;
 
-use super::args::{
+use crate::args::{
     Cli, Command, ConnectionArgs, DeliveryArg, DemoArgs, InteractionCommand, JourneyArgs, PollArgs,
     SimulateArgs,
 };
-use super::exit::{Exit, Failure};
-use super::interactions;
-use super::output::Output;
+use crate::exit::{Exit, Failure};
+use crate::interactions;
+use crate::output::Output;
 
 /// How long the demo's end user "reads" the page before submitting it.
 const DEMO_USER_DELAY: Duration = Duration::from_millis(1500);
@@ -147,7 +147,8 @@ async fn simulate(args: &SimulateArgs, out: Output) -> Result<Exit, Failure> {
             "  export GBG_GO_CLIENT_SECRET={}",
             credentials.client_secret
         );
-        println!("  gbg-go run --resource-id '{}'", simulator.resource_id());
+        println!("  export GBG_GO_RESOURCE_ID='{}'", simulator.resource_id());
+        println!("  gbg-go run");
         println!("Press Ctrl-C to stop.");
     }
     shutdown_signal().await;

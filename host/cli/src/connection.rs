@@ -4,8 +4,8 @@ use std::path::Path;
 
 use gbg_go_host::{ClientSettings, Endpoint, Grant, InteractionAuth, Region, RetryPolicy, Secret};
 
-use super::args::{ConnectionArgs, InteractionAuthArg, RegionArg};
-use super::exit::Failure;
+use crate::args::{ConnectionArgs, InteractionAuthArg, RegionArg};
+use crate::exit::Failure;
 
 impl ConnectionArgs {
     /// The settings these flags and the environment describe.

@@ -40,7 +40,7 @@ fn main() {
         .expect("tokio runtime");
     let report = runtime.block_on(report());
     print!("{report}");
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-report.md");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-report.md");
     std::fs::write(&path, &report).expect("writing the report");
     eprintln!("written to {}", path.display());
 }
@@ -78,7 +78,7 @@ fn settings(simulator: &Simulator) -> ClientSettings {
 }
 
 fn cache_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-cache")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-cache")
 }
 
 fn runtime(connections: ConnectionOptions, allocation: Allocation) -> Runtime {

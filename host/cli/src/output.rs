@@ -13,7 +13,7 @@ use gbg_go_host::{
     TokenInfo, status_text,
 };
 
-use super::exit::Failure;
+use crate::exit::Failure;
 
 /// Where and how results are printed.
 #[derive(Debug, Clone, Copy)]

@@ -1,4 +1,4 @@
-//! The `gbg-go` command line.
+//! `gbg-go`: run GBG GO journeys through the sandboxed client component.
 
 mod args;
 mod commands;
@@ -18,7 +18,7 @@ use self::output::Output;
 
 /// Parses the command line, runs the command, and turns its outcome into an
 /// exit status (documented on [`exit::Exit`]).
-pub fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.verbose);
     let out = Output::new(cli.json);

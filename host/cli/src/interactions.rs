@@ -7,10 +7,10 @@ use gbg_go_host::{
     StartRequest, Submission, WaitOptions,
 };
 
-use super::args::{InteractArgs, SubmitArgs};
-use super::commands::read_file;
-use super::exit::{Exit, Failure};
-use super::output::Output;
+use crate::args::{InteractArgs, SubmitArgs};
+use crate::commands::read_file;
+use crate::exit::{Exit, Failure};
+use crate::output::Output;
 
 /// `interact`: start an API journey and answer each interaction from the
 /// answers file until the journey ends; then print its state.
