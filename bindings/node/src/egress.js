@@ -1,78 +1,45 @@
-// What the GBG GO component is granted when it runs in Node.
+// The egress policy: which authorities a client's component may reach.
 //
-// `npm run transpile` maps two of the component's imports here instead of to
-// @bytecodealliance/preview2-shim (see package.json):
+// Deny by default. A request is sent only when its authority (host:port,
+// lower-case, default port made explicit) is on the client's allow-list;
+// plain http only to loopback. Anything else is answered with the WASI error
+// code `HTTP-request-denied` before a byte is sent, as the Rust host does.
 //
-// - wasi:http/outgoing-handler -> `outgoingHandler`: deny by default. A request
-//   is delegated to the shim only when its authority (host:port, lower-case,
-//   default port made explicit) is on the allow-list set with `allowOnly`;
-//   plain http only to loopback. Anything else is answered with the WASI error
-//   code `HTTP-request-denied` before a byte is sent, as the Rust host does.
-// - wasi:cli/environment -> `environment`: no environment variables, no
-//   arguments, so the process's secrets are not visible to the component.
-//
-// The allow-list is process-wide: one transpiled component instance serves
-// every client in the process.
+// The list is the host's, never the guest's: it is built from the
+// configuration the application passed to `GbgGoClient.open`, with this
+// package's own copy of GBG's documented hosts, so a component that resolved
+// its endpoints differently could not widen it.
 
-import { outgoingHandler as shimHandler } from '@bytecodealliance/preview2-shim/http';
+/** The documented token endpoint, used when `tokenUrl` is absent. */
+export const DEFAULT_TOKEN_URL = 'https://api.auth.gbgplc.com/as/token.oauth2';
 
-/** @type {Set<string>} */
-let allowed = new Set();
+/** The documented API base of a region. */
+function regionBaseUrl(region) {
+  return `https://${region}.platform.go.gbgplc.com/v2/captain`;
+}
 
-/** @type {(denial: { authority: string, reason: string }) => void} */
-let onDenied = () => {};
+/** The URLs a client opened with `config` has to reach: its API base and token URL. */
+export function reachableUrls(config) {
+  const { endpoint } = config;
+  const base = endpoint.tag === 'base-url' ? endpoint.val : regionBaseUrl(endpoint.val);
+  return [base, config.tokenUrl ?? DEFAULT_TOKEN_URL];
+}
 
 /**
- * Allows the component to reach exactly the authorities of `urls`, replacing
- * any earlier list. An empty list denies everything.
- *
- * @param {Iterable<string | URL>} urls
- * @param {{ onDenied?: (denial: { authority: string, reason: string }) => void }} [options]
- *   `onDenied` is told about every refused request (the authority and why).
+ * The normalised authorities (`host:port`) of `urls`, sorted. A URL that does
+ * not parse allows nothing (the component refuses such a configuration).
  */
-export function allowOnly(urls, options = {}) {
-  allowed = new Set([...urls].map((url) => authorityOfUrl(new URL(url))));
-  onDenied = options.onDenied ?? (() => {});
+export function authoritiesOf(urls) {
+  const parsed = [...urls].flatMap((url) => (URL.canParse(String(url)) ? [authorityOfUrl(new URL(url))] : []));
+  return [...new Set(parsed)].sort();
 }
 
-/** The allowed authorities, normalised as `host:port`. */
-export function allowedAuthorities() {
-  return [...allowed].sort();
-}
-
-/** The error a refused request is answered with: WASI `HTTP-request-denied`. */
-class EgressDenied extends Error {
-  constructor(authority, reason) {
-    super(`request to ${authority} denied: ${reason}`);
-    // jco lowers a thrown value's `payload` as the import's error result.
-    Object.defineProperty(this, 'payload', { value: { tag: 'HTTP-request-denied' } });
-  }
-}
-
-/** The component's `wasi:http/outgoing-handler` import. */
-export const outgoingHandler = {
-  handle(request, options) {
-    const authority = request.authority() ?? '';
-    const reason = refusal(request.scheme(), authority);
-    if (reason) {
-      onDenied({ authority, reason });
-      throw new EgressDenied(authority, reason);
-    }
-    return shimHandler.handle(request, options);
-  },
-};
-
-/** The component's `wasi:cli/environment` import: nothing to see. */
-export const environment = {
-  getEnvironment: () => [],
-  getArguments: () => [],
-  initialCwd: () => undefined,
-};
-
-/** Why a request to `authority` over `scheme` is refused, or undefined. */
-function refusal(scheme, authority) {
-  const https = scheme?.tag === 'HTTPS';
-  if (!https && scheme?.tag !== 'HTTP') {
+/**
+ * Why a request to `authority` over `scheme` (`http` or `https`) is refused
+ * by an allow-list of normalised authorities, or undefined when it is allowed.
+ */
+export function refusal(allowed, scheme, authority) {
+  if (scheme !== 'http' && scheme !== 'https') {
     return 'only http and https are allowed';
   }
   if (authority === '' || authority.includes('@')) {
@@ -80,14 +47,14 @@ function refusal(scheme, authority) {
   }
   let url;
   try {
-    url = new URL(`${https ? 'https' : 'http'}://${authority}`);
+    url = new URL(`${scheme}://${authority}`);
   } catch {
     return 'the request has no valid authority';
   }
   if (!allowed.has(authorityOfUrl(url))) {
     return "the authority is not on the host's allow-list";
   }
-  if (!https && !isLoopback(url.hostname)) {
+  if (scheme === 'http' && !isLoopback(url.hostname)) {
     return 'plain http is only allowed to loopback addresses';
   }
   return undefined;

@@ -1,5 +1,5 @@
-// Types of ./gbg-go.js. The WIT types themselves are the ones jco generates
-// from the component (`npm run transpile`), re-exported unchanged.
+// Types of ./index.js. The WIT types themselves are the ones jco generates
+// from the component (`npm run build`), re-exported unchanged.
 
 import type {
   ClientConfig,
@@ -11,9 +11,9 @@ import type {
   Submission,
   TokenInfo,
   WaitOptions,
-} from './generated/interfaces/gbg-go-types.js';
+} from '../generated/interfaces/gbg-go-types.js';
 
-export type * from './generated/interfaces/gbg-go-types.js';
+export type * from '../generated/interfaces/gbg-go-types.js';
 
 /** A request the egress policy refused. */
 export interface Denial {
@@ -23,17 +23,24 @@ export interface Denial {
   reason: string;
 }
 
-/**
- * Allows the component to reach exactly the authorities (`host:port`) of
- * `urls`, replacing any earlier list. Deny by default; process-wide.
- */
-export declare function allowOnly(
-  urls: Iterable<string | URL>,
-  options?: { onDenied?: (denial: Denial) => void },
-): void;
-
-/** The allowed authorities, normalised as `host:port`. */
-export declare function allowedAuthorities(): string[];
+/** How the host runs a client's component. */
+export interface ClientOptions {
+  /**
+   * The URLs whose authorities (`host:port`) the component may reach; by
+   * default the API base and token URL of the configuration. Deny by default.
+   */
+  egress?: Iterable<string | URL>;
+  /** Told about every request the egress policy refused. */
+  onDenied?: (denial: Denial) => void;
+  /** How many calls the client runs at once, each in its own worker thread; 4 by default. */
+  maxConcurrency?: number;
+  /**
+   * The longest a call may run before its worker is stopped, in
+   * milliseconds; 120 000 by default, plus the wait's own timeout for
+   * `waitForCompletion`.
+   */
+  callBudgetMs?: number;
+}
 
 /** The documented token endpoint, used when `tokenUrl` is absent. */
 export declare const DEFAULT_TOKEN_URL: string;
@@ -49,27 +56,39 @@ export declare class GbgGoError extends Error {
   readonly detail: ComponentError['val'];
 }
 
-/** A GBG GO client running in the component; every call is synchronous. */
-export declare class GbgGoClient {
+/** The host stopped a component instance: it ran past its time budget or trapped. */
+export declare class GbgGoHostError extends Error {
+  /** Why the call did not complete. */
+  readonly reason: 'budget-exceeded' | 'trap' | 'closed';
+}
+
+/** A GBG GO client; every call returns a promise and none blocks the event loop. */
+export declare class GbgGoClient implements AsyncDisposable {
   private constructor();
   /** Validates `config` and opens a client. Sends nothing. */
-  static open(config: ClientConfig): GbgGoClient;
+  static open(config: ClientConfig, options?: ClientOptions): Promise<GbgGoClient>;
+  /** The authorities (`host:port`) this client's component may reach. */
+  readonly allowedAuthorities: string[];
   /** Fetches a new customer access token; returns its lifetime. */
-  authenticate(): TokenInfo;
+  authenticate(): Promise<TokenInfo>;
   /** Starts a journey instance. */
-  startJourney(request: StartRequest): StartedJourney;
+  startJourney(request: StartRequest): Promise<StartedJourney>;
   /** Fetches an instance's state. */
-  fetchJourneyState(instanceId: string, filterKeys?: string[]): JourneyState;
-  /** Polls until the instance is no longer in progress. */
-  waitForCompletion(instanceId: string, options: WaitOptions): JourneyState;
+  fetchJourneyState(instanceId: string, filterKeys?: string[]): Promise<JourneyState>;
+  /**
+   * Polls until the instance is no longer in progress; rejects with a
+   * `GbgGoError` of kind `timeout` once `options.timeoutMs` has passed.
+   */
+  waitForCompletion(instanceId: string, options: WaitOptions): Promise<JourneyState>;
   /** Permanently deletes an instance's state. */
-  deleteInstance(instanceId: string): void;
+  deleteInstance(instanceId: string): Promise<void>;
   /** The service's health message, `OK` when healthy. */
-  health(): string;
+  health(): Promise<string>;
   /** Fetches the interaction an API journey waits on. */
-  fetchInteraction(instanceId: string): InteractionStep;
+  fetchInteraction(instanceId: string): Promise<InteractionStep>;
   /** Submits collected data for an interaction. */
-  submitInteraction(submission: Submission): void;
-  /** Releases the component's client resource. */
-  close(): void;
+  submitInteraction(submission: Submission): Promise<void>;
+  /** Stops the client's worker threads; calls still running are rejected. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
 }
