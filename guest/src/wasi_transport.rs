@@ -274,12 +274,6 @@ fn cause(code: &ErrorCode) -> String {
         Some(bytes) => format!("{what} too large ({bytes} bytes)"),
         None => format!("{what} too large"),
     };
-    let field = |what: &str, payload: &Option<wasi::http::types::FieldSizePayload>| {
-        match payload.as_ref().and_then(|p| p.field_name.as_deref()) {
-            Some(name) => format!("{what} too large ({name})"),
-            None => format!("{what} too large"),
-        }
-    };
     match code {
         E::DnsTimeout => "the resolver did not answer in time".into(),
         E::DnsError(dns) => match (&dns.rcode, dns.info_code) {
@@ -310,7 +304,10 @@ fn cause(code: &ErrorCode) -> String {
             "request headers too large".into()
         }
         E::HttpResponseHeaderSectionSize(_) => "answer headers too large".into(),
-        E::HttpResponseHeaderSize(payload) => field("an answer header", payload),
+        E::HttpResponseHeaderSize(payload) => match payload.field_name.as_deref() {
+            Some(name) => format!("answer header {name} too large"),
+            None => "an answer header too large".into(),
+        },
         E::HttpRequestTrailerSectionSize(_) | E::HttpRequestTrailerSize(_) => {
             "request trailers too large".into()
         }

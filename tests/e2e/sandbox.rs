@@ -21,7 +21,11 @@ async fn requests_to_authorities_off_the_allow_list_are_denied_before_sending() 
         .start_journey(&support::hosted(forbidden.resource_id()))
         .await
         .unwrap_err();
-    let Error::Api { error: ApiError::Transport(transport), .. } = &error else {
+    let Error::Api {
+        error: ApiError::Transport(transport),
+        ..
+    } = &error
+    else {
         panic!("expected a transport denial, got {error:?}");
     };
     assert_eq!(transport.kind, TransportKind::Denied);
