@@ -60,13 +60,18 @@ impl Display for Describe<'_> {
                 "the host's egress policy denied a request to {}",
                 t.authority
             ),
-            Error::Transport(t) => write!(
-                f,
-                "cannot exchange a request with {}: {}: {}",
-                t.authority,
-                transport_kind(t.kind),
-                t.message
-            ),
+            Error::Transport(t) => {
+                write!(
+                    f,
+                    "cannot exchange a request with {}: {}",
+                    t.authority,
+                    transport_kind(t.kind)
+                )?;
+                match t.message.as_str() {
+                    "" => Ok(()),
+                    cause => write!(f, " ({cause})"),
+                }
+            }
             Error::InvalidResponse(r) => {
                 write!(
                     f,
@@ -167,6 +172,25 @@ mod tests {
         assert_eq!(
             describe(&denied),
             "the host's egress policy denied a request to evil.example:443"
+        );
+    }
+
+    #[test]
+    fn transport_failures_name_the_host_and_the_cause() {
+        let failure = |kind, message: &str| {
+            Error::Transport(TransportError {
+                kind,
+                authority: "api.example:443".into(),
+                message: message.into(),
+            })
+        };
+        assert_eq!(
+            describe(&failure(TransportKind::Dns, "address not available")),
+            "cannot exchange a request with api.example:443: name lookup failed (address not available)"
+        );
+        assert_eq!(
+            describe(&failure(TransportKind::ConnectionRefused, "")),
+            "cannot exchange a request with api.example:443: connection refused"
         );
     }
 

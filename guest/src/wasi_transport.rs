@@ -35,7 +35,7 @@ impl Transport for WasiTransport {
                 })
             };
             match failure {
-                Failure::Code(code) => transport(kind_of(&code), format!("{code:?}")),
+                Failure::Code(code) => transport(kind_of(&code), cause(&code)),
                 Failure::Other(message) => transport(TransportKind::Other, message),
                 Failure::BodyRead(message) => transport(body_read_kind(&message), message),
                 Failure::TooLarge(head) => SendError::InvalidResponse(InvalidResponse {
@@ -263,6 +263,77 @@ fn body_read_kind(message: &str) -> TransportKind {
         TransportKind::Timeout
     } else {
         TransportKind::ConnectionReset
+    }
+}
+
+/// The host's error code as words, for the error's `message`: what the
+/// kind (which `describe` already names) does not say, or nothing.
+fn cause(code: &ErrorCode) -> String {
+    use ErrorCode as E;
+    let size = |what: &str, size: &Option<u64>| match size {
+        Some(bytes) => format!("{what} too large ({bytes} bytes)"),
+        None => format!("{what} too large"),
+    };
+    match code {
+        E::DnsTimeout => "the resolver did not answer in time".into(),
+        E::DnsError(dns) => match (&dns.rcode, dns.info_code) {
+            (Some(rcode), Some(info)) if info != 0 => format!("{rcode} (info code {info})"),
+            (Some(rcode), _) => rcode.clone(),
+            (None, Some(info)) => format!("info code {info}"),
+            (None, None) => String::new(),
+        },
+        E::DestinationNotFound => "no such destination".into(),
+        E::DestinationUnavailable => "the destination is unavailable".into(),
+        E::DestinationIpProhibited => "the destination address is prohibited".into(),
+        E::DestinationIpUnroutable => "the destination address is unroutable".into(),
+        E::ConnectionTimeout => "while connecting".into(),
+        E::ConnectionReadTimeout => "waiting for the answer".into(),
+        E::ConnectionWriteTimeout => "while sending the request".into(),
+        E::HttpResponseTimeout => "waiting for the answer's head".into(),
+        E::ConnectionLimitReached => "the host's connection limit was reached".into(),
+        E::TlsCertificateError => "the server's certificate was refused".into(),
+        E::TlsAlertReceived(alert) => match (&alert.alert_message, alert.alert_id) {
+            (Some(message), _) => format!("the server sent the alert {message}"),
+            (None, Some(id)) => format!("the server sent alert {id}"),
+            (None, None) => "the server sent an alert".into(),
+        },
+        E::HttpResponseIncomplete => "the answer ended early".into(),
+        E::HttpRequestBodySize(bytes) => size("request body", bytes),
+        E::HttpResponseBodySize(bytes) => size("answer body", bytes),
+        E::HttpRequestHeaderSectionSize(_) | E::HttpRequestHeaderSize(_) => {
+            "request headers too large".into()
+        }
+        E::HttpResponseHeaderSectionSize(_) => "answer headers too large".into(),
+        E::HttpResponseHeaderSize(payload) => match payload.field_name.as_deref() {
+            Some(name) => format!("answer header {name} too large"),
+            None => "an answer header too large".into(),
+        },
+        E::HttpRequestTrailerSectionSize(_) | E::HttpRequestTrailerSize(_) => {
+            "request trailers too large".into()
+        }
+        E::HttpResponseTrailerSectionSize(_) | E::HttpResponseTrailerSize(_) => {
+            "answer trailers too large".into()
+        }
+        E::HttpRequestMethodInvalid => "invalid request method".into(),
+        E::HttpRequestUriInvalid => "invalid request URI".into(),
+        E::HttpRequestUriTooLong => "request URI too long".into(),
+        E::HttpRequestLengthRequired => "the server requires a request length".into(),
+        E::HttpResponseTransferCoding(coding) | E::HttpResponseContentCoding(coding) => {
+            match coding {
+                Some(coding) => format!("unsupported answer coding {coding}"),
+                None => "unsupported answer coding".into(),
+            }
+        }
+        E::HttpUpgradeFailed => "the protocol upgrade failed".into(),
+        E::LoopDetected => "the host detected a request loop".into(),
+        E::ConfigurationError => "the host's HTTP client is misconfigured".into(),
+        E::InternalError(Some(message)) => message.clone(),
+        E::ConnectionRefused
+        | E::ConnectionTerminated
+        | E::HttpRequestDenied
+        | E::TlsProtocolError
+        | E::HttpProtocolError
+        | E::InternalError(None) => String::new(),
     }
 }
 

@@ -26,7 +26,8 @@ pub struct Client {
 }
 
 /// Runs `$method` on the guest resource under the client's time budget, or
-/// under `$budget` when given.
+/// under `$budget` when given; a typed error comes back with the guest's
+/// sentence for it.
 macro_rules! guest_call {
     ($client:ident, $method:ident($($arg:expr),*)) => {{
         let budget = $client.budget;
@@ -39,7 +40,10 @@ macro_rules! guest_call {
         }
         let resource = guest.gbg_go_client().client();
         let call = resource.$method(&mut *store, *handle, $($arg),*);
-        guard(poisoned, $budget, call).await
+        match guard(poisoned, $budget, call).await? {
+            Ok(value) => Ok(value),
+            Err(error) => Err(described(store, guest, poisoned, $budget, error).await),
+        }
     }};
 }
 
@@ -59,15 +63,21 @@ impl Client {
                 .client()
                 .call_open(&mut store, &config)
                 .await?;
-            Ok(handle.map(|handle| (guest, handle)))
+            Ok((guest, handle))
         })
         .await;
-        let (guest, handle) = opened.map_err(|e| match e {
-            Error::Trap(reason) => {
-                Error::Load(format!("instantiating the component failed: {reason}"))
+        let (guest, handle) = match opened {
+            Ok((guest, Ok(handle))) => (guest, handle),
+            Ok((guest, Err(error))) => {
+                return Err(described(&mut store, &guest, &mut poisoned, budget, error).await);
             }
-            other => other,
-        })?;
+            Err(Error::Trap(reason)) => {
+                return Err(Error::Load(format!(
+                    "instantiating the component failed: {reason}"
+                )));
+            }
+            Err(other) => return Err(other),
+        };
         Ok(Self {
             store,
             guest,
@@ -133,7 +143,7 @@ impl Client {
 async fn guard<T>(
     poisoned: &mut bool,
     budget: Duration,
-    call: impl Future<Output = wasmtime::Result<Result<T, ApiError>>>,
+    call: impl Future<Output = wasmtime::Result<T>>,
 ) -> Result<T, Error> {
     match tokio::time::timeout(budget, call).await {
         Err(_elapsed) => {
@@ -145,6 +155,22 @@ async fn guard<T>(
             tracing::debug!(error = ?trap, "the component trapped");
             Err(Error::Trap(trap.root_cause().to_string()))
         }
-        Ok(Ok(answer)) => answer.map_err(Error::Api),
+        Ok(Ok(answer)) => Ok(answer),
+    }
+}
+
+/// The component's typed `error` with the component's own sentence for it
+/// (`describe-error`), or what stopped the guest from giving one.
+async fn described(
+    store: &mut Store<HostState>,
+    guest: &GbgGo,
+    poisoned: &mut bool,
+    budget: Duration,
+    error: ApiError,
+) -> Error {
+    let describe = guest.gbg_go_client().call_describe_error(store, &error);
+    match guard(poisoned, budget, describe).await {
+        Ok(message) => Error::Api { error, message },
+        Err(failure) => failure,
     }
 }

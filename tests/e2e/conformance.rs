@@ -192,6 +192,26 @@ fn mismatch(expected: &Value, actual: &Value, path: &str) -> Option<String> {
     }
 }
 
+/// Whether `message` reads as `pattern`, where `*` stands for any text.
+fn reads(message: &str, pattern: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = message.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    for (i, part) in parts.iter().enumerate() {
+        if i + 1 == parts.len() {
+            return rest.ends_with(part);
+        }
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.is_empty()
+}
+
 /// Runs one scenario through the Rust host.
 async fn run_in_rust(
     suite: &Value,
@@ -237,13 +257,13 @@ async fn run_in_rust(
         let call = step["call"].as_str().unwrap_or_default();
         let where_ = format!("step {index} ({call})");
         let outcome = perform(&mut client, &step).await;
-        let shown = match &outcome {
-            Err(error) => format!("{error} {error:?}"),
-            Ok(_) => String::new(),
+        let (shown, message) = match &outcome {
+            Err(error) => (format!("{error} {error:?}"), Some(error.to_string())),
+            Ok(_) => (String::new(), None),
         };
         let observed = match outcome {
             Ok(value) => json!({ "ok": value }),
-            Err(Error::Api(error)) => json!({ "err": api_error(&error) }),
+            Err(Error::Api { error, .. }) => json!({ "err": api_error(&error) }),
             Err(other) => return Err(format!("{where_}: the host failed: {other}")),
         };
         let expected = step
@@ -251,6 +271,15 @@ async fn run_in_rust(
             .unwrap_or(&step["expect"]);
         if let Some(why) = mismatch(expected, &observed, "") {
             return Err(format!("{where_}: {why}; observed {observed}"));
+        }
+        let by_runtime = step.pointer(&format!("/expect_by_runtime/{RUST}"));
+        if let (Some(pattern), None) = (step["message"].as_str(), by_runtime) {
+            let message = message.unwrap_or_default();
+            if !reads(&message, pattern) {
+                return Err(format!(
+                    "{where_}: the message {message:?} does not read {pattern:?}"
+                ));
+            }
         }
         let text = format!("{observed} {shown}");
         for secret in scenario["forbid"].as_array().into_iter().flatten() {
@@ -542,13 +571,11 @@ async fn run_external(runtime: &str, runner: impl FnOnce(&Path) -> Command) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn node_passes_every_conformance_scenario() {
-    let node = runtimes::node_bindings();
+    let project = runtimes::node_project();
+    let runner = support::repository().join("tests/node/conformance.mjs");
     run_external(NODE, |targets| {
         let mut command = Command::new("node");
-        command
-            .current_dir(&node)
-            .arg("conformance.mjs")
-            .arg(targets);
+        command.current_dir(project).arg(&runner).arg(targets);
         command
     })
     .await;
@@ -557,14 +584,10 @@ async fn node_passes_every_conformance_scenario() {
 #[tokio::test(flavor = "multi_thread")]
 async fn python_passes_every_conformance_scenario() {
     let python = runtimes::python();
-    let component = runtimes::component_file();
+    let runner = support::repository().join("tests/python/conformance.py");
     run_external(PYTHON, |targets| {
-        let mut command = Command::new(&python);
-        command
-            .current_dir(runtimes::python_dir())
-            .arg("conformance.py")
-            .arg(component)
-            .arg(targets);
+        let mut command = Command::new(python);
+        command.arg(&runner).arg(targets);
         command
     })
     .await;

@@ -548,11 +548,28 @@ async fn connection_refused_is_a_transport_error_naming_the_authority() {
         transport(&error),
         (TransportKind::ConnectionRefused, authority.as_str())
     );
+    assert_eq!(
+        error.to_string(),
+        format!("cannot exchange a request with {authority}: connection refused")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_name_that_does_not_resolve_is_a_sentence_naming_the_host() {
+    trace::capture_if_requested();
+    // `.invalid` never resolves (RFC 6761); https makes it an allowed authority.
+    let mut client = open(hostile::settings_for("https://gbg-go.invalid")).await;
+
+    let error = failed(client.authenticate().await);
+    assert_eq!(transport(&error), (TransportKind::Dns, "gbg-go.invalid"));
+    let message = error.to_string();
     assert!(
-        error.to_string().starts_with(&format!(
-            "cannot exchange a request with {authority}: connection refused"
-        )),
-        "{error}"
+        message.starts_with("cannot exchange a request with gbg-go.invalid: name lookup failed"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("ErrorCode") && !message.contains("Payload"),
+        "the cause reads as words, not as a Rust value: {message}"
     );
 }
 
@@ -777,7 +794,7 @@ async fn body_over_the_cap_is_refused_with_bounded_memory() {
         assert_eq!(server.count(STATE_FETCH), 1);
         // The client is intact: it did not trap.
         let error = failed(client.fetch_journey_state(hostile::INSTANCE_ID, &[]).await);
-        assert!(matches!(error, Error::Api(_)), "{error:?}");
+        assert!(matches!(error, Error::Api { .. }), "{error:?}");
     }
 }
 

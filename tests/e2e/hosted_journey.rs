@@ -217,7 +217,7 @@ async fn invalid_input_is_refused_before_anything_is_sent() {
         "{error}"
     );
     assert!(simulator.request_log().is_empty());
-    assert!(matches!(error, Error::Api(_)));
+    assert!(matches!(error, Error::Api { .. }));
 }
 
 /// Polls `condition` every 20 ms for up to 10 s.

@@ -1,6 +1,8 @@
-//! Node and Python next to Rust: where their tools are, the component file
-//! and jco bindings they load, and each embedding guide's example, run as a
-//! user would run it against a simulator.
+//! Node and Python next to Rust, as their users get them: the npm package
+//! packed (`npm pack`) and installed into an empty project, the wheel built
+//! (`pip wheel`) and installed into a fresh venv, both carrying the embedded
+//! component. Each package's example runs there against a simulator, and a
+//! 10 ms timer must keep ticking while a wait runs into its timeout.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -14,27 +16,38 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
 use crate::{rust_guide_example, support};
 
-/// What to do when the Node or Python packages are missing.
-const SET_UP: &str = "run `bash .ci/run` once: it runs `npm ci` in tests/node and \
-                      creates tests/python/.venv from tests/python/requirements.txt";
+/// What to do when the packages' build tools are missing.
+const SET_UP: &str = "run `bash .ci/run` once: it runs `npm ci` in bindings/node and \
+                      downloads the Python wheels the package needs into bindings/python/.wheels";
 
 fn repository() -> &'static Path {
     support::repository()
 }
 
-/// `tests/python`.
-pub fn python_dir() -> PathBuf {
-    repository().join("tests/python")
+/// Runs `command`, failing the test with its output when it fails.
+fn run(command: &mut Command, what: &str) -> String {
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: cannot start it: {e}"));
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{what} failed ({}):\n{stdout}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
 }
 
-/// The interpreter of `tests/python/.venv`; fails the test when it is missing.
-pub fn python() -> PathBuf {
-    let python = python_dir().join(".venv/bin/python");
-    assert!(python.is_file(), "tests/python/.venv is missing: {SET_UP}");
-    python
+/// A fresh directory under the test target directory.
+fn fresh_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("creating a directory");
+    dir
 }
 
-/// The embedded component as a file the other runtimes load, written once
+/// The embedded component as a file, for the packages' builds, written once
 /// per target directory (and again when the component changes).
 pub fn component_file() -> &'static Path {
     static FILE: OnceLock<PathBuf> = OnceLock::new();
@@ -49,51 +62,103 @@ pub fn component_file() -> &'static Path {
     })
 }
 
-/// `tests/node`, with jco bindings of the embedded component in
-/// `generated/`, made by the guide's own `npm run transpile` when they are
-/// missing or stale; fails the test when `node_modules` is missing.
-pub fn node_bindings() -> PathBuf {
-    static TRANSPILED: OnceLock<Result<(), String>> = OnceLock::new();
-    let dir = repository().join("tests/node");
-    assert!(
-        dir.join("node_modules/@bytecodealliance/jco").is_dir(),
-        "tests/node/node_modules is missing: {SET_UP}"
-    );
-    if let Err(e) = TRANSPILED.get_or_init(|| transpile(&dir)) {
-        panic!("{e}");
-    }
-    dir
+/// An empty Node project with the `gbg-go` tarball installed, packed once
+/// per run by `npm pack` in `bindings/node`, whose `prepack` transpiles the
+/// embedded component.
+pub fn node_project() -> &'static Path {
+    static PROJECT: OnceLock<PathBuf> = OnceLock::new();
+    PROJECT.get_or_init(|| {
+        let package = repository().join("bindings/node");
+        assert!(
+            package.join("node_modules/@bytecodealliance/jco").is_dir(),
+            "bindings/node/node_modules is missing: {SET_UP}"
+        );
+        let project = fresh_dir("node-project");
+        let packed = run(
+            Command::new("npm")
+                .current_dir(&package)
+                .args(["pack", "--silent", "--pack-destination"])
+                .arg(&project)
+                .env("GBG_GO_COMPONENT", component_file()),
+            "npm pack",
+        );
+        let tarball = packed.lines().last().expect("npm pack names the tarball");
+        std::fs::write(
+            project.join("package.json"),
+            r#"{"name": "gbg-go-e2e", "private": true, "type": "module"}"#,
+        )
+        .unwrap();
+        run(
+            Command::new("npm")
+                .current_dir(&project)
+                .args(["install", "--no-audit", "--no-fund", "--offline"])
+                .arg(format!("./{}", tarball.trim())),
+            "npm install of the packed tarball",
+        );
+        project
+    })
 }
 
-/// Runs `npm run transpile` unless `generated/` already holds bindings of
-/// this very component (`generated/component.wasm` records which).
-fn transpile(dir: &Path) -> Result<(), String> {
-    let stamp = dir.join("generated/component.wasm");
-    if std::fs::read(&stamp).ok().as_deref() == Some(GUEST_COMPONENT) {
-        return Ok(());
-    }
-    let output = Command::new("npm")
-        .current_dir(dir)
-        .args(["run", "--silent", "transpile", "--"])
-        .arg(component_file())
-        .output()
-        .map_err(|e| format!("cannot run npm (is Node installed?): {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "npm run transpile failed:\n{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    std::fs::copy(component_file(), &stamp).map_err(|e| e.to_string())?;
-    Ok(())
+/// The interpreter of a fresh venv with the `gbg-go` wheel installed, built
+/// once per run by `pip wheel bindings/python`, whose build hook copies the
+/// embedded component into it. Offline: setuptools and wasmtime come from
+/// `bindings/python/.wheels`.
+pub fn python() -> &'static Path {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON.get_or_init(|| {
+        let package = repository().join("bindings/python");
+        let wheels = package.join(".wheels");
+        assert!(
+            wheels.is_dir(),
+            "bindings/python/.wheels is missing: {SET_UP}"
+        );
+        let dir = fresh_dir("python-venv");
+        let venv = dir.join("venv");
+        run(
+            Command::new("python3").args(["-m", "venv"]).arg(&venv),
+            "python3 -m venv",
+        );
+        let python = venv.join("bin/python");
+        let pip = |args: &[&str]| {
+            let mut command = Command::new(&python);
+            command
+                .args(["-m", "pip", "--disable-pip-version-check", "--quiet"])
+                .args(args);
+            command
+        };
+        let offline = ["--no-index", "--find-links", wheels.to_str().unwrap()];
+        run(
+            pip(&["install", "--upgrade"])
+                .args(offline)
+                .arg("setuptools"),
+            "pip install setuptools",
+        );
+        let built = dir.join("wheel");
+        run(
+            pip(&["wheel", "--no-deps", "--no-build-isolation", "-w"])
+                .arg(&built)
+                .arg(&package)
+                .env("GBG_GO_COMPONENT", component_file()),
+            "pip wheel bindings/python",
+        );
+        let wheel = std::fs::read_dir(&built)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .find(|path| path.extension().is_some_and(|e| e == "whl"))
+            .expect("pip wheel made a wheel");
+        run(
+            pip(&["install"]).args(offline).arg(&wheel),
+            "pip install of the wheel",
+        );
+        python
+    })
 }
 
-/// The gbg-go command's configuration variables for `simulator`.
+/// The gbg-go command's configuration variables for `simulator`, and its
+/// demo journey.
 fn example_env(simulator: &Simulator) -> Vec<(&'static str, String)> {
     let mut env = support::cli_env(simulator).to_vec();
     env.push(("GBG_GO_RESOURCE_ID", simulator.resource_id()));
-    env.push(("GBG_GO_COMPONENT", component_file().display().to_string()));
     env
 }
 
@@ -102,6 +167,7 @@ fn example_env(simulator: &Simulator) -> Vec<(&'static str, String)> {
 /// once it has exited successfully.
 async fn run_example(mut command: tokio::process::Command) -> String {
     let mut child = command
+        .env_remove("GBG_GO_REGION")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -134,31 +200,124 @@ async fn run_example(mut command: tokio::process::Command) -> String {
     last
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_node_guide_example_runs_a_hosted_journey() {
-    let dir = node_bindings();
-    let simulator = support::simulator().await;
+/// `node <the installed package's example>`, in the Node project.
+fn node_example(name: &str) -> tokio::process::Command {
+    let project = node_project();
     let mut command = tokio::process::Command::new("node");
     command
-        .current_dir(dir)
-        .arg("example.mjs")
-        .env_remove("GBG_GO_REGION")
-        .envs(example_env(&simulator));
+        .current_dir(project)
+        .arg(project.join("node_modules/gbg-go/examples").join(name));
+    command
+}
+
+/// `python <bindings/python/examples/name>` with the fresh venv's interpreter.
+fn python_example(name: &str) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(python());
+    command.arg(repository().join("bindings/python/examples").join(name));
+    command
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_node_package_example_runs_a_hosted_journey() {
+    let simulator = support::simulator().await;
+    let mut command = node_example("hosted-journey.mjs");
+    command.envs(example_env(&simulator));
     let last = run_example(command).await;
     assert!(last.ends_with("Completed: Decision: Accept"), "{last}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_python_guide_example_runs_a_hosted_journey() {
+async fn the_node_package_example_runs_an_api_journey() {
+    completes_an_api_journey(node_example("api-journey.mjs")).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_python_package_example_runs_a_hosted_journey() {
     let simulator = support::simulator().await;
-    let mut command = tokio::process::Command::new(python());
-    command
-        .current_dir(python_dir())
-        .arg("example.py")
-        .env_remove("GBG_GO_REGION")
-        .envs(example_env(&simulator));
+    let mut command = python_example("hosted_journey.py");
+    command.envs(example_env(&simulator));
     let last = run_example(command).await;
     assert!(last.ends_with("Completed: Decision: Accept"), "{last}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_python_package_example_runs_an_api_journey() {
+    completes_an_api_journey(python_example("api_journey.py")).await;
+}
+
+/// Runs an API-journey example with the simulator's answers file against
+/// its `api-kyc` journey, which it must complete.
+async fn completes_an_api_journey(mut command: tokio::process::Command) {
+    let simulator = support::simulator().await;
+    command
+        .arg(repository().join("simulator/examples/api-kyc-answers.json"))
+        .envs(example_env(&simulator))
+        .env(
+            "GBG_GO_RESOURCE_ID",
+            simulator
+                .journey_resource_id("api-kyc")
+                .expect("the simulator publishes api-kyc"),
+        );
+    let last = run_example(command).await;
+    assert!(last.ends_with("Completed: Decision: Accept"), "{last}");
+}
+
+/// How long the tick checks wait, and the fewest 10 ms ticks that shows the
+/// event loop ran throughout (a blocked loop manages one or none).
+const TICK_WAIT_MS: u64 = 2_000;
+const FEWEST_TICKS: u64 = TICK_WAIT_MS / 10 / 4;
+
+/// Runs a tick check (`tests/node/ticks.mjs`, `tests/python/ticks.py`):
+/// a wait for a journey nobody completes, with a 10 ms timer beside it.
+/// Returns its report: `{ticks, kind, message}`.
+async fn tick_check(mut command: tokio::process::Command, simulator: &Simulator) -> Value {
+    let output = command
+        .envs(example_env(simulator))
+        .env("GBG_GO_WAIT_MS", TICK_WAIT_MS.to_string())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .expect("the tick check starts");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "the tick check failed:\n{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_str(stdout.trim()).expect("the tick check prints JSON")
+}
+
+fn assert_kept_ticking(report: &Value) {
+    println!("tick check: {report}");
+    assert_eq!(report["kind"], "timeout", "{report}");
+    let message = report["message"].as_str().unwrap_or_default();
+    assert!(
+        message.ends_with("(last status InProgress)"),
+        "the message names the last status: {message}"
+    );
+    let ticks = report["ticks"].as_u64().unwrap_or_default();
+    assert!(
+        ticks >= FEWEST_TICKS,
+        "the timer ticked {ticks} times in {TICK_WAIT_MS} ms: the wait blocked the event loop"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_node_timer_keeps_ticking_while_a_wait_times_out() {
+    let simulator = support::simulator().await;
+    let mut command = tokio::process::Command::new("node");
+    command
+        .current_dir(node_project())
+        .arg(repository().join("tests/node/ticks.mjs"));
+    assert_kept_ticking(&tick_check(command, &simulator).await);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_asyncio_task_keeps_ticking_while_a_wait_times_out() {
+    let simulator = support::simulator().await;
+    let mut command = tokio::process::Command::new(python());
+    command.arg(repository().join("tests/python/ticks.py"));
+    assert_kept_ticking(&tick_check(command, &simulator).await);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -188,18 +347,16 @@ async fn the_rust_guide_example_runs_a_hosted_journey() {
 }
 
 #[test]
-fn the_node_wrapper_types_match_the_jco_bindings() {
-    // tsc checks gbg-go.d.ts against the types jco generated from the
-    // component, and the example against gbg-go.d.ts.
-    let output = Command::new("npm")
-        .current_dir(node_bindings())
-        .args(["run", "--silent", "typecheck"])
-        .output()
-        .expect("npm runs");
-    assert!(
-        output.status.success(),
-        "tsc found errors:\n{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
+fn the_node_package_types_match_the_jco_bindings() {
+    // tsc checks index.d.ts against the types jco generated from the
+    // component (in bindings/node/generated, which packing wrote), and the
+    // examples against index.d.ts.
+    node_project();
+    let package = repository().join("bindings/node");
+    run(
+        Command::new("npm")
+            .current_dir(&package)
+            .args(["run", "--silent", "typecheck"]),
+        "tsc",
     );
 }

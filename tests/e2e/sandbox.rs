@@ -21,7 +21,11 @@ async fn requests_to_authorities_off_the_allow_list_are_denied_before_sending() 
         .start_journey(&support::hosted(forbidden.resource_id()))
         .await
         .unwrap_err();
-    let Error::Api(ApiError::Transport(transport)) = &error else {
+    let Error::Api {
+        error: ApiError::Transport(transport),
+        ..
+    } = &error
+    else {
         panic!("expected a transport denial, got {error:?}");
     };
     assert_eq!(transport.kind, TransportKind::Denied);
@@ -51,7 +55,7 @@ async fn a_deny_all_policy_stops_even_authentication() {
         .unwrap();
     let error = client.authenticate().await.unwrap_err();
     assert!(
-        matches!(&error, Error::Api(ApiError::Transport(t)) if t.kind == TransportKind::Denied),
+        matches!(&error, Error::Api { error: ApiError::Transport(t), .. } if t.kind == TransportKind::Denied),
         "{error:?}"
     );
     assert!(simulator.request_log().is_empty());

@@ -246,7 +246,7 @@ async fn latency_knob_delays_answers_up_to_the_clients_timeout() {
     let mut impatient = support::runtime().open(settings).await.unwrap();
     let error = impatient.health().await.unwrap_err();
     assert!(
-        matches!(&error, Error::Api(ApiError::Transport(t)) if t.kind == TransportKind::Timeout),
+        matches!(&error, Error::Api { error: ApiError::Transport(t), .. } if t.kind == TransportKind::Timeout),
         "{error:?}"
     );
 }
@@ -338,7 +338,7 @@ async fn dropped_connection_knob() {
     let mut once = single_attempt_client(&simulator).await;
     let error = once.fetch_journey_state(&id, &[]).await.unwrap_err();
     assert!(
-        matches!(&error, Error::Api(ApiError::Transport(t)) if t.kind != TransportKind::Denied),
+        matches!(&error, Error::Api { error: ApiError::Transport(t), .. } if t.kind != TransportKind::Denied),
         "{error:?}"
     );
 }

@@ -1,8 +1,8 @@
 // The conformance runner for Node: runs every scenario of
-// ../conformance/scenarios.json through the jco-transpiled component and the
-// ./gbg-go.js wrapper, and checks each step's outcome.
+// ../conformance/scenarios.json through the `gbg-go` package installed in the
+// current directory (as users install it), and checks each step's outcome.
 //
-//   node conformance.mjs TARGETS.json
+//   cd <project with gbg-go installed> && node .../conformance.mjs TARGETS.json
 //
 // TARGETS.json (written by the Rust test that started the simulators) maps
 // each scenario name to its variables: {"scenarios": {"<name>": {"base_url": ...}}}.
@@ -10,8 +10,9 @@
 // `N passed, N failed`; exits 1 when any failed.
 
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 
-import { GbgGoClient, GbgGoError, allowOnly, reachableUrls } from './gbg-go.js';
+const { GbgGoClient, GbgGoError } = await import(createRequire(`${process.cwd()}/`).resolve('gbg-go'));
 
 const RUNTIME = 'node';
 
@@ -46,8 +47,8 @@ async function run(scenario, vars) {
     tokenUrl: spec['token-url'],
     grant: { tag: 'client-credentials', val: { clientId: spec['client-id'], clientSecret: spec['client-secret'] } },
   };
-  allowOnly(scenario.egress ? substitute(scenario.egress, vars) : reachableUrls(config));
-  const client = GbgGoClient.open(config);
+  const egress = scenario.egress ? substitute(scenario.egress, vars) : undefined;
+  const client = await GbgGoClient.open(config, { egress });
   try {
     for (const [index, template] of scenario.steps.entries()) {
       const step = substitute(template, vars);
@@ -55,12 +56,15 @@ async function run(scenario, vars) {
         await submitHostedPage(step.url, step.form);
         continue;
       }
-      const { observed, text } = observe(() => perform(client, step));
+      const { observed, text, message } = await observe(() => perform(client, step));
       const expected = step.expect_by_runtime?.[RUNTIME] ?? step.expect;
       const where = `step ${index} (${step.call})`;
       const mismatch = match(expected, observed, '');
       if (mismatch) {
         throw new Error(`${where}: ${mismatch}; observed ${JSON.stringify(observed)}`);
+      }
+      if (step.message !== undefined && !step.expect_by_runtime?.[RUNTIME] && !reads(message, step.message)) {
+        throw new Error(`${where}: the message ${JSON.stringify(message)} does not read ${JSON.stringify(step.message)}`);
       }
       for (const secret of scenario.forbid ?? []) {
         if (text.includes(secret)) {
@@ -72,7 +76,7 @@ async function run(scenario, vars) {
       }
     }
   } finally {
-    client.close();
+    await client.close();
   }
 }
 
@@ -96,18 +100,24 @@ function perform(client, step) {
   }
 }
 
-/** The outcome in the scenarios' canonical form, and all its text (for the secret check). */
-function observe(call) {
+/** The outcome in the scenarios' canonical form, all its text (for the secret check) and the error's message. */
+async function observe(call) {
   try {
-    const observed = { ok: canonical(call()) };
+    const observed = { ok: canonical(await call()) };
     return { observed, text: JSON.stringify(observed) };
   } catch (e) {
     if (!(e instanceof GbgGoError)) {
       throw e;
     }
     const observed = { err: { [e.kind]: canonical(e.detail) } };
-    return { observed, text: `${JSON.stringify(observed)} ${e.message} ${e.stack}` };
+    return { observed, text: `${JSON.stringify(observed)} ${e.message} ${e.stack}`, message: e.message };
   }
+}
+
+/** Whether `message` reads as `pattern`, where `*` stands for any text. */
+function reads(message, pattern) {
+  const escaped = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'));
+  return message !== undefined && new RegExp(`^${escaped.join('.*')}$`, 's').test(message);
 }
 
 /**

@@ -1,8 +1,8 @@
 """The conformance runner for Python: runs every scenario of
-../conformance/scenarios.json through wasmtime-py and the gbg_go wrapper, and
-checks each step's outcome.
+../conformance/scenarios.json through the installed ``gbg-go`` package (the
+component it ships, on wasmtime-py), and checks each step's outcome.
 
-    python conformance.py COMPONENT.wasm TARGETS.json
+    python conformance.py TARGETS.json
 
 TARGETS.json (written by the Rust test that started the simulators) maps each
 scenario name to its variables: {"scenarios": {"<name>": {"base_url": ...}}}.
@@ -21,7 +21,7 @@ import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import gbg_go
 
@@ -29,10 +29,10 @@ RUNTIME = "python"
 SCENARIOS = Path(__file__).resolve().parent.parent / "conformance" / "scenarios.json"
 
 
-def main(component: str, targets_path: str) -> int:
+def main(targets_path: str) -> int:
     suite = json.loads(SCENARIOS.read_text())
     targets = json.loads(Path(targets_path).read_text())
-    runtime = gbg_go.Runtime(component)
+    runtime = gbg_go.Runtime()
     passed = failed = 0
     for scenario in suite["scenarios"]:
         started = time.monotonic()
@@ -54,7 +54,7 @@ def run(runtime: gbg_go.Runtime, suite: dict, scenario: dict, variables: dict) -
     """Runs one scenario's steps against a fresh client.
 
     The scenario's ``egress`` list is not applied: wasmtime-py cannot filter
-    outgoing requests (see README.md, "Egress").
+    outgoing requests (see bindings/python/README.md, "Egress").
     """
     spec = substitute({**suite["client"], **scenario.get("client", {})}, variables)
     config = gbg_go.ClientConfig(
@@ -69,12 +69,15 @@ def run(runtime: gbg_go.Runtime, suite: dict, scenario: dict, variables: dict) -
             if "end-user" in step:
                 submit_hosted_page(step["url"], step["form"])
                 continue
-            observed, text = observe(lambda: perform(client, step))
+            observed, text, message = observe(lambda: perform(client, step))
             expected = step.get("expect_by_runtime", {}).get(RUNTIME, step["expect"])
             where = f"step {index} ({step['call']})"
             mismatch = match(expected, observed, "")
             if mismatch:
                 raise AssertionError(f"{where}: {mismatch}; observed {json.dumps(observed)}")
+            pattern = step.get("message")
+            if pattern is not None and RUNTIME not in step.get("expect_by_runtime", {}) and not reads(message, pattern):
+                raise AssertionError(f"{where}: the message {message!r} does not read {pattern!r}")
             if any(secret in text for secret in scenario.get("forbid", [])):
                 raise AssertionError(f"{where}: the outcome shows a secret")
             for name, pointer in step.get("save", {}).items():
@@ -115,14 +118,21 @@ def perform(client: gbg_go.Client, step: dict) -> Any:
     raise ValueError(f"unknown call {call}")
 
 
-def observe(call: Callable[[], Any]) -> tuple[dict, str]:
-    """The outcome in the scenarios' canonical form, and all its text (for the secret check)."""
+def observe(call: Callable[[], Any]) -> tuple[dict, str, Optional[str]]:
+    """The outcome in the scenarios' canonical form, all its text (for the
+    secret check) and the error's message."""
     try:
         observed = {"ok": canonical(call())}
-        return observed, json.dumps(observed)
+        return observed, json.dumps(observed), None
     except gbg_go.GbgGoError as e:
         observed = {"err": {e.kind: canonical(e.detail)}}
-        return observed, f"{json.dumps(observed)} {e} {e!r}"
+        return observed, f"{json.dumps(observed)} {e} {e!r}", str(e)
+
+
+def reads(message: Optional[str], pattern: str) -> bool:
+    """Whether ``message`` reads as ``pattern``, where ``*`` stands for any text."""
+    regex = ".*".join(re.escape(part) for part in pattern.split("*"))
+    return message is not None and re.fullmatch(regex, message, re.S) is not None
 
 
 def canonical(value: Any) -> Any:

@@ -90,7 +90,7 @@ impl Failure {
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
         let (exit, kind) = match &error {
-            Error::Api(api) => match api {
+            Error::Api { error, .. } => match error {
                 ApiError::InvalidInput(_) => (Exit::Usage, "invalid-input"),
                 ApiError::BadRequest(_) => (Exit::Rejected, "bad-request"),
                 ApiError::Unauthorized(_) => (Exit::Auth, "unauthorized"),

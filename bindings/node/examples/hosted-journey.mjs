@@ -1,12 +1,12 @@
 // @ts-check
-// The Node embedding guide's example: verify a person with a hosted GBG GO
-// journey. Configured like the gbg-go command, from the environment:
+// Verify a person with a hosted GBG GO journey. Configured like the gbg-go
+// command, from the environment:
 //   GBG_GO_BASE_URL (or GBG_GO_REGION), GBG_GO_TOKEN_URL (optional),
 //   GBG_GO_CLIENT_ID, GBG_GO_CLIENT_SECRET, GBG_GO_RESOURCE_ID.
 // Prints the hosted page's URL, waits for the journey to end and prints the
 // outcome. Exit status: 0 completed, 3 ended otherwise, 1 error.
 
-import { GbgGoClient, GbgGoError, allowOnly, reachableUrls } from './gbg-go.js';
+import { GbgGoClient, GbgGoError } from 'gbg-go';
 
 /** @param {string} name */
 function required(name) {
@@ -17,11 +17,11 @@ function required(name) {
   return value;
 }
 
-/** @type {import('./gbg-go.js').ClientConfig} */
+/** @type {import('gbg-go').ClientConfig} */
 const config = {
   endpoint: process.env.GBG_GO_BASE_URL
     ? { tag: 'base-url', val: process.env.GBG_GO_BASE_URL }
-    : { tag: 'region', val: /** @type {import('./gbg-go.js').Region} */ (process.env.GBG_GO_REGION ?? 'eu') },
+    : { tag: 'region', val: /** @type {import('gbg-go').Region} */ (process.env.GBG_GO_REGION ?? 'eu') },
   tokenUrl: process.env.GBG_GO_TOKEN_URL,
   grant: {
     tag: 'client-credentials',
@@ -29,24 +29,23 @@ const config = {
   },
 };
 
-// Deny by default: the component may reach its API and token endpoint, nothing else.
-allowOnly(reachableUrls(config), {
+// The component may reach its API and token endpoint, nothing else.
+const client = await GbgGoClient.open(config, {
   onDenied: ({ authority, reason }) => console.error(`egress denied: ${authority}: ${reason}`),
 });
-
 try {
-  const client = GbgGoClient.open(config);
-  const started = client.startJourney({ resourceId: required('GBG_GO_RESOURCE_ID'), delivery: 'page' });
+  const started = await client.startJourney({ resourceId: required('GBG_GO_RESOURCE_ID'), delivery: 'page' });
   console.log(`Send the end user to: ${started.instanceUrl}`);
-  const state = client.waitForCompletion(started.instanceId, { pollIntervalMs: 1000, timeoutMs: 600_000 });
+  const state = await client.waitForCompletion(started.instanceId, { pollIntervalMs: 1000, timeoutMs: 600_000 });
   const outcome = JSON.parse(state.document).context?.result?.outcome ?? 'no outcome';
   console.log(`Journey ${state.instanceId} ${state.statusText}: ${outcome}`);
   process.exitCode = state.status.tag === 'completed' ? 0 : 3;
-  client.close();
 } catch (e) {
   if (!(e instanceof GbgGoError)) {
     throw e;
   }
   console.error(`${e.kind}: ${e.message}`);
   process.exitCode = 1;
+} finally {
+  await client.close();
 }

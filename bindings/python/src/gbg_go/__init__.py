@@ -1,8 +1,10 @@
 """The GBG GO component in Python, through wasmtime-py.
 
 A thin wrapper: the component's results become dataclasses, its typed
-``error`` becomes a :class:`GbgGoError` subclass. The logic (authentication,
-token caching, retries, journeys) is the component's.
+``error`` becomes a :class:`GbgGoError` subclass whose message is the
+component's own sentence (``describe-error``). The logic (authentication,
+token caching, retries, journeys) is the component's. :mod:`gbg_go.aio` is
+the same client for asyncio.
 
 Sandbox: each client gets its own store with a memory limit and a WASI context
 that grants no environment, arguments, stdio or files. Outgoing HTTP is NOT
@@ -16,6 +18,7 @@ import dataclasses
 import enum
 import functools
 from dataclasses import dataclass, field
+from importlib import resources
 from os import PathLike
 from types import SimpleNamespace
 from typing import Any, Callable, Optional, Union
@@ -24,6 +27,9 @@ import wasmtime
 from wasmtime.component import Component, Linker, Variant
 
 CLIENT_INTERFACE = "gbg:go/client@0.2.0"
+
+COMPONENT_FILE = "gbg_go_client.wasm"
+"""The component this package ships, next to this module."""
 
 
 class Region(enum.Enum):
@@ -325,11 +331,19 @@ class WaitTimeoutError(GbgGoError):
 
 
 class Runtime:
-    """The compiled component; open one :class:`Client` per configuration."""
+    """The compiled component; open one :class:`Client` per configuration.
 
-    def __init__(self, component: Union[str, PathLike], memory_bytes: int = 64 << 20):
+    ``component`` is the component file to load; the one this package ships
+    when absent.
+    """
+
+    def __init__(self, component: Union[str, PathLike, None] = None, memory_bytes: int = 64 << 20):
         self._engine = wasmtime.Engine()
-        self._component = Component.from_file(self._engine, str(component))
+        if component is None:
+            with resources.as_file(resources.files(__package__) / COMPONENT_FILE) as shipped:
+                self._component = Component.from_file(self._engine, str(shipped))
+        else:
+            self._component = Component.from_file(self._engine, str(component))
         self._linker = Linker(self._engine)
         self._linker.add_wasip2()
         self._linker.add_wasi_http()
@@ -352,7 +366,8 @@ class Runtime:
                 raise RuntimeError(f"the component does not export {CLIENT_INTERFACE}#{name}")
             return lambda *args: found(store, *args)
 
-        handle = _unwrap(func("[static]client.open")(_config_to_wit(config)), tagged=False)
+        describe = func("describe-error")
+        handle = _unwrap(func("[static]client.open")(_config_to_wit(config)), describe, tagged=False)
         return Client(store, handle, func)
 
 
@@ -365,7 +380,8 @@ class Client:
         self._func = func
 
     def _call(self, method: str, *args: Any, tagged: bool = False) -> Any:
-        return _unwrap(self._func(f"[method]client.{method}")(self._handle, *args), tagged)
+        answer = self._func(f"[method]client.{method}")(self._handle, *args)
+        return _unwrap(answer, self._func("describe-error"), tagged)
 
     def authenticate(self) -> TokenInfo:
         """Fetches a new customer access token; returns its lifetime."""
@@ -522,8 +538,9 @@ _ERRORS: dict[str, tuple[type[GbgGoError], Callable[[Any], Any]]] = {
 }
 
 
-def _unwrap(value: Any, tagged: bool) -> Any:
-    """The ok value of a WIT ``result<T, error>``, or the error raised.
+def _unwrap(value: Any, describe: Callable[[Variant], str], tagged: bool) -> Any:
+    """The ok value of a WIT ``result<T, error>``, or the error raised, with
+    the sentence the component's ``describe`` gives for it as its message.
 
     wasmtime-py returns a result untagged (the ok value itself, or the error
     ``Variant``) when its two sides lift to different Python classes, and
@@ -538,37 +555,4 @@ def _unwrap(value: Any, tagged: bool) -> Any:
     else:
         return value
     cls, convert = _ERRORS[error.tag]
-    detail = convert(error.payload)
-    raise cls(detail, _describe(error.tag, detail))
-
-
-def _describe(kind: str, detail: Any) -> str:
-    """A sentence naming the cause, like the Rust host's ``Display``."""
-    if kind == "invalid-input":
-        return f"invalid {detail.field}: {detail.reason}"
-    if kind == "transport":
-        if detail.kind == "denied":
-            return f"the host's egress policy denied a request to {detail.authority}"
-        return f"cannot exchange a request with {detail.authority}: {detail.kind}: {detail.message}"
-    if kind == "invalid-response":
-        return f"unexpected answer from GBG GO (HTTP {detail.status}): {detail.reason}{_request_id(detail.request_id)}"
-    if kind == "timeout":
-        return f"journey {detail.instance_id} did not finish within {detail.waited_ms / 1000} s"
-    failure = detail.failure if kind == "rate-limited" else detail
-    summary = {
-        "bad-request": "GBG GO rejected the request",
-        "unauthorized": "GBG GO refused the credentials or access token",
-        "forbidden": "these credentials may not use this resource",
-        "not-found": "not found: unknown or expired journey resource or instance",
-        "rate-limited": "GBG GO is rate limiting this client",
-        "server-error": "GBG GO had a server error",
-    }[kind]
-    parts = [f"HTTP {failure.status}"]
-    parts += [f"{p.code} {p.name} at {p.location}: {p.problem}" for p in failure.problems]
-    if failure.message:
-        parts.append(failure.message)
-    return f"{summary} ({'; '.join(parts)}){_request_id(failure.request_id)}"
-
-
-def _request_id(request_id: Optional[str]) -> str:
-    return f" [request id {request_id}]" if request_id else ""
+    raise cls(convert(error.payload), describe(error))

@@ -1,0 +1,71 @@
+// The egress policy: which authorities a client's component may reach.
+//
+// Deny by default. A request is sent only when its authority (host:port,
+// lower-case, default port made explicit) is on the client's allow-list;
+// plain http only to loopback. Anything else is answered with the WASI error
+// code `HTTP-request-denied` before a byte is sent, as the Rust host does.
+//
+// The list is the host's, never the guest's: it is built from the
+// configuration the application passed to `GbgGoClient.open`, with this
+// package's own copy of GBG's documented hosts, so a component that resolved
+// its endpoints differently could not widen it.
+
+/** The documented token endpoint, used when `tokenUrl` is absent. */
+export const DEFAULT_TOKEN_URL = 'https://api.auth.gbgplc.com/as/token.oauth2';
+
+/** The documented API base of a region. */
+function regionBaseUrl(region) {
+  return `https://${region}.platform.go.gbgplc.com/v2/captain`;
+}
+
+/** The URLs a client opened with `config` has to reach: its API base and token URL. */
+export function reachableUrls(config) {
+  const { endpoint } = config;
+  const base = endpoint.tag === 'base-url' ? endpoint.val : regionBaseUrl(endpoint.val);
+  return [base, config.tokenUrl ?? DEFAULT_TOKEN_URL];
+}
+
+/**
+ * The normalised authorities (`host:port`) of `urls`, sorted. A URL that does
+ * not parse allows nothing (the component refuses such a configuration).
+ */
+export function authoritiesOf(urls) {
+  const parsed = [...urls].flatMap((url) => (URL.canParse(String(url)) ? [authorityOfUrl(new URL(url))] : []));
+  return [...new Set(parsed)].sort();
+}
+
+/**
+ * Why a request to `authority` over `scheme` (`http` or `https`) is refused
+ * by an allow-list of normalised authorities, or undefined when it is allowed.
+ */
+export function refusal(allowed, scheme, authority) {
+  if (scheme !== 'http' && scheme !== 'https') {
+    return 'only http and https are allowed';
+  }
+  if (authority === '' || authority.includes('@')) {
+    return 'the request has no valid authority';
+  }
+  let url;
+  try {
+    url = new URL(`${scheme}://${authority}`);
+  } catch {
+    return 'the request has no valid authority';
+  }
+  if (!allowed.has(authorityOfUrl(url))) {
+    return "the authority is not on the host's allow-list";
+  }
+  if (scheme === 'http' && !isLoopback(url.hostname)) {
+    return 'plain http is only allowed to loopback addresses';
+  }
+  return undefined;
+}
+
+/** `host:port` of a URL, lower-case, with the scheme's default port made explicit. */
+function authorityOfUrl(url) {
+  const port = url.port || (url.protocol === 'http:' ? '80' : '443');
+  return `${url.hostname.toLowerCase()}:${port}`;
+}
+
+function isLoopback(hostname) {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
