@@ -195,7 +195,11 @@ fn bad_credentials_are_unauthorized_without_retry() {
     let Error::Unauthorized(f) = &error else {
         panic!("{error:?}")
     };
-    assert_eq!(f.message.as_deref(), Some("Client authentication failed"));
+    assert_eq!(
+        f.message.as_deref(),
+        Some("invalid_client"),
+        "a token endpoint's free text is not copied"
+    );
     assert_eq!(f.request_id.as_deref(), Some("req-401"));
     assert_eq!(h.net.seen().len(), 1, "no retry, no API call");
 }
@@ -1037,14 +1041,17 @@ fn secrets_echoed_by_the_server_are_scrubbed_from_errors() {
     let error = err(h.client.authenticate());
     assert_eq!(
         api_failure_of(&error).message.as_deref(),
-        Some("bad [redacted] / [redacted]")
+        Some("invalid_grant")
     );
 
     h.net.script(
         STATE,
         [answer(
             400,
-            r#"{"message":"token at-SECRET-1 rejected","errors":[{"problem":"at-SECRET-1","action":"x"}]}"#,
+            &format!(
+                r#"{{"message":"token at-SECRET-1 rejected","errors":[{{"problem":"at-SECRET-1","action":"x"}},{{"problem":"{}"}}]}}"#,
+                CLIENT_SECRET.to_uppercase()
+            ),
         )],
     );
     let error = err(h.fetch_state());
@@ -1053,6 +1060,7 @@ fn secrets_echoed_by_the_server_are_scrubbed_from_errors() {
         Some("token [redacted] rejected")
     );
     assert_eq!(api_failure_of(&error).problems[0].problem, "[redacted]");
+    assert_eq!(api_failure_of(&error).problems[1].problem, "[redacted]");
 
     h.net.script(
         SUBMIT,
@@ -1072,6 +1080,95 @@ fn secrets_echoed_by_the_server_are_scrubbed_from_errors() {
         }))],
     );
     err(h.fetch_state());
+}
+
+/// The secret of the issue's report: a space and every character that the
+/// form, percent and JSON encodings treat specially.
+const ODD_SECRET: &str = "Sup3r s3cret+/=&%\"\\value-SECRET";
+
+/// Each spelling in which a server could echo [`ODD_SECRET`]: the form body,
+/// percent-encoded in either hex case, JSON-escaped, upper case, and after
+/// 990 characters of padding.
+fn odd_echoes() -> Vec<String> {
+    let form: String = url::form_urlencoded::byte_serialize(ODD_SECRET.as_bytes()).collect();
+    let percent = |upper: bool| -> String {
+        ODD_SECRET
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => char::from(b).to_string(),
+                _ if upper => format!("%{b:02X}"),
+                _ => format!("%{b:02x}"),
+            })
+            .collect()
+    };
+    let json = serde_json::to_string(ODD_SECRET).unwrap();
+    vec![
+        format!(
+            "grant_type=client_credentials&client_id=client-id&client_secret={form}&scope=gbg.token"
+        ),
+        percent(true),
+        percent(false),
+        json[1..json.len() - 1].to_owned(),
+        ODD_SECRET.to_uppercase(),
+        format!("{}{ODD_SECRET}", "p".repeat(990)),
+    ]
+}
+
+#[test]
+fn odd_secrets_echoed_in_any_spelling_are_scrubbed() {
+    for echo in odd_echoes() {
+        let mut h = harness(|c| {
+            c.grant =
+                crate::types::Grant::ClientCredentials(crate::types::ClientCredentialsGrant {
+                    client_id: "client-id".into(),
+                    client_secret: ODD_SECRET.into(),
+                    scope: None,
+                });
+        });
+        let body = serde_json::json!({
+            "message": format!("echo {echo}"),
+            "errors": [{"problem": echo}],
+        });
+        h.net.script(STATE, [answer(400, &body.to_string())]);
+        let error = err(h.fetch_state());
+        let failure = api_failure_of(&error);
+        assert_eq!(
+            failure.message.as_deref(),
+            Some("echo [redacted]"),
+            "{echo}"
+        );
+        assert_eq!(failure.problems[0].problem, "[redacted]", "{echo}");
+        let shown = format!("{error} {error:?}");
+        assert!(
+            !shown.contains("Sup3") && !shown.contains("SUP3"),
+            "{shown}"
+        );
+
+        let echoed = serde_json::json!({"error": "invalid_client", "error_description": echo});
+        h.net.script(TOKEN_PATH, [answer(401, &echoed.to_string())]);
+        let error = err(h.client.authenticate());
+        assert_eq!(
+            api_failure_of(&error).message.as_deref(),
+            Some("invalid_client")
+        );
+    }
+}
+
+#[test]
+fn long_server_messages_are_shortened_after_redaction() {
+    let mut h = default_harness();
+    let message = format!("{} {CLIENT_SECRET} {}", "p".repeat(985), "q".repeat(5000));
+    h.net.script(
+        STATE,
+        [answer(
+            400,
+            &serde_json::json!({"message": message}).to_string(),
+        )],
+    );
+    let error = err(h.fetch_state());
+    let shown = api_failure_of(&error).message.clone().unwrap();
+    assert_eq!(shown.chars().count(), crate::redact::MAX_TEXT_CHARS);
+    assert!(shown.ends_with(" [redacted] qqq"), "{shown}");
 }
 
 #[test]
