@@ -320,10 +320,8 @@ fn for_each_text(error: &mut Error, f: &mut impl FnMut(&mut String)) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{ODD_SECRET as SECRET, echoes, percent_encoded};
     use crate::types::{ApiProblem, TransportError, TransportKind};
-
-    /// A secret with a space and every character encodings treat specially.
-    const SECRET: &str = "Sup3r s3cret+/=&%\"\\value";
 
     fn redacted(text: &str, secrets: &[&str]) -> String {
         let error = Error::Transport(TransportError {
@@ -335,37 +333,6 @@ mod tests {
             Error::Transport(t) => t.message,
             other => panic!("{other:?}"),
         }
-    }
-
-    fn percent(secret: &str, upper: bool) -> String {
-        secret
-            .bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => char::from(b).to_string(),
-                _ if upper => format!("%{b:02X}"),
-                _ => format!("%{b:02x}"),
-            })
-            .collect()
-    }
-
-    /// Every spelling a server could echo `secret` in.
-    fn echoes(secret: &str) -> Vec<String> {
-        let form: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
-        let json = serde_json::to_string(secret).unwrap();
-        let mut escaped_slash = json.replace('/', "\\/");
-        escaped_slash = escaped_slash.replace("value", "\\u0076alue");
-        vec![
-            secret.to_owned(),
-            form.clone(),
-            form.to_ascii_lowercase(),
-            percent(secret, true),
-            percent(secret, false),
-            json[1..json.len() - 1].to_owned(),
-            escaped_slash[1..escaped_slash.len() - 1].to_owned(),
-            secret.to_uppercase(),
-            secret.to_lowercase(),
-            form.to_uppercase(),
-        ]
     }
 
     #[test]
@@ -523,8 +490,8 @@ mod tests {
             let echo = match spelling {
                 0 => secret.clone(),
                 1 => form,
-                2 => percent(&secret, true),
-                3 => percent(&secret, false),
+                2 => percent_encoded(&secret, true),
+                3 => percent_encoded(&secret, false),
                 4 => json[1..json.len() - 1].to_owned(),
                 _ => secret.to_uppercase(),
             };

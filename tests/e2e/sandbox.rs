@@ -49,11 +49,7 @@ async fn a_deny_all_policy_stops_even_authentication() {
         .open_with_policy(support::settings(&simulator), EgressPolicy::deny_all())
         .await
         .unwrap();
-    let error = client.authenticate().await.unwrap_err();
-    assert!(
-        matches!(&error, Error::Api(ApiError::Transport(t)) if t.kind == TransportKind::Denied),
-        "{error:?}"
-    );
+    assert_denied(client.authenticate().await.unwrap_err());
     assert!(simulator.request_log().is_empty());
 }
 
@@ -71,13 +67,17 @@ async fn plain_http_to_an_allowed_https_origin_is_denied() {
         .open_with_policy(support::settings(&simulator), policy)
         .await
         .unwrap();
-    let error = client.authenticate().await.unwrap_err();
-    assert!(
-        matches!(&error, Error::Api(ApiError::Transport(t)) if t.kind == TransportKind::Denied),
-        "{error:?}"
-    );
+    assert_denied(client.authenticate().await.unwrap_err());
     assert!(
         simulator.request_log().is_empty(),
         "no byte reached the server"
+    );
+}
+
+/// Asserts that `error` is the host's egress denial.
+fn assert_denied(error: Error) {
+    assert!(
+        matches!(&error, Error::Api(ApiError::Transport(t)) if t.kind == TransportKind::Denied),
+        "{error:?}"
     );
 }

@@ -559,15 +559,7 @@ async fn library_api_journey_with_end_user_tokens() {
 async fn library_errors_scrub_secrets_a_server_echoes() {
     trace::capture_if_requested();
     let echo = echoing_server().await;
-    let mut client = support::runtime().open(echo.settings()).await.unwrap();
-
-    let error = trace::show(
-        client
-            .fetch_journey_state(hostile::INSTANCE_ID, &[])
-            .await
-            .unwrap_err(),
-    );
-    let shown = format!("{error} {error:?}");
+    let shown = state_error(echo.settings()).await;
     assert!(
         shown.contains("bad header Bearer [redacted] for [redacted]"),
         "{shown}"
@@ -591,16 +583,22 @@ async fn library_errors_scrub_odd_secrets_echoed_in_any_spelling() {
             let server = echoing(echo, at).await;
             let mut settings = server.settings();
             settings.grant = Grant::client_credentials(hostile::CLIENT_ID, Secret::new(ODD_SECRET));
-            let mut client = support::runtime().open(settings).await.unwrap();
-            let error = trace::show(
-                client
-                    .fetch_journey_state(hostile::INSTANCE_ID, &[])
-                    .await
-                    .unwrap_err(),
-            );
-            let shown = format!("{error} {error:?}");
+            let shown = state_error(settings).await;
             assert!(shown.contains(at.shows()), "{echo:?} at {at:?}: {shown}");
             assert_no_secret(&shown, &hidden, &format!("the error ({echo:?} at {at:?})"));
         }
     }
+}
+
+/// The error (`Display` and `Debug`) of fetching a state with `settings`,
+/// logged for the TRACE capture.
+async fn state_error(settings: gbg_go_host::ClientSettings) -> String {
+    let mut client = support::runtime().open(settings).await.unwrap();
+    let error = trace::show(
+        client
+            .fetch_journey_state(hostile::INSTANCE_ID, &[])
+            .await
+            .unwrap_err(),
+    );
+    format!("{error} {error:?}")
 }

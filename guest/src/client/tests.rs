@@ -5,8 +5,8 @@ use std::fmt::Debug;
 use super::*;
 use crate::http::SendError;
 use crate::testing::{
-    CLIENT_SECRET, EPOCH_MS, FakeClock, FakeTransport, MARKER, TOKEN_PATH, answer, answer_with,
-    api_failure_of, broken, config,
+    CLIENT_SECRET, EPOCH_MS, FakeClock, FakeTransport, MARKER, ODD_SECRET, TOKEN_PATH, answer,
+    answer_with, api_failure_of, broken, config, echoes,
 };
 use crate::types::{
     ApiProblem, Delivery, InteractionAuth, Participant, RetryPolicy, TransportKind,
@@ -1082,41 +1082,9 @@ fn secrets_echoed_by_the_server_are_scrubbed_from_errors() {
     err(h.fetch_state());
 }
 
-/// The secret of the issue's report: a space and every character that the
-/// form, percent and JSON encodings treat specially.
-const ODD_SECRET: &str = "Sup3r s3cret+/=&%\"\\value-SECRET";
-
-/// Each spelling in which a server could echo [`ODD_SECRET`]: the form body,
-/// percent-encoded in either hex case, JSON-escaped, upper case, and after
-/// 990 characters of padding.
-fn odd_echoes() -> Vec<String> {
-    let form: String = url::form_urlencoded::byte_serialize(ODD_SECRET.as_bytes()).collect();
-    let percent = |upper: bool| -> String {
-        ODD_SECRET
-            .bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => char::from(b).to_string(),
-                _ if upper => format!("%{b:02X}"),
-                _ => format!("%{b:02x}"),
-            })
-            .collect()
-    };
-    let json = serde_json::to_string(ODD_SECRET).unwrap();
-    vec![
-        format!(
-            "grant_type=client_credentials&client_id=client-id&client_secret={form}&scope=gbg.token"
-        ),
-        percent(true),
-        percent(false),
-        json[1..json.len() - 1].to_owned(),
-        ODD_SECRET.to_uppercase(),
-        format!("{}{ODD_SECRET}", "p".repeat(990)),
-    ]
-}
-
 #[test]
 fn odd_secrets_echoed_in_any_spelling_are_scrubbed() {
-    for echo in odd_echoes() {
+    for echo in echoes(ODD_SECRET) {
         let mut h = harness(|c| {
             c.grant =
                 crate::types::Grant::ClientCredentials(crate::types::ClientCredentialsGrant {
