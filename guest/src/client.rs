@@ -6,10 +6,11 @@ use std::time::Duration;
 use url::Url;
 
 use crate::config::{Endpoints, Settings};
-use crate::errors::{classify, invalid_input, redact, retry_after_ms};
+use crate::errors::{Answerer, classify, invalid_input, retry_after_ms};
 use crate::http::{Clock, Limits, Method, Request, Response, Transport};
 use crate::interaction::{self, EndUserTokens};
 use crate::journey;
+use crate::redact::{redact, scrub};
 use crate::retry::{Decision, Failure, Idempotency, decide, is_retryable};
 use crate::secret::Secret;
 use crate::token::{self, Lease};
@@ -165,13 +166,14 @@ impl<T: Transport, C: Clock> Client<T, C> {
         })
     }
 
-    /// Runs `f` and scrubs every known secret from its error.
+    /// Runs `f` and scrubs every known secret from its error, then bounds
+    /// the error's texts.
     fn guarded<R>(&mut self, f: impl FnOnce(&mut Self) -> Result<R, Error>) -> Result<R, Error> {
         f(self).map_err(|error| {
             let mut secrets = self.settings.credentials.secrets();
             secrets.extend(self.customer.as_ref().map(|l| l.secret().expose()));
             secrets.extend(self.end_users.secrets());
-            redact(error, &secrets)
+            scrub(error, &secrets)
         })
     }
 
@@ -302,7 +304,12 @@ impl<T: Transport, C: Clock> Client<T, C> {
         let sent_mono = self.clock.monotonic_ms();
         let sent_wall = self.clock.now_unix_ms();
         let request = token::request(&self.settings);
-        let response = self.exchange(&request, Idempotency::Idempotent, deadline)?;
+        let response = self.exchange(
+            &request,
+            Answerer::TokenEndpoint,
+            Idempotency::Idempotent,
+            deadline,
+        )?;
         let issued = token::parse(&response)?;
         let info = TokenInfo {
             token_type: issued.token_type,
@@ -385,15 +392,16 @@ impl<T: Transport, C: Clock> Client<T, C> {
         idempotency: Idempotency,
         deadline: Option<u64>,
     ) -> Result<Response, Error> {
-        self.exchange(request, idempotency, deadline)
+        self.exchange(request, Answerer::Api, idempotency, deadline)
             .map_err(|e| redact(e, &[bearer.map_or("", Secret::expose)]))
     }
 
-    /// Sends `request` until it succeeds (2xx) or the retry policy gives up;
-    /// the retry budget never extends past `deadline`.
+    /// Sends `request` to `answerer` until it succeeds (2xx) or the retry
+    /// policy gives up; the retry budget never extends past `deadline`.
     fn exchange(
         &self,
         request: &Request,
+        answerer: Answerer,
         idempotency: Idempotency,
         deadline: Option<u64>,
     ) -> Result<Response, Error> {
@@ -415,7 +423,7 @@ impl<T: Transport, C: Clock> Client<T, C> {
                 Ok(response) => {
                     let now = self.clock.now_unix_ms();
                     Failure {
-                        error: classify(&response, now),
+                        error: classify(&response, now, answerer),
                         retry_after_ms: retry_after_ms(&response, now),
                     }
                 }

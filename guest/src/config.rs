@@ -29,6 +29,12 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: u32 = 8 * 1024 * 1024;
 pub const DEFAULT_REQUEST_TIMEOUT_MS: u32 = 30_000;
 /// The longest accepted `X-GBG-Source` value.
 const MAX_SOURCE_LEN: usize = 256;
+/// The shortest accepted client secret or password, in characters (NIST SP
+/// 800-63B's minimum for a memorised secret; GBG's client secrets are long
+/// random strings). Shorter ones are refused rather than redacted: a secret of
+/// a few characters occurs by chance in ordinary error text, so redacting it
+/// would blank host names and words, and a secret that short protects nothing.
+pub const MIN_SECRET_CHARS: usize = 8;
 
 /// The credentials of the configured grant. Its `Debug` output hides the
 /// secrets, as [`Secret`] does.
@@ -266,6 +272,17 @@ fn credentials(grant: Grant) -> Result<Credentials, Error> {
             Ok(())
         }
     };
+    let secret = |field: &str, value: &str| {
+        required(field, value)?;
+        if value.trim().chars().count() < MIN_SECRET_CHARS {
+            Err(invalid_input(
+                field,
+                format!("must be at least {MIN_SECRET_CHARS} characters long"),
+            ))
+        } else {
+            Ok(())
+        }
+    };
     let scope = |scope: Option<String>| match scope {
         Some(s) if s.trim().is_empty() => Err(invalid_input(
             "config.grant.scope",
@@ -276,7 +293,7 @@ fn credentials(grant: Grant) -> Result<Credentials, Error> {
     match grant {
         Grant::ClientCredentials(g) => {
             required("config.grant.client-id", &g.client_id)?;
-            required("config.grant.client-secret", &g.client_secret)?;
+            secret("config.grant.client-secret", &g.client_secret)?;
             Ok(Credentials::ClientCredentials {
                 client_id: g.client_id,
                 client_secret: Secret::new(g.client_secret),
@@ -285,9 +302,9 @@ fn credentials(grant: Grant) -> Result<Credentials, Error> {
         }
         Grant::Password(g) => {
             required("config.grant.client-id", &g.client_id)?;
-            required("config.grant.client-secret", &g.client_secret)?;
+            secret("config.grant.client-secret", &g.client_secret)?;
             required("config.grant.username", &g.username)?;
-            required("config.grant.password", &g.password)?;
+            secret("config.grant.password", &g.password)?;
             Ok(Credentials::Password {
                 client_id: g.client_id,
                 client_secret: Secret::new(g.client_secret),
@@ -438,7 +455,7 @@ mod tests {
         assert_eq!(
             refused_field(with(Grant::ClientCredentials(ClientCredentialsGrant {
                 client_id: " ".into(),
-                client_secret: "s".into(),
+                client_secret: "secret-1".into(),
                 scope: None,
             }))),
             "config.grant.client-id"
@@ -446,14 +463,14 @@ mod tests {
         let password = |username: &str, password: &str, scope: Option<&str>| {
             Grant::Password(PasswordGrant {
                 client_id: "id".into(),
-                client_secret: "secret".into(),
+                client_secret: "secret-1".into(),
                 username: username.into(),
                 password: password.into(),
                 scope: scope.map(str::to_owned),
             })
         };
         assert_eq!(
-            refused_field(with(password("", "pw", None))),
+            refused_field(with(password("", "password", None))),
             "config.grant.username"
         );
         assert_eq!(
@@ -461,16 +478,53 @@ mod tests {
             "config.grant.password"
         );
         assert_eq!(
-            refused_field(with(password("u@example.com", "pw", Some("")))),
+            refused_field(with(password("u@example.com", "password", Some("")))),
             "config.grant.scope"
         );
-        match with(password("u@example.com", "pw", None))
+        match with(password("u@example.com", "password", None))
             .unwrap()
             .credentials
         {
             Credentials::Password { scope, .. } => assert_eq!(scope, None),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn absurdly_short_secrets_are_refused() {
+        let client_secret = |secret: &str| {
+            settings(|c| {
+                c.grant = Grant::ClientCredentials(ClientCredentialsGrant {
+                    client_id: "id".into(),
+                    client_secret: secret.into(),
+                    scope: None,
+                })
+            })
+        };
+        for short in ["b", "1234567", "  1234567  "] {
+            match client_secret(short) {
+                Err(Error::InvalidInput(i)) => {
+                    assert_eq!(i.field, "config.grant.client-secret");
+                    assert_eq!(i.reason, "must be at least 8 characters long");
+                }
+                other => panic!("{short:?}: {other:?}"),
+            }
+        }
+        assert!(client_secret("12345678").is_ok());
+        assert!(client_secret("ünïcødé!").is_ok(), "characters, not bytes");
+        let password = |password: &str| {
+            settings(|c| {
+                c.grant = Grant::Password(PasswordGrant {
+                    client_id: "id".into(),
+                    client_secret: "secret-1".into(),
+                    username: "u@example.com".into(),
+                    password: password.into(),
+                    scope: None,
+                })
+            })
+        };
+        assert_eq!(refused_field(password("pw")), "config.grant.password");
+        assert!(password("pass word").is_ok());
     }
 
     #[test]

@@ -1,17 +1,48 @@
-//! Construction of the WIT `error` variant: non-2xx answers, invalid answers,
-//! refused input, and the scrubbing of secrets from error text.
+//! Construction of the WIT `error` variant: non-2xx answers, invalid answers
+//! and refused input. Secrets are scrubbed from the result by
+//! [`crate::redact`].
 
 use std::time::{Duration, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
 
 use crate::http::Response;
-use crate::types::{
-    ApiFailure, ApiProblem, Error, InvalidInput, InvalidResponse, JourneyStatus, RateLimited,
-};
+use crate::types::{ApiFailure, ApiProblem, Error, InvalidInput, InvalidResponse, RateLimited};
 
-/// The longest server-provided message kept in an [`ApiFailure`].
-const MAX_MESSAGE_CHARS: usize = 1000;
+/// Who answered a request, which decides how much of an error answer's text
+/// is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answerer {
+    /// A GBG GO API endpoint: GBG's `errors[]` entries and message are kept
+    /// (secrets redacted).
+    Api,
+    /// The OAuth token endpoint. It has just received the client secret and
+    /// password in its form body, and its free text (`error_description`,
+    /// messages, a redirect's path) may echo them in a spelling no redaction
+    /// knows, so none of that text is kept: only the status, the OAuth
+    /// `error` code when it is a registered one (a closed set of words that
+    /// can carry nothing the client sent), and a request id shaped like an id.
+    TokenEndpoint,
+}
+
+/// The registered OAuth error codes (RFC 6749 §4.1.2.1 and §5.2, RFC 6750
+/// §3.1) a token endpoint error is reported with.
+const OAUTH_ERROR_CODES: [&str; 11] = [
+    "invalid_request",
+    "invalid_client",
+    "invalid_grant",
+    "unauthorized_client",
+    "unsupported_grant_type",
+    "invalid_scope",
+    "access_denied",
+    "server_error",
+    "temporarily_unavailable",
+    "invalid_token",
+    "insufficient_scope",
+];
+
+/// The longest request id kept from a token endpoint.
+const MAX_REQUEST_ID_CHARS: usize = 128;
 
 /// `error::invalid-input` for `field`.
 pub fn invalid_input(field: &str, reason: impl Into<String>) -> Error {
@@ -30,18 +61,38 @@ pub fn invalid_response(response: &Response, reason: impl Into<String>) -> Error
     })
 }
 
-/// Classifies a non-2xx answer. `now_unix_ms` resolves an HTTP-date
-/// `Retry-After`.
-pub fn classify(response: &Response, now_unix_ms: u64) -> Error {
+/// Classifies a non-2xx answer from `answerer`. `now_unix_ms` resolves an
+/// HTTP-date `Retry-After`.
+pub fn classify(response: &Response, now_unix_ms: u64, answerer: Answerer) -> Error {
     if (300..400).contains(&response.status) {
-        let reason = match response.header("location") {
-            Some(location) => format!("redirect to {} not followed", without_query(location)),
+        let (location, request_id) = match answerer {
+            Answerer::Api => (
+                response
+                    .header("location")
+                    .map(|l| without_query(l).to_owned()),
+                response.request_id(),
+            ),
+            Answerer::TokenEndpoint => (
+                response.header("location").and_then(origin),
+                token_endpoint_request_id(response),
+            ),
+        };
+        let reason = match location {
+            Some(location) => format!("redirect to {location} not followed"),
             None => "redirect not followed".to_owned(),
         };
-        return invalid_response(response, reason);
+        return Error::InvalidResponse(InvalidResponse {
+            status: response.status,
+            request_id,
+            reason,
+        });
     }
+    let failure = match answerer {
+        Answerer::Api => api_failure(response),
+        Answerer::TokenEndpoint => token_endpoint_failure(response),
+    };
     let retry_after_ms = retry_after_ms(response, now_unix_ms);
-    for_status(response.status, api_failure(response), retry_after_ms).unwrap_or_else(|| {
+    for_status(response.status, failure, retry_after_ms).unwrap_or_else(|| {
         invalid_response(response, format!("unexpected status {}", response.status))
     })
 }
@@ -102,12 +153,43 @@ fn text_of(value: Option<&Value>) -> String {
     }
 }
 
+/// The message of an API error answer, whole: it is shortened only after
+/// secrets are redacted from it.
 fn summary(body: &Map<String, Value>) -> Option<String> {
     ["message", "error_description", "error"]
         .iter()
         .find_map(|key| body.get(*key).and_then(Value::as_str))
         .filter(|text| !text.trim().is_empty())
-        .map(|text| text.chars().take(MAX_MESSAGE_CHARS).collect())
+        .map(str::to_owned)
+}
+
+/// The `api-failure` of a token endpoint's error answer: the status, the
+/// registered OAuth `error` code as the message, and an id-shaped request
+/// id; no free text (see [`Answerer::TokenEndpoint`]).
+fn token_endpoint_failure(response: &Response) -> ApiFailure {
+    let body = serde_json::from_slice::<Value>(&response.body).ok();
+    let code = body
+        .as_ref()
+        .and_then(|body| body.get("error"))
+        .and_then(Value::as_str)
+        .and_then(|code| OAUTH_ERROR_CODES.into_iter().find(|known| *known == code));
+    ApiFailure {
+        status: response.status,
+        request_id: token_endpoint_request_id(response),
+        problems: Vec::new(),
+        message: code.map(str::to_owned),
+    }
+}
+
+/// The request id of a token endpoint's answer when it looks like an id:
+/// letters, digits and `-._:`, at most [`MAX_REQUEST_ID_CHARS`].
+fn token_endpoint_request_id(response: &Response) -> Option<String> {
+    response.request_id().filter(|id| {
+        (1..=MAX_REQUEST_ID_CHARS).contains(&id.len())
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._:".contains(&b))
+    })
 }
 
 /// The `Retry-After` header in milliseconds: delta-seconds, or an HTTP-date
@@ -131,75 +213,16 @@ fn without_query(location: &str) -> &str {
     location.split(['?', '#']).next().unwrap_or_default()
 }
 
-/// Replaces every occurrence of each non-empty secret in every text of
-/// `error` with `[redacted]`, so that a server echoing a credential cannot
-/// leak it through an error.
-pub fn redact(mut error: Error, secrets: &[&str]) -> Error {
-    let mut secrets: Vec<&str> = secrets.iter().copied().filter(|s| !s.is_empty()).collect();
-    // Longest first, so that a secret containing another is replaced whole.
-    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    if secrets.is_empty() {
-        return error;
-    }
-    for_each_text(&mut error, &mut |text| {
-        for secret in &secrets {
-            if text.contains(secret) {
-                *text = text.replace(secret, "[redacted]");
-            }
-        }
-    });
-    error
-}
-
-fn for_each_text(error: &mut Error, f: &mut impl FnMut(&mut String)) {
-    let failure_texts = |failure: &mut ApiFailure, f: &mut dyn FnMut(&mut String)| {
-        failure.request_id.iter_mut().for_each(&mut *f);
-        failure.message.iter_mut().for_each(&mut *f);
-        for p in &mut failure.problems {
-            for text in [
-                &mut p.code,
-                &mut p.name,
-                &mut p.location,
-                &mut p.problem,
-                &mut p.action,
-            ] {
-                f(text);
-            }
-        }
-    };
-    match error {
-        Error::InvalidInput(e) => {
-            f(&mut e.field);
-            f(&mut e.reason);
-        }
-        Error::BadRequest(a)
-        | Error::Unauthorized(a)
-        | Error::Forbidden(a)
-        | Error::NotFound(a)
-        | Error::ServerError(a) => failure_texts(a, f),
-        Error::RateLimited(r) => failure_texts(&mut r.failure, f),
-        Error::Transport(t) => {
-            f(&mut t.authority);
-            f(&mut t.message);
-        }
-        Error::InvalidResponse(r) => {
-            r.request_id.iter_mut().for_each(&mut *f);
-            f(&mut r.reason);
-        }
-        Error::Timeout(t) => {
-            f(&mut t.instance_id);
-            if let Some(JourneyStatus::Other(text)) = &mut t.last_status {
-                f(text);
-            }
-        }
-    }
+/// `scheme://host[:port]` of an absolute `location`.
+fn origin(location: &str) -> Option<String> {
+    let origin = url::Url::parse(location).ok()?.origin();
+    origin.is_tuple().then(|| origin.ascii_serialization())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::testing::{api_failure_of, response};
-    use crate::types::{TransportError, TransportKind};
 
     #[test]
     fn statuses_map_to_variants() {
@@ -223,7 +246,7 @@ mod tests {
             (100, |e| matches!(e, Error::InvalidResponse(_))),
         ];
         for (status, check) in cases {
-            let error = classify(&response(*status, &[], ""), 0);
+            let error = classify(&response(*status, &[], ""), 0, Answerer::Api);
             assert!(check(&error), "{status}: {error:?}");
         }
     }
@@ -235,7 +258,11 @@ mod tests {
             {"code":4003,"name":"OTHER"},
             "not an object"
         ]}"#;
-        let error = classify(&response(400, &[("x-REQUEST-id", "req-7")], body), 0);
+        let error = classify(
+            &response(400, &[("x-REQUEST-id", "req-7")], body),
+            0,
+            Answerer::Api,
+        );
         let failure = api_failure_of(&error);
         assert_eq!(failure.status, 400);
         assert_eq!(failure.request_id.as_deref(), Some("req-7"));
@@ -258,26 +285,26 @@ mod tests {
     #[test]
     fn message_comes_from_message_or_oauth_fields() {
         let oauth = r#"{"error":"invalid_client","error_description":"Bad client"}"#;
-        let error = classify(&response(401, &[], oauth), 0);
+        let error = classify(&response(401, &[], oauth), 0, Answerer::Api);
         assert_eq!(
             api_failure_of(&error).message.as_deref(),
             Some("Bad client")
         );
         let bare = r#"{"error":"invalid_grant"}"#;
-        let error = classify(&response(400, &[], bare), 0);
+        let error = classify(&response(400, &[], bare), 0, Answerer::Api);
         assert_eq!(
             api_failure_of(&error).message.as_deref(),
             Some("invalid_grant")
         );
         let message = r#"{"message":"Internal","error":"x"}"#;
-        let error = classify(&response(500, &[], message), 0);
+        let error = classify(&response(500, &[], message), 0, Answerer::Api);
         assert_eq!(api_failure_of(&error).message.as_deref(), Some("Internal"));
     }
 
     #[test]
     fn non_json_error_bodies_are_not_copied() {
         let html = "<html><body>secret-ish page</body></html>";
-        let error = classify(&response(502, &[], html), 0);
+        let error = classify(&response(502, &[], html), 0, Answerer::Api);
         let failure = api_failure_of(&error);
         assert!(failure.problems.is_empty());
         assert_eq!(failure.message, None);
@@ -297,7 +324,7 @@ mod tests {
         assert_eq!(retry_after_ms(&junk, now), None);
         let huge = response(429, &[("retry-after", "99999999999999999999999")], "");
         assert_eq!(retry_after_ms(&huge, now), Some(u64::MAX));
-        match classify(&delta, now) {
+        match classify(&delta, now, Answerer::Api) {
             Error::RateLimited(r) => assert_eq!(r.retry_after_ms, Some(3000)),
             other => panic!("{other:?}"),
         }
@@ -312,6 +339,7 @@ mod tests {
                 "",
             ),
             0,
+            Answerer::Api,
         );
         match error {
             Error::InvalidResponse(r) => {
@@ -345,32 +373,52 @@ mod tests {
     }
 
     #[test]
-    fn redact_replaces_secrets_everywhere() {
-        let error = Error::Transport(TransportError {
-            kind: TransportKind::Other,
-            authority: "host".into(),
-            message: "echo tok-1 and pw-2".into(),
-        });
-        let redacted = redact(error, &["tok-1", "pw-2", ""]);
-        let text = format!("{redacted:?}");
-        assert!(!text.contains("tok-1") && !text.contains("pw-2"), "{text}");
-        assert!(text.contains("[redacted]"));
+    fn token_endpoint_errors_keep_only_the_registered_code_and_an_id() {
+        let echo = r#"{"error":"invalid_client","error_description":"client_secret=s3c%2Br",
+            "message":"s3c+r","errors":[{"code":"1","problem":"s3c+r"}]}"#;
+        let answer = response(401, &[("X-Request-ID", "3f2a-9b:01.x_y")], echo);
+        let failure = api_failure_of(&classify(&answer, 0, Answerer::TokenEndpoint)).clone();
+        assert_eq!(
+            failure,
+            ApiFailure {
+                status: 401,
+                request_id: Some("3f2a-9b:01.x_y".into()),
+                problems: Vec::new(),
+                message: Some("invalid_client".into()),
+            }
+        );
+        for (body, id) in [
+            (r#"{"error":"client_secret=s3c%2Br"}"#, "id with spaces"),
+            (r#"{"error_description":"no code"}"#, "id&secret=x"),
+            ("not json", ""),
+        ] {
+            let answer = response(400, &[("x-request-id", id)], body);
+            let failure = api_failure_of(&classify(&answer, 0, Answerer::TokenEndpoint)).clone();
+            assert_eq!(
+                (failure.message, failure.request_id),
+                (None, None),
+                "{body}"
+            );
+        }
+        let long_id = "a".repeat(MAX_REQUEST_ID_CHARS + 1);
+        let answer = response(500, &[("x-request-id", &long_id)], "");
+        let failure = api_failure_of(&classify(&answer, 0, Answerer::TokenEndpoint)).clone();
+        assert_eq!(failure.request_id, None);
+    }
 
-        let mut failure = ApiFailure {
-            status: 400,
-            request_id: Some("r".into()),
-            problems: vec![ApiProblem {
-                code: String::new(),
-                name: String::new(),
-                location: String::new(),
-                problem: "bad tok-1".into(),
-                action: String::new(),
-            }],
-            message: Some("tok-1".into()),
+    #[test]
+    fn token_endpoint_redirects_name_only_the_origin() {
+        let redirect = |location: &str| {
+            let answer = response(302, &[("Location", location)], "");
+            match classify(&answer, 0, Answerer::TokenEndpoint) {
+                Error::InvalidResponse(r) => r.reason,
+                other => panic!("{other:?}"),
+            }
         };
-        let redacted = redact(Error::BadRequest(failure.clone()), &["tok-1"]);
-        failure.problems[0].problem = "bad [redacted]".into();
-        failure.message = Some("[redacted]".into());
-        assert_eq!(redacted, Error::BadRequest(failure));
+        assert_eq!(
+            redirect("https://Login.Example:8443/echo/s3c+r?x=1"),
+            "redirect to https://login.example:8443 not followed"
+        );
+        assert_eq!(redirect("/relative/s3c+r"), "redirect not followed");
     }
 }

@@ -47,6 +47,7 @@ pub mod http;
 pub mod interaction;
 pub mod journey;
 pub mod json;
+pub mod redact;
 pub mod retry;
 pub mod secret;
 pub mod token;

@@ -36,6 +36,54 @@ pub fn config(base_url: &str) -> ClientConfig {
     }
 }
 
+/// A secret with a space and every character that the form, percent and
+/// JSON encodings treat specially.
+pub const ODD_SECRET: &str = "Sup3r s3cret+/=&%\"\\value-SECRET";
+
+/// Every spelling in which a server could echo `secret`: as is; form-encoded
+/// (also in lower- and upper-case); percent-encoded with upper- and
+/// lower-case hex; JSON-escaped, also with `\/` and a `\u` escape; upper and
+/// lower case; and after 990 characters of padding.
+pub fn echoes(secret: &str) -> Vec<String> {
+    let form: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+    let quoted = serde_json::to_string(secret).unwrap();
+    let json = &quoted[1..quoted.len() - 1];
+    let mut chars = json.chars();
+    let first = chars.next().map_or_else(String::new, |c| {
+        let mut units = [0; 2];
+        c.encode_utf16(&mut units)
+            .iter()
+            .map(|u| format!("\\u{u:04x}"))
+            .collect()
+    });
+    let more_escaped = format!("{first}{}", chars.as_str().replace('/', "\\/"));
+    vec![
+        secret.to_owned(),
+        form.clone(),
+        form.to_ascii_lowercase(),
+        form.to_uppercase(),
+        percent_encoded(secret, true),
+        percent_encoded(secret, false),
+        json.to_owned(),
+        more_escaped,
+        secret.to_uppercase(),
+        secret.to_lowercase(),
+        format!("{}{secret}", "p".repeat(990)),
+    ]
+}
+
+/// `text` with every byte but ASCII letters and digits percent-encoded, in
+/// upper- or lower-case hex.
+pub fn percent_encoded(text: &str, upper_hex: bool) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => char::from(b).to_string(),
+            _ if upper_hex => format!("%{b:02X}"),
+            _ => format!("%{b:02x}"),
+        })
+        .collect()
+}
+
 /// The field of an `invalid-input` error.
 pub fn refused_field<T>(result: Result<T, Error>) -> String {
     match result {

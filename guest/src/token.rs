@@ -181,7 +181,7 @@ mod tests {
         let grant = |scope: Option<&str>| {
             Grant::Password(PasswordGrant {
                 client_id: "org".into(),
-                client_secret: "sec ret".into(),
+                client_secret: "sec ret 8".into(),
                 username: "api+user@example.com".into(),
                 password: "p&ss=wörd#1".into(),
                 scope: scope.map(str::to_owned),
@@ -198,7 +198,7 @@ mod tests {
             pairs(&[
                 ("grant_type", "password"),
                 ("client_id", "org"),
-                ("client_secret", "sec ret"),
+                ("client_secret", "sec ret 8"),
                 ("username", "api+user@example.com"),
                 ("password", "p&ss=wörd#1"),
             ])

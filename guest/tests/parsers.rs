@@ -6,12 +6,13 @@
 //! Bounded for CI: proptest's default of 256 cases per property, or
 //! `PROPTEST_CASES`.
 
-use gbg_go_guest::errors::{api_failure, classify, retry_after_ms};
+use gbg_go_guest::errors::{Answerer, api_failure, classify, retry_after_ms};
 use gbg_go_guest::http::Response;
 use gbg_go_guest::interaction::{
     parse_connect_token, parse_end_user_token, parse_step, parse_submit, submit_body,
 };
 use gbg_go_guest::journey::{parse_health, parse_started, parse_state, start_body, status};
+use gbg_go_guest::redact::{MAX_TEXT_CHARS, scrub};
 use gbg_go_guest::token;
 use gbg_go_guest::types::{
     ApiProblem, Delivery, Error, InteractionStep, JourneyStatus, Participant, StartRequest,
@@ -142,21 +143,26 @@ proptest! {
         if let Some(value) = retry_after {
             response.headers.push(("Retry-After".into(), value));
         }
-        let error = classify(&response, 1_700_000_000_000);
-        let expected = match status {
-            401 => matches!(error, Error::Unauthorized(_)),
-            403 => matches!(error, Error::Forbidden(_)),
-            404 | 410 => matches!(error, Error::NotFound(_)),
-            429 => matches!(error, Error::RateLimited(_)),
-            400..=499 => matches!(error, Error::BadRequest(_)),
-            500..=599 => matches!(error, Error::ServerError(_)),
-            _ => matches!(error, Error::InvalidResponse(_)),
-        };
-        prop_assert!(expected, "{} classified as {:?}", status, error);
+        for answerer in [Answerer::Api, Answerer::TokenEndpoint] {
+            let error = classify(&response, 1_700_000_000_000, answerer);
+            let expected = match status {
+                401 => matches!(error, Error::Unauthorized(_)),
+                403 => matches!(error, Error::Forbidden(_)),
+                404 | 410 => matches!(error, Error::NotFound(_)),
+                429 => matches!(error, Error::RateLimited(_)),
+                400..=499 => matches!(error, Error::BadRequest(_)),
+                500..=599 => matches!(error, Error::ServerError(_)),
+                _ => matches!(error, Error::InvalidResponse(_)),
+            };
+            prop_assert!(expected, "{} classified as {:?}", status, error);
+        }
         let failure = api_failure(&response);
         prop_assert_eq!(failure.status, status);
         prop_assert_eq!(failure.request_id.as_deref(), Some(REQUEST_ID));
-        prop_assert!(failure.message.is_none_or(|m| m.chars().count() <= 1000));
+        let Error::BadRequest(failure) = scrub(Error::BadRequest(failure), &[]) else {
+            unreachable!("scrubbing keeps the variant");
+        };
+        prop_assert!(failure.message.is_none_or(|m| m.chars().count() <= MAX_TEXT_CHARS));
         let _ = retry_after_ms(&response, 0);
     }
 

@@ -2,7 +2,7 @@
 //!
 //! The client logic (authentication, token caching, journeys, retries) lives in
 //! the WebAssembly component built from `guest/`; this crate embeds it and runs
-//! it in a sandbox: the component may reach only the authorities of its
+//! it in a sandbox: the component may reach only the origins of its
 //! configured API and token URLs, each request's timeouts are clamped, each
 //! call has a time budget and each store a memory limit.
 //!
@@ -54,4 +54,4 @@ pub use policy::{EgressPolicy, PlainHttp, Timeouts};
 pub use pool::ConnectionOptions;
 pub use runtime::{Allocation, Runtime, RuntimeOptions, SandboxLimits};
 pub use secret::Secret;
-pub use settings::{ClientSettings, Endpoint, Grant};
+pub use settings::{ClientSettings, Endpoint, Grant, is_documented_origin};

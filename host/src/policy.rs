@@ -1,9 +1,11 @@
-//! The egress policy: which authorities the component may reach, over which
-//! schemes, and how long a request may take.
+//! The egress policy: which origins the component may reach, and how long a
+//! request may take.
 //!
-//! Deny by default. An authority is allowed only when listed exactly
-//! (`host:port`, lower-case, default ports made explicit); there are no
-//! wildcards and no "same origin as the component" shortcut.
+//! Deny by default. A request is allowed only when its origin is listed
+//! exactly: scheme, host and port (`https://host:443`, lower-case, default
+//! ports made explicit), so allowing `https://host` allows neither
+//! `http://host:443` nor `http://host`. There are no wildcards and no "same
+//! origin as the component" shortcut.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -76,16 +78,17 @@ impl EgressPolicy {
         Self::default()
     }
 
-    /// Allows the authority (`host[:port]`) of each URL.
+    /// Allows the origin (scheme, host and port) of each URL.
     pub fn allowing<'a>(urls: impl IntoIterator<Item = &'a Url>) -> Self {
         urls.into_iter()
             .fold(Self::deny_all(), |policy, url| policy.allow_url(url))
     }
 
-    /// Also allows the authority of `url`.
+    /// Also allows the origin (scheme, host and port) of `url`; a URL whose
+    /// scheme is not `http` or `https` allows nothing.
     pub fn allow_url(mut self, url: &Url) -> Self {
-        if let Some(authority) = url_authority(url) {
-            self.allowed.insert(authority);
+        if let Some(origin) = url_origin(url) {
+            self.allowed.insert(origin);
         }
         self
     }
@@ -102,8 +105,8 @@ impl EgressPolicy {
         self
     }
 
-    /// The allowed authorities, normalised as `host:port`.
-    pub fn allowed_authorities(&self) -> impl Iterator<Item = &str> {
+    /// The allowed origins, normalised as `scheme://host:port`.
+    pub fn allowed_origins(&self) -> impl Iterator<Item = &str> {
         self.allowed.iter().map(String::as_str)
     }
 
@@ -130,8 +133,8 @@ impl EgressPolicy {
         };
         let host = unbracketed(authority.host());
         let port = authority.port_u16().unwrap_or(if https { 443 } else { 80 });
-        if !self.allowed.contains(&normalised(host, port)) {
-            return deny("the authority is not on the host's allow-list");
+        if !self.allowed.contains(&normalised(https, host, port)) {
+            return deny("the origin (scheme, host and port) is not on the host's allow-list");
         }
         if !https && self.plain_http == PlainHttp::LoopbackOnly && !is_loopback(host) {
             return deny("plain http is only allowed to loopback addresses");
@@ -155,9 +158,14 @@ impl EgressPolicy {
     }
 }
 
-fn url_authority(url: &Url) -> Option<String> {
+fn url_origin(url: &Url) -> Option<String> {
+    let https = match url.scheme() {
+        "https" => true,
+        "http" => false,
+        _ => return None,
+    };
     let host = unbracketed(url.host_str()?);
-    Some(normalised(host, url.port_or_known_default()?))
+    Some(normalised(https, host, url.port_or_known_default()?))
 }
 
 /// An IPv6 host without its brackets; any other host as it is.
@@ -165,13 +173,14 @@ fn unbracketed(host: &str) -> &str {
     host.trim_start_matches('[').trim_end_matches(']')
 }
 
-/// `host:port` (`[host]:port` for IPv6), lower-case: the allow-list's key.
-fn normalised(host: &str, port: u16) -> String {
+/// `scheme://host:port` (`[host]` for IPv6), lower-case: the allow-list's key.
+fn normalised(https: bool, host: &str, port: u16) -> String {
+    let scheme = if https { "https" } else { "http" };
     let host = host.to_ascii_lowercase();
     if host.contains(':') {
-        format!("[{host}]:{port}")
+        format!("{scheme}://[{host}]:{port}")
     } else {
-        format!("{host}:{port}")
+        format!("{scheme}://{host}:{port}")
     }
 }
 
@@ -220,11 +229,41 @@ mod tests {
             "https://platform.go.gbgplc.com/x",
         ] {
             let denial = p.check(&uri(denied)).unwrap_err();
+            assert_eq!(denial.reason, NOT_LISTED, "{denied}");
+        }
+    }
+
+    const NOT_LISTED: &str = "the origin (scheme, host and port) is not on the host's allow-list";
+
+    /// An allowed `https` origin does not allow plain `http` to the same
+    /// host and port, even when plain `http` is allowed anywhere, nor the
+    /// other way round.
+    #[test]
+    fn the_scheme_is_part_of_the_key() {
+        let p = EgressPolicy::allowing(&[
+            Url::parse("https://api.auth.gbgplc.com/as/token.oauth2").unwrap(),
+            Url::parse("http://127.0.0.1:8080/v2/captain").unwrap(),
+        ])
+        .plain_http(PlainHttp::Anywhere);
+        assert!(p.check(&uri("https://api.auth.gbgplc.com/x")).is_ok());
+        assert!(p.check(&uri("http://127.0.0.1:8080/x")).is_ok());
+        for denied in [
+            "http://api.auth.gbgplc.com:443/as/token.oauth2",
+            "http://api.auth.gbgplc.com/as/token.oauth2",
+            "https://127.0.0.1:8080/v2/captain",
+        ] {
             assert_eq!(
-                denial.reason, "the authority is not on the host's allow-list",
+                p.check(&uri(denied)).unwrap_err().reason,
+                NOT_LISTED,
                 "{denied}"
             );
         }
+        assert_eq!(
+            p.allowed_origins().collect::<Vec<_>>(),
+            ["http://127.0.0.1:8080", "https://api.auth.gbgplc.com:443"]
+        );
+        let ftp = EgressPolicy::allowing(&[Url::parse("ftp://127.0.0.1:21/").unwrap()]);
+        assert_eq!(ftp.allowed_origins().count(), 0);
     }
 
     #[test]

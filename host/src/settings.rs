@@ -1,9 +1,11 @@
 //! What a client is configured with, on the host side.
 //!
 //! [`ClientSettings`] mirrors the WIT `client-config` record but keeps
-//! credentials in [`Secret`]s, so printing settings never reveals them, and
-//! knows the URLs the egress policy has to allow.
+//! credentials in [`Secret`]s, so printing settings never reveals them (nor
+//! any `user:password@` or query of a URL), and knows the URLs the egress
+//! policy has to allow.
 
+use std::fmt;
 use std::time::Duration;
 
 use url::Url;
@@ -14,8 +16,9 @@ use crate::{InteractionAuth, Region, RetryPolicy, Secret};
 /// The documented token endpoint of GBG GO's public platform.
 pub const DEFAULT_TOKEN_URL: &str = "https://api.auth.gbgplc.com/as/token.oauth2";
 
-/// Where the v2 Captain API lives.
-#[derive(Debug, Clone)]
+/// Where the v2 Captain API lives. `Debug` hides a base URL's credentials
+/// and query.
+#[derive(Clone)]
 pub enum Endpoint {
     /// A documented region: `https://{eu,us,au}.platform.go.gbgplc.com/v2/captain`.
     Region(Region),
@@ -38,6 +41,56 @@ impl Endpoint {
                     .expect("the regional base URL is valid")
             }
         }
+    }
+}
+
+impl fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Endpoint::Region(region) => f.debug_tuple("Region").field(region).finish(),
+            Endpoint::BaseUrl(url) => f.debug_tuple("BaseUrl").field(&Shown(url)).finish(),
+        }
+    }
+}
+
+/// Whether `url` is on one of GBG's documented origins: a region's API
+/// (`https://{eu,us,au}.platform.go.gbgplc.com`) or the token endpoint
+/// (`https://api.auth.gbgplc.com`), over `https` on port 443.
+pub fn is_documented_origin(url: &Url) -> bool {
+    let token = Url::parse(DEFAULT_TOKEN_URL).expect("the default is valid");
+    [Region::Eu, Region::Us, Region::Au]
+        .into_iter()
+        .map(|region| Endpoint::Region(region).base_url())
+        .chain([token])
+        .any(|documented| documented.origin() == url.origin())
+}
+
+/// A URL in `Debug` output: `user:password@` shown as `***@`, a query as
+/// `?***` and a fragment as `#***`, since any of them may hold a credential.
+struct Shown<'a>(&'a Url);
+
+impl fmt::Debug for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let url = self.0;
+        let mut bare = url.clone();
+        // Only URLs that cannot have credentials refuse these, and then
+        // they have none.
+        let _ = bare.set_username("");
+        let _ = bare.set_password(None);
+        bare.set_query(None);
+        bare.set_fragment(None);
+        let mut shown = bare.to_string();
+        if !url.username().is_empty() || url.password().is_some() {
+            let after_scheme = bare.scheme().len() + "://".len();
+            shown.insert_str(after_scheme, "***@");
+        }
+        if url.query().is_some() {
+            shown.push_str("?***");
+        }
+        if url.fragment().is_some() {
+            shown.push_str("#***");
+        }
+        fmt::Debug::fmt(&shown, f)
     }
 }
 
@@ -107,8 +160,9 @@ impl Grant {
 }
 
 /// Everything a [`Client`](crate::Client) is opened with. Unset options take
-/// the component's documented defaults.
-#[derive(Debug, Clone)]
+/// the component's documented defaults. `Debug` shows no credential: not the
+/// grant's secrets, nor any URL's `user:password@` or query.
+#[derive(Clone)]
 pub struct ClientSettings {
     /// The API base.
     pub endpoint: Endpoint,
@@ -184,6 +238,23 @@ impl ClientSettings {
     }
 }
 
+impl fmt::Debug for ClientSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientSettings")
+            .field("endpoint", &self.endpoint)
+            .field("token_url", &self.token_url.as_ref().map(Shown))
+            .field("grant", &self.grant)
+            .field("hosted_base_url", &self.hosted_base_url.as_ref().map(Shown))
+            .field("source", &self.source)
+            .field("retry", &self.retry)
+            .field("token_refresh_margin", &self.token_refresh_margin)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("request_timeout", &self.request_timeout)
+            .field("interaction_auth", &self.interaction_auth)
+            .finish()
+    }
+}
+
 /// A duration in whole milliseconds, saturating at `u32::MAX`.
 pub(crate) fn millis_u32(duration: Duration) -> u32 {
     u32::try_from(duration.as_millis()).unwrap_or(u32::MAX)
@@ -216,5 +287,63 @@ mod tests {
         let printed = format!("{settings:?}");
         assert!(!printed.contains("s3cr3t-client") && !printed.contains("pa55word"));
         assert!(printed.contains("api@example.com"));
+    }
+
+    #[test]
+    fn debug_output_hides_credentials_and_queries_in_urls() {
+        let url = |text: &str| Url::parse(text).unwrap();
+        let mut settings = ClientSettings::new(
+            Endpoint::BaseUrl(url("http://user:pa55word@127.0.0.1:8080/v2/captain")),
+            Grant::client_credentials("id", Secret::new("s3cr3t-client")),
+        );
+        settings.token_url = Some(url("https://tok3n-user@auth.example/token?key=k3y#f"));
+        settings.hosted_base_url = Some(url("https://:only-pa55@pages.example/"));
+        let printed = format!("{settings:?}");
+        for hidden in [
+            "user",
+            "pa55word",
+            "tok3n-user",
+            "k3y",
+            "only-pa55",
+            "s3cr3t",
+        ] {
+            assert!(!printed.contains(hidden), "{hidden} in {printed}");
+        }
+        for shown in [
+            r#"BaseUrl("http://***@127.0.0.1:8080/v2/captain")"#,
+            r#"Some("https://***@auth.example/token?***#***")"#,
+            r#"Some("https://***@pages.example/")"#,
+        ] {
+            assert!(printed.contains(shown), "{shown} not in {printed}");
+        }
+        assert_eq!(
+            format!("{:?}", Endpoint::Region(Region::Us)),
+            "Region(Region::Us)"
+        );
+    }
+
+    #[test]
+    fn documented_origins_are_gbgs_https_hosts() {
+        for documented in [
+            "https://eu.platform.go.gbgplc.com/v2/captain",
+            "https://AU.platform.go.gbgplc.com:443/x",
+            "https://api.auth.gbgplc.com/as/token.oauth2",
+        ] {
+            assert!(
+                is_documented_origin(&Url::parse(documented).unwrap()),
+                "{documented}"
+            );
+        }
+        for other in [
+            "http://api.auth.gbgplc.com/as/token.oauth2",
+            "https://api.auth.gbgplc.com:8443/as/token.oauth2",
+            "https://uk.platform.go.gbgplc.com/v2/captain",
+            "http://127.0.0.1:8080/v2/captain",
+        ] {
+            assert!(
+                !is_documented_origin(&Url::parse(other).unwrap()),
+                "{other}"
+            );
+        }
     }
 }

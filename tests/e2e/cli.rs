@@ -4,9 +4,10 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
 
-use gbg_go_simulator::end_user;
-use serde_json::Value;
+use gbg_go_simulator::{Simulator, end_user};
+use serde_json::{Value, json};
 
+use crate::hostile::{self, Hostile, Reply};
 use crate::support;
 
 const GBG_GO: &str = env!("CARGO_BIN_EXE_gbg-go");
@@ -209,4 +210,242 @@ fn demo_completes_a_journey_with_no_set_up() {
     assert_eq!(code, 0, "{printed}");
     assert!(printed.contains("Completed"), "{printed}");
     assert!(printed.contains("Decision: Accept"), "{printed}");
+}
+
+/// `gbg-go` with a clean environment holding `simulator`'s variables, as a
+/// user who followed the `simulate` banner has them exported.
+fn exported(simulator: &Simulator, args: &[&str]) -> Command {
+    let mut command = Command::new(GBG_GO);
+    command
+        .args(args)
+        .env_clear()
+        .env("GBG_GO_CACHE_DIR", support::compile_cache())
+        .envs(support::cli_env(simulator));
+    command
+}
+
+/// The incident of the review: with a simulator's variables exported,
+/// `auth --region eu` must use GBG's hosts, never the exported token URL,
+/// and say that it ignored them. (No secret is given, so nothing is sent to
+/// GBG from the tests.)
+#[tokio::test(flavor = "multi_thread")]
+async fn a_region_flag_is_not_combined_with_an_exported_token_url() {
+    let simulator = support::simulator().await;
+    let (code, _, printed) =
+        run(exported(&simulator, &["auth", "--region", "eu"]).env_remove("GBG_GO_CLIENT_SECRET"));
+    assert_eq!(code, 2, "{printed}");
+    assert!(
+        printed.contains(
+            "note: ignoring GBG_GO_BASE_URL and GBG_GO_TOKEN_URL from the environment: \
+             the endpoint flags given are used alone"
+        ),
+        "{printed}"
+    );
+    assert!(printed.contains("no client secret"), "{printed}");
+    assert!(
+        !printed.contains("not one of GBG's"),
+        "GBG's hosts: {printed}"
+    );
+    assert!(simulator.request_log().is_empty());
+}
+
+/// Flags beat the environment: the two simulators' log shows which was used,
+/// and stderr says where each host came from.
+#[tokio::test(flavor = "multi_thread")]
+async fn endpoint_flags_beat_the_environment_and_name_their_source() {
+    let exported_one = support::simulator().await;
+    let flagged = support::simulator().await;
+    let (code, token, printed) = run(&mut exported(
+        &exported_one,
+        &[
+            "auth",
+            "--json",
+            "--base-url",
+            &flagged.base_url(),
+            "--token-url",
+            &flagged.token_url(),
+        ],
+    ));
+    assert_eq!(code, 0, "{printed}");
+    assert_eq!(token["token_type"], "Bearer");
+    assert!(
+        exported_one.request_log().is_empty(),
+        "the exported simulator"
+    );
+    assert_eq!(support::count_requests(&flagged, "/as/token.oauth2"), 1);
+    assert!(
+        !printed.contains("ignoring"),
+        "each flag replaced its variable: {printed}"
+    );
+    for note in [
+        format!(
+            "note: the API host {} is not one of GBG's; it comes from the --base-url flag",
+            flagged.origin()
+        ),
+        format!(
+            "note: the token endpoint {} is not GBG's, and receives the credentials; it comes \
+             from the --token-url flag",
+            flagged.origin()
+        ),
+    ] {
+        assert!(
+            printed.contains(&note),
+            "{note} (in JSON mode too): {printed}"
+        );
+    }
+
+    // The environment alone: the notes name the variables.
+    let (code, _, printed) = run(&mut exported(&exported_one, &["health"]));
+    assert_eq!(code, 0, "{printed}");
+    assert!(!printed.contains("ignoring"), "{printed}");
+    assert!(
+        printed.contains(&format!(
+            "note: the API host {} is not one of GBG's; it comes from GBG_GO_BASE_URL in the \
+             environment",
+            exported_one.origin()
+        )),
+        "{printed}"
+    );
+    assert_eq!(
+        support::count_requests(&exported_one, "/v2/captain/journey/health"),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_region_and_a_base_url_from_the_same_source_conflict() {
+    let simulator = support::simulator().await;
+    let (code, json, printed) = run(&mut exported(
+        &simulator,
+        &[
+            "auth",
+            "--json",
+            "--region",
+            "eu",
+            "--base-url",
+            &simulator.base_url(),
+        ],
+    ));
+    assert_eq!(code, 2, "{printed}");
+    assert_eq!(
+        json["error"]["message"],
+        "--region and --base-url both choose the API endpoint: give one"
+    );
+    let (code, _, printed) = run(exported(&simulator, &["auth"]).env("GBG_GO_REGION", "eu"));
+    assert_eq!(code, 2, "{printed}");
+    assert!(
+        printed.contains(
+            "GBG_GO_REGION and GBG_GO_BASE_URL are both set and both choose the API endpoint: \
+             unset one"
+        ),
+        "{printed}"
+    );
+    let (code, _, printed) = run(&mut exported(
+        &simulator,
+        &["auth", "--token-url", &simulator.token_url()],
+    ));
+    assert_eq!(code, 2, "{printed}");
+    assert!(
+        printed.contains("--token-url needs --region or --base-url beside it"),
+        "{printed}"
+    );
+    assert!(simulator.request_log().is_empty());
+}
+
+/// Server text with terminal escape sequences and line breaks cannot forge
+/// output: the human output escapes them, JSON carries them escaped.
+#[tokio::test(flavor = "multi_thread")]
+async fn control_characters_in_server_text_are_escaped() {
+    let forged = "bad\u{1b}[2K\r\nerror: forged line\u{7}\u{202e}";
+    let server = Hostile::api(move |_| {
+        Reply::json(
+            400,
+            json!({"message": forged, "errors": [{"code": "4000",
+            "name": "ECHO", "location": "Body", "problem": forged, "action": ""}]})
+            .to_string(),
+        )
+    })
+    .await;
+    let command = |args: &[&str]| {
+        let mut command = Command::new(GBG_GO);
+        command
+            .args(args)
+            .env_clear()
+            .env("GBG_GO_CACHE_DIR", support::compile_cache())
+            .env(
+                "GBG_GO_BASE_URL",
+                format!("{}{}", server.origin(), hostile::API_PATH),
+            )
+            .env(
+                "GBG_GO_TOKEN_URL",
+                format!("{}{}", server.origin(), hostile::TOKEN_PATH),
+            )
+            .env("GBG_GO_CLIENT_ID", hostile::CLIENT_ID)
+            .env("GBG_GO_CLIENT_SECRET", hostile::CLIENT_SECRET);
+        command
+    };
+    let (code, _, printed) = run(&mut command(&["state", hostile::INSTANCE_ID]));
+    assert_eq!(code, 8, "{printed}");
+    assert!(
+        !printed.contains(['\u{1b}', '\r', '\u{7}', '\u{202e}']),
+        "raw control characters: {printed:?}"
+    );
+    assert!(
+        !printed
+            .lines()
+            .any(|line| line.starts_with("error: forged")),
+        "{printed}"
+    );
+    assert!(
+        printed.contains(r"bad\u{1b}[2K\u{d}\u{a}error: forged line\u{7}\u{202e}"),
+        "{printed}"
+    );
+
+    let (code, json, printed) = run(&mut command(&["state", "--json", hostile::INSTANCE_ID]));
+    assert_eq!(code, 8, "{printed}");
+    assert!(
+        !printed.contains(['\u{1b}', '\r', '\u{7}']),
+        "raw control characters: {printed:?}"
+    );
+    let message = json["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(forged),
+        "JSON carries the text, escaped: {message:?}"
+    );
+}
+
+/// `simulate --listen 0.0.0.0:0` names the address bound, not loopback, and
+/// warns that it is not loopback, since its banner prints credentials.
+#[test]
+fn the_simulator_names_its_real_address_and_warns_off_loopback() {
+    let mut child = Command::new(GBG_GO)
+        .args(["simulate", "--listen", "0.0.0.0:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("gbg-go simulate starts");
+    let mut banner = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut banner)
+        .unwrap();
+    let mut warning = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut warning)
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        banner.starts_with("GBG GO simulator listening on 0.0.0.0:")
+            && banner.contains("(every interface; from this machine: http://127.0.0.1:"),
+        "{banner}"
+    );
+    assert!(
+        warning.starts_with("warning: 0.0.0.0:") && warning.contains("is not a loopback address"),
+        "{warning}"
+    );
+
+    let simulator = SimulatorProcess::start();
+    let listen = simulator.get("listen");
+    assert!(listen.starts_with("127.0.0.1:"), "{listen}");
+    assert!(simulator.get("base_url").contains(listen));
 }

@@ -1,6 +1,6 @@
 //! The host, not the component, decides where the component may connect.
 
-use gbg_go_host::{ApiError, EgressPolicy, Error, TransportKind};
+use gbg_go_host::{ApiError, EgressPolicy, Error, PlainHttp, TransportKind};
 
 use crate::support;
 
@@ -53,10 +53,35 @@ async fn a_deny_all_policy_stops_even_authentication() {
         .open_with_policy(support::settings(&simulator), EgressPolicy::deny_all())
         .await
         .unwrap();
-    let error = client.authenticate().await.unwrap_err();
+    assert_denied(client.authenticate().await.unwrap_err());
+    assert!(simulator.request_log().is_empty());
+}
+
+/// The allow-list keys on scheme, host and port: allowing `https://H:P` does
+/// not allow `http://H:P`, even with plain `http` allowed anywhere.
+#[tokio::test(flavor = "multi_thread")]
+async fn plain_http_to_an_allowed_https_origin_is_denied() {
+    let simulator = support::simulator().await;
+    let https_twins: Vec<url::Url> = [simulator.base_url(), simulator.token_url()]
+        .iter()
+        .map(|url| support::url(&url.replacen("http://", "https://", 1)))
+        .collect();
+    let policy = EgressPolicy::allowing(&https_twins).plain_http(PlainHttp::Anywhere);
+    let mut client = support::runtime()
+        .open_with_policy(support::settings(&simulator), policy)
+        .await
+        .unwrap();
+    assert_denied(client.authenticate().await.unwrap_err());
+    assert!(
+        simulator.request_log().is_empty(),
+        "no byte reached the server"
+    );
+}
+
+/// Asserts that `error` is the host's egress denial.
+fn assert_denied(error: Error) {
     assert!(
         matches!(&error, Error::Api { error: ApiError::Transport(t), .. } if t.kind == TransportKind::Denied),
         "{error:?}"
     );
-    assert!(simulator.request_log().is_empty());
 }

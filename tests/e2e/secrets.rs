@@ -13,7 +13,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use gbg_go_host::{
-    InteractionAuth, InteractionStep, JourneyStatus, Participant, Submission, WaitOptions,
+    Grant, InteractionAuth, InteractionStep, JourneyStatus, Participant, Secret, Submission,
+    WaitOptions,
 };
 use gbg_go_simulator::{Credentials, Simulator, SimulatorConfig, end_user};
 use serde_json::{Value, json};
@@ -191,6 +192,23 @@ async fn cli_output_at_trace_level_holds_no_secret() {
     assert_eq!(code, 8, "{printed}");
     assert!(printed.contains("[redacted]"), "the echo is scrubbed");
 
+    // Token endpoints and APIs echoing an odd secret in every spelling.
+    for echo in Echo::ALL {
+        for at in [EchoAt::TokenEndpoint, EchoAt::Api] {
+            let server = echoing(echo, at).await;
+            let mut command = cli(
+                &format!("{}{}", server.origin(), hostile::API_PATH),
+                &format!("{}{}", server.origin(), hostile::TOKEN_PATH),
+                ODD_SECRET,
+            );
+            let mut shown = String::new();
+            let (code, _) = run(&mut command, &["state", hostile::INSTANCE_ID], &mut shown);
+            assert_eq!(code, at.exit(), "{echo:?} at {at:?}: {shown}");
+            assert!(shown.contains(at.shows()), "{echo:?} at {at:?}: {shown}");
+            printed.push_str(&shown);
+        }
+    }
+
     assert!(
         printed.contains("TRACE") && printed.contains("outgoing request"),
         "logging was at its most verbose"
@@ -204,7 +222,160 @@ async fn cli_output_at_trace_level_holds_no_secret() {
     ];
     secrets.extend(simulator.issued_tokens());
     assert!(secrets.len() > 10, "tokens were issued");
+    secrets.extend(echoed_spellings());
     assert_no_secret(&printed, &secrets, "gbg-go output");
+}
+
+/// A client secret with a space and every character that the form, percent
+/// and JSON encodings treat specially.
+const ODD_SECRET: &str = r#"Zq7 odd+/=&%"\ secret-Kd52"#;
+
+/// How a hostile server echoes a secret: the rows of the security review's
+/// table (the form body, after 990 characters of padding, upper case) and
+/// the other encodings a server could use.
+#[derive(Clone, Copy, Debug)]
+enum Echo {
+    /// The form body it received, as it received it.
+    FormBody,
+    /// 990 characters, then the secret: a cut at 1,000 characters before
+    /// redaction would leave its first 10 characters.
+    AfterPadding,
+    /// The secret in upper case.
+    UpperCase,
+    /// Percent-encoded with upper-case hex (`%20` for a space).
+    PercentUpperHex,
+    /// Percent-encoded with lower-case hex.
+    PercentLowerHex,
+    /// JSON-escaped, as a server quoting a JSON copy would.
+    JsonEscaped,
+}
+
+impl Echo {
+    const ALL: [Echo; 6] = [
+        Echo::FormBody,
+        Echo::AfterPadding,
+        Echo::UpperCase,
+        Echo::PercentUpperHex,
+        Echo::PercentLowerHex,
+        Echo::JsonEscaped,
+    ];
+
+    /// `secret` echoed this way by a server that received `request`.
+    fn of(self, secret: &str, request: &hostile::Received) -> String {
+        match self {
+            Echo::FormBody if request.path == hostile::TOKEN_PATH => {
+                String::from_utf8_lossy(&request.body).into_owned()
+            }
+            Echo::FormBody => format!("client_secret={}&scope=gbg.token", form(secret)),
+            Echo::AfterPadding => format!("{}{secret}", "x".repeat(990)),
+            Echo::UpperCase => secret.to_uppercase(),
+            Echo::PercentUpperHex => percent(secret, true),
+            Echo::PercentLowerHex => percent(secret, false),
+            Echo::JsonEscaped => json_escaped(secret),
+        }
+    }
+}
+
+/// Which endpoint of the hostile server echoes.
+#[derive(Clone, Copy, Debug)]
+enum EchoAt {
+    /// The token endpoint, in a 401 OAuth error (and `message`, `errors[]`).
+    TokenEndpoint,
+    /// The API, in a 400 with GBG's `errors[]`, after issuing a token; it
+    /// echoes the bearer token the same way.
+    Api,
+}
+
+impl EchoAt {
+    /// The CLI's exit status for the echoing answer.
+    fn exit(self) -> i32 {
+        match self {
+            EchoAt::TokenEndpoint => 4,
+            EchoAt::Api => 8,
+        }
+    }
+
+    /// What the error shows instead of the echo.
+    fn shows(self) -> &'static str {
+        match self {
+            EchoAt::TokenEndpoint => "(HTTP 401; invalid_client) [request id hostile-401]",
+            EchoAt::Api => "at Body: [redacted]",
+        }
+    }
+}
+
+/// A hostile server whose `at` endpoint echoes [`ODD_SECRET`] `echo`'s way.
+async fn echoing(echo: Echo, at: EchoAt) -> Hostile {
+    Hostile::start(move |request| {
+        let secret = echo.of(ODD_SECRET, request);
+        match (at, request.path == hostile::TOKEN_PATH) {
+            (EchoAt::TokenEndpoint, true) => Reply::json(
+                401,
+                json!({"error": "invalid_client", "error_description": secret,
+                       "message": secret, "errors": [{"problem": secret}]})
+                .to_string(),
+            ),
+            (EchoAt::Api, true) => Reply::token(),
+            (_, false) => {
+                let bearer = echo.of(hostile::ACCESS_TOKEN, request);
+                Reply::json(
+                    400,
+                    json!({"message": format!("echo {secret} {bearer}"), "errors": [{
+                        "code": "4000", "name": "ECHO", "location": "Body",
+                        "problem": secret, "action": bearer}]})
+                    .to_string(),
+                )
+            }
+        }
+    })
+    .await
+}
+
+/// What no output may show of the echoed secrets: every spelling of
+/// [`ODD_SECRET`] and of the hostile access token, and the odd secret's first
+/// six characters (what a cut before redaction kept).
+fn echoed_spellings() -> Vec<String> {
+    let prefix: String = ODD_SECRET.chars().take(6).collect();
+    let mut hidden = spellings(ODD_SECRET);
+    hidden.extend(spellings(hostile::ACCESS_TOKEN));
+    hidden.extend([prefix.to_uppercase(), prefix]);
+    hidden
+}
+
+/// Every spelling of `secret`: each encoding and each case.
+fn spellings(secret: &str) -> Vec<String> {
+    vec![
+        secret.to_owned(),
+        secret.to_uppercase(),
+        secret.to_lowercase(),
+        form(secret),
+        percent(secret, true),
+        percent(secret, false),
+        json_escaped(secret),
+    ]
+}
+
+/// `secret` form-encoded (`+` for a space).
+fn form(secret: &str) -> String {
+    url::form_urlencoded::byte_serialize(secret.as_bytes()).collect()
+}
+
+/// `secret` percent-encoded, with upper- or lower-case hex.
+fn percent(secret: &str, upper_hex: bool) -> String {
+    secret
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' => char::from(b).to_string(),
+            _ if upper_hex => format!("%{b:02X}"),
+            _ => format!("%{b:02x}"),
+        })
+        .collect()
+}
+
+/// `secret` JSON-escaped, without the quotes.
+fn json_escaped(secret: &str) -> String {
+    let quoted = serde_json::to_string(secret).expect("a string serialises");
+    quoted[1..quoted.len() - 1].to_owned()
 }
 
 /// A hostile API that answers every journey call 400, quoting the request's
@@ -246,6 +417,10 @@ async fn library_logs_at_trace_level_hold_no_secret() {
     assert!(output.status.success(), "the child run failed:\n{printed}");
     let ran = printed.lines().filter(|l| l.ends_with("... ok")).count();
     assert!(ran >= 30, "only {ran} tests ran in the child:\n{printed}");
+    assert!(
+        printed.contains("secrets::library_errors_scrub_odd_secrets_echoed_in_any_spelling ... ok"),
+        "the echo test ran in the child:\n{printed}"
+    );
 
     let logged = std::fs::read_to_string(&capture).expect("the capture was written");
     for expected in [" TRACE ", " DEBUG ", "outgoing request", "call failed"] {
@@ -261,6 +436,7 @@ async fn library_logs_at_trace_level_hold_no_secret() {
         hostile::ACCESS_TOKEN.to_owned(),
     ];
     secrets.extend(lines(&recorded));
+    secrets.extend(echoed_spellings());
     secrets.sort();
     secrets.dedup();
     assert!(
@@ -383,15 +559,7 @@ async fn library_api_journey_with_end_user_tokens() {
 async fn library_errors_scrub_secrets_a_server_echoes() {
     trace::capture_if_requested();
     let echo = echoing_server().await;
-    let mut client = support::runtime().open(echo.settings()).await.unwrap();
-
-    let error = trace::show(
-        client
-            .fetch_journey_state(hostile::INSTANCE_ID, &[])
-            .await
-            .unwrap_err(),
-    );
-    let shown = format!("{error} {error:?}");
+    let shown = state_error(echo.settings()).await;
     assert!(
         shown.contains("bad header Bearer [redacted] for [redacted]"),
         "{shown}"
@@ -404,4 +572,33 @@ async fn library_errors_scrub_secrets_a_server_echoes() {
         ],
         "the error",
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn library_errors_scrub_odd_secrets_echoed_in_any_spelling() {
+    trace::capture_if_requested();
+    let hidden = echoed_spellings();
+    for echo in Echo::ALL {
+        for at in [EchoAt::TokenEndpoint, EchoAt::Api] {
+            let server = echoing(echo, at).await;
+            let mut settings = server.settings();
+            settings.grant = Grant::client_credentials(hostile::CLIENT_ID, Secret::new(ODD_SECRET));
+            let shown = state_error(settings).await;
+            assert!(shown.contains(at.shows()), "{echo:?} at {at:?}: {shown}");
+            assert_no_secret(&shown, &hidden, &format!("the error ({echo:?} at {at:?})"));
+        }
+    }
+}
+
+/// The error (`Display` and `Debug`) of fetching a state with `settings`,
+/// logged for the TRACE capture.
+async fn state_error(settings: gbg_go_host::ClientSettings) -> String {
+    let mut client = support::runtime().open(settings).await.unwrap();
+    let error = trace::show(
+        client
+            .fetch_journey_state(hostile::INSTANCE_ID, &[])
+            .await
+            .unwrap_err(),
+    );
+    format!("{error} {error:?}")
 }

@@ -5,8 +5,8 @@ use std::fmt::Debug;
 use super::*;
 use crate::http::SendError;
 use crate::testing::{
-    CLIENT_SECRET, EPOCH_MS, FakeClock, FakeTransport, MARKER, TOKEN_PATH, answer, answer_with,
-    api_failure_of, broken, config,
+    CLIENT_SECRET, EPOCH_MS, FakeClock, FakeTransport, MARKER, ODD_SECRET, TOKEN_PATH, answer,
+    answer_with, api_failure_of, broken, config, echoes,
 };
 use crate::types::{
     ApiProblem, Delivery, InteractionAuth, Participant, RetryPolicy, TransportKind,
@@ -195,7 +195,11 @@ fn bad_credentials_are_unauthorized_without_retry() {
     let Error::Unauthorized(f) = &error else {
         panic!("{error:?}")
     };
-    assert_eq!(f.message.as_deref(), Some("Client authentication failed"));
+    assert_eq!(
+        f.message.as_deref(),
+        Some("invalid_client"),
+        "a token endpoint's free text is not copied"
+    );
     assert_eq!(f.request_id.as_deref(), Some("req-401"));
     assert_eq!(h.net.seen().len(), 1, "no retry, no API call");
 }
@@ -1037,14 +1041,17 @@ fn secrets_echoed_by_the_server_are_scrubbed_from_errors() {
     let error = err(h.client.authenticate());
     assert_eq!(
         api_failure_of(&error).message.as_deref(),
-        Some("bad [redacted] / [redacted]")
+        Some("invalid_grant")
     );
 
     h.net.script(
         STATE,
         [answer(
             400,
-            r#"{"message":"token at-SECRET-1 rejected","errors":[{"problem":"at-SECRET-1","action":"x"}]}"#,
+            &format!(
+                r#"{{"message":"token at-SECRET-1 rejected","errors":[{{"problem":"at-SECRET-1","action":"x"}},{{"problem":"{}"}}]}}"#,
+                CLIENT_SECRET.to_uppercase()
+            ),
         )],
     );
     let error = err(h.fetch_state());
@@ -1053,6 +1060,7 @@ fn secrets_echoed_by_the_server_are_scrubbed_from_errors() {
         Some("token [redacted] rejected")
     );
     assert_eq!(api_failure_of(&error).problems[0].problem, "[redacted]");
+    assert_eq!(api_failure_of(&error).problems[1].problem, "[redacted]");
 
     h.net.script(
         SUBMIT,
@@ -1072,6 +1080,63 @@ fn secrets_echoed_by_the_server_are_scrubbed_from_errors() {
         }))],
     );
     err(h.fetch_state());
+}
+
+#[test]
+fn odd_secrets_echoed_in_any_spelling_are_scrubbed() {
+    for echo in echoes(ODD_SECRET) {
+        let mut h = harness(|c| {
+            c.grant =
+                crate::types::Grant::ClientCredentials(crate::types::ClientCredentialsGrant {
+                    client_id: "client-id".into(),
+                    client_secret: ODD_SECRET.into(),
+                    scope: None,
+                });
+        });
+        let body = serde_json::json!({
+            "message": format!("echo {echo}"),
+            "errors": [{"problem": echo}],
+        });
+        h.net.script(STATE, [answer(400, &body.to_string())]);
+        let error = err(h.fetch_state());
+        let failure = api_failure_of(&error);
+        assert_eq!(
+            failure.message.as_deref(),
+            Some("echo [redacted]"),
+            "{echo}"
+        );
+        assert_eq!(failure.problems[0].problem, "[redacted]", "{echo}");
+        let shown = format!("{error} {error:?}");
+        assert!(
+            !shown.contains("Sup3") && !shown.contains("SUP3"),
+            "{shown}"
+        );
+
+        let echoed = serde_json::json!({"error": "invalid_client", "error_description": echo});
+        h.net.script(TOKEN_PATH, [answer(401, &echoed.to_string())]);
+        let error = err(h.client.authenticate());
+        assert_eq!(
+            api_failure_of(&error).message.as_deref(),
+            Some("invalid_client")
+        );
+    }
+}
+
+#[test]
+fn long_server_messages_are_shortened_after_redaction() {
+    let mut h = default_harness();
+    let message = format!("{} {CLIENT_SECRET} {}", "p".repeat(985), "q".repeat(5000));
+    h.net.script(
+        STATE,
+        [answer(
+            400,
+            &serde_json::json!({"message": message}).to_string(),
+        )],
+    );
+    let error = err(h.fetch_state());
+    let shown = api_failure_of(&error).message.clone().unwrap();
+    assert_eq!(shown.chars().count(), crate::redact::MAX_TEXT_CHARS);
+    assert!(shown.ends_with(" [redacted] qqq"), "{shown}");
 }
 
 #[test]

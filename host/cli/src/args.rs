@@ -3,7 +3,15 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+
+/// The variable that chooses a region.
+pub const REGION_VAR: &str = "GBG_GO_REGION";
+/// The variable that gives an explicit API base URL.
+pub const BASE_URL_VAR: &str = "GBG_GO_BASE_URL";
+/// The variable that gives the token URL.
+pub const TOKEN_URL_VAR: &str = "GBG_GO_TOKEN_URL";
 
 /// Run GBG GO v2 identity-verification journeys through a sandboxed
 /// WebAssembly client.
@@ -56,6 +64,47 @@ pub enum Command {
     Interaction(InteractionCommand),
 }
 
+impl Cli {
+    /// Parses the command line (exiting with clap's message on bad usage)
+    /// and records where the endpoint settings came from.
+    pub fn parse_recording_origins() -> Self {
+        let matches = Self::command().get_matches();
+        let mut cli = Self::from_arg_matches(&matches)
+            .unwrap_or_else(|e| e.format(&mut Self::command()).exit());
+        let mut leaf = &matches;
+        while let Some((_, sub)) = leaf.subcommand() {
+            leaf = sub;
+        }
+        if let Some(connection) = cli.command.connection_mut() {
+            connection.origins = EndpointOrigins::of(leaf);
+        }
+        cli
+    }
+}
+
+impl Command {
+    /// The connection flags of a command that talks to GBG GO.
+    fn connection_mut(&mut self) -> Option<&mut ConnectionArgs> {
+        match self {
+            Command::Simulate(_) | Command::Demo(_) => None,
+            Command::Start(StartArgs { connection, .. })
+            | Command::Run(RunArgs { connection, .. })
+            | Command::Interact(InteractArgs { connection, .. })
+            | Command::Auth(connection)
+            | Command::Health(connection)
+            | Command::Delete(InstanceArgs { connection, .. })
+            | Command::Interaction(InteractionCommand::Fetch(InstanceArgs {
+                connection, ..
+            })) => Some(connection),
+            Command::State(StateArgs { instance, .. })
+            | Command::Wait(WaitArgs { instance, .. })
+            | Command::Interaction(InteractionCommand::Submit(SubmitArgs { instance, .. })) => {
+                Some(&mut instance.connection)
+            }
+        }
+    }
+}
+
 /// Single interaction steps.
 #[derive(Debug, Subcommand)]
 pub enum InteractionCommand {
@@ -98,16 +147,20 @@ pub struct InteractArgs {
 }
 
 /// Where GBG GO is and who we are.
+///
+/// The region, base URL and token URL are taken together: from the flags
+/// when any of them is a flag, else from the environment (see
+/// `ConnectionArgs::settings`).
 #[derive(Debug, Args, Clone)]
 pub struct ConnectionArgs {
-    /// GBG GO region (ignored when --base-url is set).
-    #[arg(long, env = "GBG_GO_REGION", value_enum)]
+    /// GBG GO region (conflicts with --base-url).
+    #[arg(long, env = REGION_VAR, value_enum)]
     pub region: Option<RegionArg>,
-    /// API base URL up to /v2/captain, e.g. a simulator's.
-    #[arg(long, env = "GBG_GO_BASE_URL", value_name = "URL")]
+    /// API base URL up to /v2/captain, e.g. a simulator's (conflicts with --region).
+    #[arg(long, env = BASE_URL_VAR, value_name = "URL")]
     pub base_url: Option<url::Url>,
     /// OAuth token URL [default: https://api.auth.gbgplc.com/as/token.oauth2].
-    #[arg(long, env = "GBG_GO_TOKEN_URL", value_name = "URL")]
+    #[arg(long, env = TOKEN_URL_VAR, value_name = "URL")]
     pub token_url: Option<url::Url>,
     /// API client id.
     #[arg(long, env = "GBG_GO_CLIENT_ID", value_name = "ID")]
@@ -137,6 +190,43 @@ pub struct ConnectionArgs {
     /// end-user token obtained through device/start and device/connect.
     #[arg(long, env = "GBG_GO_INTERACTION_AUTH", value_enum)]
     pub interaction_auth: Option<InteractionAuthArg>,
+    /// Where `region`, `base_url` and `token_url` came from.
+    #[arg(skip)]
+    pub origins: EndpointOrigins,
+}
+
+/// Where a setting's value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// A flag on the command line.
+    Flag,
+    /// An environment variable.
+    Environment,
+}
+
+/// Where each endpoint setting came from; `None` when it is unset.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EndpointOrigins {
+    pub region: Option<Origin>,
+    pub base_url: Option<Origin>,
+    pub token_url: Option<Origin>,
+}
+
+impl EndpointOrigins {
+    /// The origins clap recorded in the matches of a command with
+    /// [`ConnectionArgs`].
+    fn of(matches: &ArgMatches) -> Self {
+        let origin = |id: &str| match matches.value_source(id)? {
+            ValueSource::CommandLine => Some(Origin::Flag),
+            ValueSource::EnvVariable => Some(Origin::Environment),
+            _ => None,
+        };
+        Self {
+            region: origin("region"),
+            base_url: origin("base_url"),
+            token_url: origin("token_url"),
+        }
+    }
 }
 
 /// Which token interaction calls present.

@@ -1,5 +1,6 @@
 //! One function per subcommand.
 
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use gbg_go_host::{
@@ -25,7 +26,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Failure> {
     let out = Output::new(cli.json);
     let component = cli.component.clone();
     let open = |connection: &ConnectionArgs| {
-        let (component, settings) = (component.clone(), connection.settings());
+        let (component, settings) = (component.clone(), connection.settings(out));
         async move { open_settings(component, settings?).await }
     };
     match &cli.command {
@@ -100,7 +101,9 @@ async fn open_settings(
     Ok(runtime.open(settings).await?)
 }
 
-/// `simulate`: serve until Ctrl-C, after saying where and with what.
+/// `simulate`: serve until Ctrl-C, after saying where and with what. The
+/// banner names the address actually bound, and a warning says so when it is
+/// not loopback, since the banner prints fixed demo credentials.
 async fn simulate(args: &SimulateArgs, out: Output) -> Result<Exit, Failure> {
     let config = match &args.config {
         Some(path) => SimulatorConfig::from_json_file(path).map_err(|e| {
@@ -115,6 +118,19 @@ async fn simulate(args: &SimulateArgs, out: Output) -> Result<Exit, Failure> {
     let simulator = Simulator::start(config, args.listen)
         .await
         .map_err(|e| Failure::usage(format!("cannot listen on {}: {e}", args.listen)))?;
+    // The simulator names the address clients connect to (loopback for an
+    // unspecified address); the port is the one bound.
+    let port = parse_url(&simulator.origin())?
+        .port()
+        .unwrap_or(args.listen.port());
+    let bound = SocketAddr::new(args.listen.ip(), port);
+    if !bound.ip().is_loopback() {
+        out.notice(format!(
+            "warning: {bound} is not a loopback address: other machines can reach this \
+             simulator, and its demo credentials are printed below; use --listen 127.0.0.1:{port} \
+             to keep it on this machine"
+        ));
+    }
     let credentials = simulator.credentials();
     let journeys: serde_json::Map<String, serde_json::Value> = names
         .iter()
@@ -124,6 +140,7 @@ async fn simulate(args: &SimulateArgs, out: Output) -> Result<Exit, Failure> {
         println!(
             "{}",
             json!({
+                "listen": bound.to_string(),
                 "base_url": simulator.base_url(),
                 "token_url": simulator.token_url(),
                 "resource_id": simulator.resource_id(),
@@ -133,7 +150,14 @@ async fn simulate(args: &SimulateArgs, out: Output) -> Result<Exit, Failure> {
             })
         );
     } else {
-        println!("GBG GO simulator listening on {}", simulator.origin());
+        if bound.ip().is_unspecified() {
+            println!(
+                "GBG GO simulator listening on {bound} (every interface; from this machine: {})",
+                simulator.origin()
+            );
+        } else {
+            println!("GBG GO simulator listening on {}", simulator.origin());
+        }
         println!("Published journeys (the default first):");
         println!("  {:<10} {}", "default", simulator.resource_id());
         for (name, id) in &journeys {

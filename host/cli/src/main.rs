@@ -9,7 +9,6 @@ mod output;
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use self::args::Cli;
@@ -19,7 +18,7 @@ use self::output::Output;
 /// Parses the command line, runs the command, and turns its outcome into an
 /// exit status (documented on [`exit::Exit`]).
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_recording_origins();
     init_tracing(cli.verbose);
     let out = Output::new(cli.json);
     let outcome = tokio::runtime::Builder::new_multi_thread()

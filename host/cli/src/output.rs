@@ -1,6 +1,9 @@
 //! What the commands print: sentences for people, or JSON on stdout with
-//! `--json`. Nothing printed here ever contains a credential or token.
+//! `--json`. Nothing printed here ever contains a credential or token, and
+//! text from a server reaches a terminal only with its control characters
+//! escaped ([`printable`]); JSON is escaped by serde.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -14,6 +17,14 @@ use gbg_go_host::{
 };
 
 use crate::exit::Failure;
+
+/// Prints one line for people on stdout, with control characters escaped
+/// ([`printable`]).
+macro_rules! say {
+    ($($arg:tt)*) => {
+        println!("{}", printable(&format!($($arg)*)))
+    };
+}
 
 /// Where and how results are printed.
 #[derive(Debug, Clone, Copy)]
@@ -34,8 +45,14 @@ impl Output {
     /// A progress line for people (stderr); silent in JSON mode.
     pub fn note(self, line: impl AsRef<str>) {
         if !self.json {
-            eprintln!("{}", line.as_ref());
+            eprintln!("{}", printable(line.as_ref()));
         }
+    }
+
+    /// A line on stderr that matters in JSON mode too: where the hosts came
+    /// from, a setting that was ignored, an exposed simulator.
+    pub fn notice(self, line: impl AsRef<str>) {
+        eprintln!("{}", printable(line.as_ref()));
     }
 
     /// A started journey.
@@ -43,10 +60,10 @@ impl Output {
         if self.json {
             print_json(&started_json(started));
         } else {
-            println!("instance id: {}", started.instance_id);
+            say!("instance id: {}", started.instance_id);
             match &started.instance_url {
-                Some(url) => println!("hosted URL:  {url}"),
-                None => println!("hosted URL:  (none: an API journey)"),
+                Some(url) => say!("hosted URL:  {url}"),
+                None => say!("hosted URL:  (none: an API journey)"),
             }
         }
     }
@@ -59,8 +76,9 @@ impl Output {
         let Some(url) = &started.instance_url else {
             return;
         };
-        println!("Send the end user to: {url}");
+        say!("Send the end user to: {url}");
         if let Ok(code) = QrCode::new(url.as_bytes()) {
+            // Block characters and line breaks only: no server text.
             println!("{}", code.render::<Dense1x2>().quiet_zone(true).build());
         }
     }
@@ -75,7 +93,7 @@ impl Output {
         if self.json {
             self.print_state(state, Some(started));
         } else {
-            println!(
+            say!(
                 "Journey {} {} after {:.1} s.",
                 state.instance_id,
                 status_text(&state.status),
@@ -93,8 +111,8 @@ impl Output {
             }
             print_json(&out);
         } else {
-            println!("instance id: {}", state.instance_id);
-            println!("status:      {}", state.status_text);
+            say!("instance id: {}", state.instance_id);
+            say!("status:      {}", state.status_text);
             print_summary(state);
         }
     }
@@ -120,16 +138,16 @@ impl Output {
         }
         match step {
             InteractionStep::Ready(interaction) => {
-                println!("interaction id: {}", interaction.interaction_id);
-                println!(
+                say!("interaction id: {}", interaction.interaction_id);
+                say!(
                     "journey:        {}",
                     status_text(&interaction.journey_status)
                 );
-                println!("collects:       {}", requirements(&interaction.collects));
-                println!("consumes:       {}", requirements(&interaction.consumes));
-                println!("outstanding:    {}", interaction.outstanding.join(", "));
+                say!("collects:       {}", requirements(&interaction.collects));
+                say!("consumes:       {}", requirements(&interaction.consumes));
+                say!("outstanding:    {}", interaction.outstanding.join(", "));
             }
-            InteractionStep::NotReady(status) => println!(
+            InteractionStep::NotReady(status) => say!(
                 "no interaction ready (journey {}): modules are running, or the journey has ended",
                 status_text(status)
             ),
@@ -144,7 +162,7 @@ impl Output {
         took: Duration,
     ) {
         if !self.json {
-            println!(
+            say!(
                 "Journey {} {} after {:.1} s and {} submissions.",
                 state.instance_id,
                 status_text(&state.status),
@@ -178,9 +196,10 @@ impl Output {
                 "expires_at_ms": token.expires_at_ms,
             }));
         } else {
-            println!(
+            say!(
                 "authenticated: {} token valid for {} s",
-                token.token_type, token.expires_in_s
+                token.token_type,
+                token.expires_in_s
             );
         }
     }
@@ -190,14 +209,14 @@ impl Output {
         if self.json {
             print_json(&json!({ key: value }));
         } else {
-            println!("{key}: {value}");
+            say!("{key}: {value}");
         }
     }
 
     /// A failure: always a sentence on stderr; also a JSON object on stdout
     /// in JSON mode.
     pub fn failure(self, failure: &Failure) {
-        eprintln!("error: {}", failure.message);
+        eprintln!("error: {}", printable(&failure.message));
         if self.json {
             print_json(&json!({
                 "error": { "kind": failure.kind, "message": failure.message, "exit": failure.exit as u8 }
@@ -289,13 +308,13 @@ fn started_json(started: &StartedJourney) -> Value {
 /// Times and the decision, when the state document has them.
 fn print_summary(state: &JourneyState) {
     if let Some(created) = &state.created_at {
-        println!("started:     {created}");
+        say!("started:     {created}");
     }
     if let Some(completed) = &state.completed_at {
-        println!("ended:       {completed}");
+        say!("ended:       {completed}");
     }
     if let Some(decision) = decision(&state.document) {
-        println!("decision:    {decision}");
+        say!("decision:    {decision}");
     }
 }
 
@@ -312,9 +331,41 @@ fn print_json(value: &Value) {
     println!("{value}");
 }
 
+/// `text` safe to show on a terminal: control characters, and the
+/// bidirectional controls that reorder what a terminal shows, written as
+/// `\u{..}` escapes, so that server text cannot move the cursor, change
+/// colours or forge a line of output.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    let unsafe_char =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if unsafe_char(c) {
+                    c.escape_unicode().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
-    use super::decision;
+    use super::{decision, printable};
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(printable("plain text: ✓ é"), "plain text: ✓ é");
+        assert_eq!(
+            printable("bad\u{1b}[2K\rerror: forged\nline\u{202e}"),
+            "bad\\u{1b}[2K\\u{d}error: forged\\u{a}line\\u{202e}"
+        );
+    }
 
     #[test]
     fn finds_the_decision_in_either_location() {
