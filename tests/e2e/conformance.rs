@@ -77,6 +77,8 @@ impl Servers {
         vars.insert("api_kyc_resource_id".into(), api_kyc.into());
         if let Some(other) = &self.other {
             vars.insert("other_base_url".into(), other.base_url().into());
+            let https = other.base_url().replacen("http://", "https://", 1);
+            vars.insert("other_https_base_url".into(), https.into());
             let authority = other.origin().trim_start_matches("http://").to_owned();
             vars.insert("other_authority".into(), authority.into());
         }

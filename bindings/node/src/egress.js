@@ -1,8 +1,9 @@
 // The egress policy: which authorities a client's component may reach.
 //
-// Deny by default. A request is sent only when its authority (host:port,
-// lower-case, default port made explicit) is on the client's allow-list;
-// plain http only to loopback. Anything else is answered with the WASI error
+// Deny by default. A request is sent only when its origin (scheme://host:port,
+// lower-case, default port made explicit) is on the client's allow-list, so
+// allowing `https://h` never allows `http://h:443`; plain http only to
+// loopback. Anything else is answered with the WASI error
 // code `HTTP-request-denied` before a byte is sent, as the Rust host does.
 //
 // The list is the host's, never the guest's: it is built from the
@@ -26,17 +27,17 @@ export function reachableUrls(config) {
 }
 
 /**
- * The normalised authorities (`host:port`) of `urls`, sorted. A URL that does
- * not parse allows nothing (the component refuses such a configuration).
+ * The normalised origins (`scheme://host:port`) of `urls`, sorted. A URL that
+ * does not parse allows nothing (the component refuses such a configuration).
  */
-export function authoritiesOf(urls) {
-  const parsed = [...urls].flatMap((url) => (URL.canParse(String(url)) ? [authorityOfUrl(new URL(url))] : []));
+export function originsOf(urls) {
+  const parsed = [...urls].flatMap((url) => (URL.canParse(String(url)) ? [originOf(new URL(url))] : []));
   return [...new Set(parsed)].sort();
 }
 
 /**
  * Why a request to `authority` over `scheme` (`http` or `https`) is refused
- * by an allow-list of normalised authorities, or undefined when it is allowed.
+ * by an allow-list of normalised origins, or undefined when it is allowed.
  */
 export function refusal(allowed, scheme, authority) {
   if (scheme !== 'http' && scheme !== 'https') {
@@ -51,7 +52,7 @@ export function refusal(allowed, scheme, authority) {
   } catch {
     return 'the request has no valid authority';
   }
-  if (!allowed.has(authorityOfUrl(url))) {
+  if (!allowed.has(originOf(url))) {
     return "the authority is not on the host's allow-list";
   }
   if (scheme === 'http' && !isLoopback(url.hostname)) {
@@ -60,10 +61,10 @@ export function refusal(allowed, scheme, authority) {
   return undefined;
 }
 
-/** `host:port` of a URL, lower-case, with the scheme's default port made explicit. */
-function authorityOfUrl(url) {
+/** `scheme://host:port` of a URL, lower-case, with the scheme's default port made explicit. */
+function originOf(url) {
   const port = url.port || (url.protocol === 'http:' ? '80' : '443');
-  return `${url.hostname.toLowerCase()}:${port}`;
+  return `${url.protocol}//${url.hostname.toLowerCase()}:${port}`;
 }
 
 function isLoopback(hostname) {

@@ -26,7 +26,7 @@ export interface Denial {
 /** How the host runs a client's component. */
 export interface ClientOptions {
   /**
-   * The URLs whose authorities (`host:port`) the component may reach; by
+   * The URLs whose origins (`scheme://host:port`) the component may reach; by
    * default the API base and token URL of the configuration. Deny by default.
    */
   egress?: Iterable<string | URL>;
@@ -67,8 +67,8 @@ export declare class GbgGoClient implements AsyncDisposable {
   private constructor();
   /** Validates `config` and opens a client. Sends nothing. */
   static open(config: ClientConfig, options?: ClientOptions): Promise<GbgGoClient>;
-  /** The authorities (`host:port`) this client's component may reach. */
-  readonly allowedAuthorities: string[];
+  /** The origins (`scheme://host:port`) this client's component may reach. */
+  readonly allowedOrigins: string[];
   /** Fetches a new customer access token; returns its lifetime. */
   authenticate(): Promise<TokenInfo>;
   /** Starts a journey instance. */

@@ -6,7 +6,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { MessageChannel, Worker } from 'node:worker_threads';
 
-import { authoritiesOf, reachableUrls } from './egress.js';
+import { originsOf, reachableUrls } from './egress.js';
 import { serve } from './transport.js';
 
 export { DEFAULT_TOKEN_URL, reachableUrls } from './egress.js';
@@ -61,13 +61,13 @@ export class GbgGoClient {
    * Validates `config` and opens a client. Sends nothing.
    *
    * @param {object} config the WIT `client-config`
-   * @param {object} [options] `egress` (URLs whose authorities the component
+   * @param {object} [options] `egress` (URLs whose origins the component
    *   may reach; by default the API base and token URL of `config`),
    *   `onDenied`, `maxConcurrency` and `callBudgetMs`
    */
   static async open(config, options = {}) {
     const client = new GbgGoClient(config, {
-      allowed: authoritiesOf(options.egress ?? reachableUrls(config)),
+      allowed: originsOf(options.egress ?? reachableUrls(config)),
       onDenied: options.onDenied ?? (() => {}),
       maxConcurrency: options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY,
       callBudgetMs: options.callBudgetMs ?? DEFAULT_CALL_BUDGET_MS,
@@ -76,8 +76,8 @@ export class GbgGoClient {
     return client;
   }
 
-  /** The authorities (`host:port`) this client's component may reach. */
-  get allowedAuthorities() {
+  /** The origins (`scheme://host:port`) this client's component may reach. */
+  get allowedOrigins() {
     return [...this.#options.allowed];
   }
 
