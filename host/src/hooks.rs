@@ -3,23 +3,42 @@
 
 use std::sync::Arc;
 
+use tokio::sync::Semaphore;
 use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
 use wasmtime_wasi_http::{RequestOptions, WasiBody, WasiHttpHooks};
 
 use crate::policy::EgressPolicy;
-use crate::pool::{self, ConnectionPool};
+use crate::pool::{self, ConnectionPool, Route};
+
+/// The most the component may write into a request body in one call, and
+/// so the most one unsent body holds in the host (wasmtime's default is
+/// 1 MiB).
+const REQUEST_CHUNK_BYTES: usize = 64 << 10;
 
 /// Checks every outgoing request against the policy, clamps its timeouts and
 /// sends it through the runtime's connection pool; a refused request fails
-/// with `HTTP-request-denied` before any byte leaves the host.
+/// with `HTTP-request-denied` before any byte leaves the host. At most
+/// `concurrent` requests of one client are open at once: one more fails with
+/// `connection-limit-reached` without a connection.
 pub(crate) struct PolicyHooks {
     policy: Arc<EgressPolicy>,
     pool: Arc<ConnectionPool>,
+    open_requests: Arc<Semaphore>,
+    concurrent: usize,
 }
 
 impl PolicyHooks {
-    pub(crate) fn new(policy: Arc<EgressPolicy>, pool: Arc<ConnectionPool>) -> Self {
-        Self { policy, pool }
+    pub(crate) fn new(
+        policy: Arc<EgressPolicy>,
+        pool: Arc<ConnectionPool>,
+        concurrent: usize,
+    ) -> Self {
+        Self {
+            policy,
+            pool,
+            open_requests: Arc::new(Semaphore::new(concurrent)),
+            concurrent,
+        }
     }
 }
 
@@ -35,6 +54,15 @@ impl WasiHttpHooks for PolicyHooks {
         options: Option<RequestOptions>,
         _body_done: Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
     ) -> Box<dyn Future<Output = SendResult> + Send> {
+        // Taken now, not when the spawned exchange first runs, so that a
+        // guest issuing requests in a loop is refused at once.
+        let Ok(open) = Arc::clone(&self.open_requests).try_acquire_owned() else {
+            tracing::warn!(
+                limit = self.concurrent,
+                "request refused: the component has as many requests open as it may"
+            );
+            return Box::new(async { Err(wasmtime_wasi_http::Error::ConnectionLimitReached) });
+        };
         let policy = Arc::clone(&self.policy);
         let pool = Arc::clone(&self.pool);
         Box::new(async move {
@@ -52,12 +80,20 @@ impl WasiHttpHooks for PolicyHooks {
                 path = request.uri().path(),
                 "outgoing request"
             );
-            let response = pool.send(request, policy.clamp(options)).await?;
+            let route = Route::of(&policy);
+            let total = policy.timeout_bounds().total;
+            let response = pool
+                .send(route, request, policy.clamp(options), total, open)
+                .await?;
             // The pool drives its connections itself; there is no per-request
             // I/O task to hand back.
             let io: Box<dyn Future<Output = _> + Send> = Box::new(async { Ok(()) });
             Ok((response, io))
         })
+    }
+
+    fn p2_outgoing_body_chunk_size(&mut self) -> usize {
+        REQUEST_CHUNK_BYTES
     }
 
     fn p2_error_from_hyper(&mut self, err: &hyper::Error) -> ErrorCode {

@@ -9,6 +9,7 @@ mod contract;
 mod faults;
 mod hosted_journey;
 mod hostile;
+mod hostile_guests;
 mod load;
 mod runtimes;
 #[path = "../../host/examples/hosted_journey.rs"]
