@@ -4,6 +4,7 @@
 mod api_journey;
 mod browser;
 mod cli;
+mod compile_cache;
 mod conformance;
 mod contract;
 mod faults;
