@@ -428,13 +428,24 @@ mod tests {
         assert!(matches!(connect_error(&slow), Error::ConnectionTimeout));
     }
 
-    fn get(uri: &str) -> http::Request<WasiBody> {
+    /// Sends a GET to `uri` on a loopback-only route.
+    async fn strict_get(uri: &str) -> Result<http::Response<WasiBody>, Error> {
         let empty = http_body_util::Empty::new().map_err(|never| match never {});
-        http::Request::get(uri).body(empty.boxed_unsync()).unwrap()
-    }
-
-    fn client_slot() -> OwnedSemaphorePermit {
-        Arc::new(Semaphore::new(1)).try_acquire_owned().unwrap()
+        let request = http::Request::get(uri).body(empty.boxed_unsync()).unwrap();
+        let strict = Route {
+            loopback_only: true,
+            connect_timeout: Duration::from_secs(5),
+        };
+        let client_slot = Arc::new(Semaphore::new(1)).try_acquire_owned().unwrap();
+        ConnectionPool::new(ConnectionOptions::default())
+            .send(
+                strict,
+                request,
+                RequestOptions::default(),
+                Duration::from_secs(5),
+                client_slot,
+            )
+            .await
     }
 
     /// This machine's address on its default route: not loopback, yet local.
@@ -447,11 +458,6 @@ mod tests {
         assert!(!address.is_loopback(), "{address}");
         address
     }
-
-    const STRICT: Route = Route {
-        loopback_only: true,
-        connect_timeout: Duration::from_secs(5),
-    };
 
     #[tokio::test]
     async fn plain_http_reaching_a_non_loopback_address_is_denied_before_any_byte() {
@@ -466,16 +472,7 @@ mod tests {
             let _ = stream.read_to_end(&mut bytes).await;
             bytes
         });
-        let pool = ConnectionPool::new(ConnectionOptions::default());
-        let uri = format!("http://{address}:{port}/");
-        let error = pool
-            .send(
-                STRICT,
-                get(&uri),
-                RequestOptions::default(),
-                Duration::from_secs(5),
-                client_slot(),
-            )
+        let error = strict_get(&format!("http://{address}:{port}/"))
             .await
             .unwrap_err();
         assert!(matches!(error, Error::HttpRequestDenied), "{error:?}");
@@ -498,18 +495,7 @@ mod tests {
                 .write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n")
                 .await;
         });
-        let pool = ConnectionPool::new(ConnectionOptions::default());
-        let uri = format!("http://{address}/");
-        let response = pool
-            .send(
-                STRICT,
-                get(&uri),
-                RequestOptions::default(),
-                Duration::from_secs(5),
-                client_slot(),
-            )
-            .await
-            .unwrap();
+        let response = strict_get(&format!("http://{address}/")).await.unwrap();
         assert_eq!(response.status(), 204);
     }
 

@@ -78,8 +78,8 @@ pub(crate) struct StoreLimiter {
 impl StoreLimiter {
     fn new(limits: &SandboxLimits) -> Self {
         Self {
-            memory_bytes: Budget::new(limits.memory_bytes),
-            table_elements: Budget::new(limits.table_elements),
+            memory_bytes: Budget::new(limits.memory_bytes, "memory", "memories", "bytes"),
+            table_elements: Budget::new(limits.table_elements, "a table", "tables", "elements"),
             instances: limits.instances,
             memories: limits.memories,
             tables: limits.tables,
@@ -94,16 +94,7 @@ impl wasmtime::ResourceLimiter for StoreLimiter {
         desired: usize,
         maximum: Option<usize>,
     ) -> Result<bool> {
-        if maximum.is_some_and(|maximum| desired > maximum) {
-            return Ok(false);
-        }
-        if !self.memory_bytes.grow(current, desired) {
-            bail!(
-                "forcing trap when growing memory: the store's memories would exceed {} bytes in total",
-                self.memory_bytes.limit
-            );
-        }
-        Ok(true)
+        self.memory_bytes.growing(current, desired, maximum)
     }
 
     fn memory_grow_failed(&mut self, error: wasmtime::Error) -> Result<()> {
@@ -116,16 +107,7 @@ impl wasmtime::ResourceLimiter for StoreLimiter {
         desired: usize,
         maximum: Option<usize>,
     ) -> Result<bool> {
-        if maximum.is_some_and(|maximum| desired > maximum) {
-            return Ok(false);
-        }
-        if !self.table_elements.grow(current, desired) {
-            bail!(
-                "forcing trap when growing a table: the store's tables would exceed {} elements in total",
-                self.table_elements.limit
-            );
-        }
-        Ok(true)
+        self.table_elements.growing(current, desired, maximum)
     }
 
     fn table_grow_failed(&mut self, error: wasmtime::Error) -> Result<()> {
@@ -145,15 +127,38 @@ impl wasmtime::ResourceLimiter for StoreLimiter {
     }
 }
 
-/// A store-wide total and its limit.
+/// A store-wide total and its limit, with the words of its trap message.
 struct Budget {
     used: usize,
     limit: usize,
+    /// What grows (`memory`), what is totalled (`memories`), in what unit.
+    words: (&'static str, &'static str, &'static str),
 }
 
 impl Budget {
-    fn new(limit: usize) -> Self {
-        Self { used: 0, limit }
+    fn new(limit: usize, one: &'static str, all: &'static str, unit: &'static str) -> Self {
+        Self {
+            used: 0,
+            limit,
+            words: (one, all, unit),
+        }
+    }
+
+    /// Whether one memory or table may grow from `current` to `desired`
+    /// (past its own `maximum` it may not); a trap when the total would pass
+    /// the limit.
+    fn growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> Result<bool> {
+        if maximum.is_some_and(|maximum| desired > maximum) {
+            return Ok(false);
+        }
+        if !self.grow(current, desired) {
+            let (one, all, unit) = self.words;
+            bail!(
+                "forcing trap when growing {one}: the store's {all} would exceed {} {unit} in total",
+                self.limit
+            );
+        }
+        Ok(true)
     }
 
     /// Accounts for one memory or table growing from `current` to `desired`;
@@ -174,12 +179,21 @@ mod tests {
 
     #[test]
     fn the_budget_is_shared_by_every_memory() {
-        let mut budget = Budget::new(100);
+        let mut budget = Budget::new(100, "memory", "memories", "bytes");
         assert!(budget.grow(0, 60), "a first memory of 60");
         assert!(!budget.grow(0, 50), "a second of 50 passes the total");
         assert!(budget.grow(0, 40), "a second of 40 fits");
         assert!(budget.grow(60, 60), "not growing is free");
         assert!(!budget.grow(40, 41), "one more unit passes the total");
         assert_eq!(budget.used, 100);
+        let trap = budget.growing(100, 101, None).unwrap_err();
+        assert_eq!(
+            trap.to_string(),
+            "forcing trap when growing memory: the store's memories would exceed 100 bytes in total"
+        );
+        assert!(
+            !budget.growing(100, 101, Some(100)).unwrap(),
+            "past its own maximum"
+        );
     }
 }

@@ -6,8 +6,7 @@ use std::path::{Path, PathBuf};
 
 use gbg_go_host::{ComponentSource, Runtime, RuntimeOptions};
 
-use crate::trace::LogBuffer;
-use crate::{spin_guest, support};
+use crate::{spin_guest, support, trace};
 
 fn runtime(component: ComponentSource, cache: &Path) -> Runtime {
     Runtime::new(RuntimeOptions {
@@ -33,16 +32,11 @@ fn mode(path: &Path) -> u32 {
     path.symlink_metadata().unwrap().permissions().mode() & 0o777
 }
 
-/// Runs `load` with a subscriber of its own and returns what it logged.
+/// Runs `load` and returns what it logged.
 fn logged<T>(load: impl FnOnce() -> T) -> (T, String) {
-    let logs = LogBuffer::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::WARN)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let value = tracing::subscriber::with_default(subscriber, load);
+    let (logs, capture) = trace::capture_here(tracing::Level::WARN);
+    let value = load();
+    drop(capture);
     (value, logs.text())
 }
 

@@ -18,7 +18,7 @@ use gbg_go_host::{
 use gbg_go_simulator::{InteractionAuth, ServerErrorStatus, Simulator, SimulatorConfig};
 
 use crate::hostile::{self, Hostile, Reply};
-use crate::trace::{self, LogBuffer};
+use crate::trace;
 use crate::{spin_guest, support};
 
 const TOKEN: &str = "/as/token.oauth2";
@@ -901,18 +901,10 @@ async fn api_base_off_the_allow_list_is_denied_before_any_byte_and_logged() {
     settings.retry = Some(RETRY);
     let mut client = runtime().open_with_policy(settings, policy).await.unwrap();
 
-    // This test runs on one thread, so the subscriber sees the host's log.
-    let logs = LogBuffer::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let error = {
-        let _guard = tracing::subscriber::set_default(subscriber);
-        failed(client.fetch_journey_state(hostile::INSTANCE_ID, &[]).await)
-    };
+    // This test runs on one thread, so the capture sees the host's log.
+    let (logs, capture) = trace::capture_here(tracing::Level::TRACE);
+    let error = failed(client.fetch_journey_state(hostile::INSTANCE_ID, &[]).await);
+    drop(capture);
     assert_eq!(
         transport(&error),
         (TransportKind::Denied, api.authority().as_str())
@@ -1084,18 +1076,10 @@ async fn an_untrusted_certificate_is_a_tls_error_logged_and_not_retried() {
     settings.retry = Some(RETRY);
     let mut client = runtime().open(settings).await.unwrap();
 
-    // This test runs on one thread, so the subscriber sees the host's log.
-    let logs = LogBuffer::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let error = {
-        let _guard = tracing::subscriber::set_default(subscriber);
-        failed(client.authenticate().await)
-    };
+    // This test runs on one thread, so the capture sees the host's log.
+    let (logs, capture) = trace::capture_here(tracing::Level::TRACE);
+    let error = failed(client.authenticate().await);
+    drop(capture);
     assert_eq!(
         transport(&error),
         (TransportKind::Tls, address.to_string().as_str())

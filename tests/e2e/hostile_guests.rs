@@ -48,32 +48,24 @@ const POOL_CONNECTIONS: usize = 256;
 fn fields_filling_the_resource_table_trap_only_their_client() {
     isolated(
         "fields_filling_the_resource_table_trap_only_their_client",
-        |_| async {
-            let (mut attacker, mut bystander) = pair(&runtime()).await;
-            let probe = Probe::start();
-            let error = attacker
-                .authenticate()
-                .await
-                .expect_err("the host stops it");
-            probe.finish("fields in the resource table", CLIENT_BYTES, 0);
-            assert_trap(&error, "resource table has no free keys");
-            assert_eq!(bystander.health().await.unwrap(), "OK");
+        |_| {
+            stopped(
+                "8,000 fields of 12 KiB",
+                async |attacker| attacker.authenticate().await.map(drop),
+                "resource table has no free keys",
+            )
         },
     );
 }
 
 #[test]
 fn a_header_value_over_the_field_size_traps() {
-    isolated("a_header_value_over_the_field_size_traps", |_| async {
-        let (mut attacker, mut bystander) = pair(&runtime()).await;
-        let probe = Probe::start();
-        let error = attacker
-            .fetch_interaction("x")
-            .await
-            .expect_err("the host stops it");
-        probe.finish("a 20 KiB header value", CLIENT_BYTES, 0);
-        assert_trap(&error, "total size of fields exceeds limit");
-        assert_eq!(bystander.health().await.unwrap(), "OK");
+    isolated("a_header_value_over_the_field_size_traps", |_| {
+        stopped(
+            "a 20 KiB header value",
+            async |attacker| attacker.fetch_interaction("x").await.map(drop),
+            "total size of fields exceeds limit",
+        )
     });
 }
 
@@ -142,53 +134,43 @@ fn the_pool_bounds_connections_across_clients() {
 
 #[test]
 fn memory_is_bounded_across_all_of_a_stores_memories() {
-    isolated(
-        "memory_is_bounded_across_all_of_a_stores_memories",
-        |_| async {
-            let (mut attacker, mut bystander) = pair(&runtime()).await;
-            let probe = Probe::start();
-            let error = attacker
-                .start_journey(&crate::support::hosted("x".into()))
-                .await
-                .expect_err("the host stops it");
-            probe.finish("two memories growing", CLIENT_BYTES, 0);
-            assert_trap(&error, "memories would exceed 67108864 bytes in total");
-            assert_eq!(bystander.health().await.unwrap(), "OK");
-        },
-    );
+    isolated("memory_is_bounded_across_all_of_a_stores_memories", |_| {
+        stopped(
+            "two memories growing to 48 MiB",
+            async |attacker| {
+                let request = crate::support::hosted("x".into());
+                attacker.start_journey(&request).await.map(drop)
+            },
+            "memories would exceed 67108864 bytes in total",
+        )
+    });
 }
 
 #[test]
 fn table_elements_are_bounded() {
-    isolated("table_elements_are_bounded", |_| async {
-        let (mut attacker, mut bystander) = pair(&runtime()).await;
-        let probe = Probe::start();
-        let options = WaitOptions {
-            timeout_ms: 1_000,
-            poll_interval_ms: 100,
-        };
-        let error = attacker
-            .wait_for_completion("x", options)
-            .await
-            .expect_err("the host stops it");
-        probe.finish("a growing table", CLIENT_BYTES, 0);
-        assert_trap(&error, "tables would exceed 100000 elements in total");
-        assert_eq!(bystander.health().await.unwrap(), "OK");
+    isolated("table_elements_are_bounded", |_| {
+        stopped(
+            "two tables growing to 60,000 elements",
+            async |attacker| {
+                let options = WaitOptions {
+                    timeout_ms: 1_000,
+                    poll_interval_ms: 100,
+                };
+                attacker.wait_for_completion("x", options).await.map(drop)
+            },
+            "tables would exceed 100000 elements in total",
+        )
     });
 }
 
 #[test]
 fn component_handles_are_bounded() {
-    isolated("component_handles_are_bounded", |_| async {
-        let (mut attacker, mut bystander) = pair(&runtime()).await;
-        let probe = Probe::start();
-        let error = attacker
-            .fetch_journey_state("x", &[])
-            .await
-            .expect_err("the host stops it");
-        probe.finish("resources never dropped", CLIENT_BYTES, 0);
-        assert_trap(&error, "handle limit exceeded");
-        assert_eq!(bystander.health().await.unwrap(), "OK");
+    isolated("component_handles_are_bounded", |_| {
+        stopped(
+            "1,000 resources never dropped",
+            async |attacker| attacker.fetch_journey_state("x", &[]).await.map(drop),
+            "handle limit exceeded",
+        )
     });
 }
 
@@ -216,6 +198,25 @@ fn a_component_with_too_many_tables_does_not_open() {
     });
 }
 
+/// Runs `attack` on one client of a runtime with the default limits: it must
+/// trap with `cause`, within the figures, and another client of the same
+/// runtime carry on.
+async fn stopped(
+    attack: &str,
+    call: impl AsyncFnOnce(&mut Client) -> Result<(), Error>,
+    cause: &str,
+) {
+    let (mut attacker, mut bystander) = pair(&runtime()).await;
+    let probe = Probe::start();
+    let error = call(&mut attacker).await.expect_err("the host stops it");
+    probe.finish(attack, CLIENT_BYTES, 0);
+    let Error::Trap(reason) = &error else {
+        panic!("expected a trap, got {error:?}");
+    };
+    assert!(reason.contains(cause), "{reason}");
+    assert_eq!(bystander.health().await.unwrap(), "OK");
+}
+
 /// The spinning component nested in one that also instantiates `module`
 /// `copies` times: opening a client must fail with a load error naming
 /// `resource`, and the process hold nothing more.
@@ -237,13 +238,6 @@ async fn too_many(module: &str, copies: usize, resource: &str) {
     probe.finish(&format!("{copies} instances of {module}"), CLIENT_BYTES, 0);
     assert!(matches!(error, Error::Load(_)), "{error:?}");
     assert!(error.to_string().contains(resource), "{error}");
-}
-
-fn assert_trap(error: &Error, cause: &str) {
-    let Error::Trap(reason) = error else {
-        panic!("expected a trap, got {error:?}");
-    };
-    assert!(reason.contains(cause), "{reason}");
 }
 
 /// A runtime of the hostile component with the default limits, compiled
