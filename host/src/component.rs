@@ -279,26 +279,33 @@ mod private {
             return Err(refused(path, "is not a file name"));
         };
         folder(dir)?;
+        match existing_key(path) {
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            found => return found,
+        }
         let mut key = vec![0; KEY_BYTES];
         SystemRandom::new()
             .fill(&mut key)
             .map_err(|_| io::Error::other("no system randomness"))?;
         let partial = partial_file(dir, &name.to_string_lossy(), &key)?;
-        // A hard link, unlike a rename, never replaces an existing key.
+        // A hard link, unlike a rename, never replaces a key made meanwhile.
         let linked = std::fs::hard_link(&partial, path);
         let _ = std::fs::remove_file(&partial);
         match linked {
-            Ok(()) => return Ok(key),
-            Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(e),
+            Ok(()) => Ok(key),
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => existing_key(path),
+            Err(e) => Err(e),
         }
+    }
+
+    fn existing_key(path: &Path) -> io::Result<Vec<u8>> {
         let mut file = open_nofollow(path)?;
         let metadata = file.metadata()?;
         if !metadata.is_file() || metadata.mode() & 0o077 != 0 {
             return Err(refused(path, "is not a private regular file"));
         }
         owned_and_unwritable(path, &metadata)?;
-        key.clear();
+        let mut key = Vec::with_capacity(KEY_BYTES);
         file.read_to_end(&mut key)?;
         if key.len() != KEY_BYTES {
             return Err(refused(path, "does not hold a key"));

@@ -4,11 +4,16 @@
 use std::sync::Arc;
 
 use tokio::sync::Semaphore;
+use wasmtime::StoreContextMut;
+use wasmtime::component::{Linker, Resource};
+use wasmtime_wasi_http::p2::bindings::http::outgoing_handler;
 use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
-use wasmtime_wasi_http::{RequestOptions, WasiBody, WasiHttpHooks};
+use wasmtime_wasi_http::p2::types::{HostFutureIncomingResponse, HostOutgoingRequest};
+use wasmtime_wasi_http::{RequestOptions, WasiBody, WasiHttpHooks, WasiHttpView};
 
 use crate::policy::EgressPolicy;
 use crate::pool::{self, ConnectionPool, Route};
+use crate::state::HostState;
 
 /// The most the component may write into a request body in one call, and
 /// so the most one unsent body holds in the host (wasmtime's default is
@@ -100,4 +105,41 @@ impl WasiHttpHooks for PolicyHooks {
         tracing::debug!(error = %err, "HTTP exchange failed");
         pool::hyper_error_code(err)
     }
+}
+
+/// The `wasi:http/outgoing-handler` this host provides: any 0.2 import
+/// resolves to it.
+const OUTGOING_HANDLER: &str = "wasi:http/outgoing-handler@0.2.12";
+
+/// Adds `wasi:http/outgoing-handler`: wasmtime's `handle`, which then drops
+/// the `request-options` the guest handed over. wasmtime 48 reads them but
+/// leaves them in the resource table, one entry per request, so that a
+/// client making requests would fill its bounded table and trap.
+pub(crate) fn add_outgoing_handler(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    type Arguments = (
+        Resource<HostOutgoingRequest>,
+        Option<Resource<RequestOptions>>,
+    );
+    type Answer = (Result<Resource<HostFutureIncomingResponse>, ErrorCode>,);
+    linker.instance(OUTGOING_HANDLER)?.func_wrap(
+        "handle",
+        |mut store: StoreContextMut<'_, HostState>,
+         (request, options): Arguments|
+         -> wasmtime::Result<Answer> {
+            let mut http = store.data_mut().http();
+            let handed_over = options
+                .as_ref()
+                .map(|options| Resource::<RequestOptions>::new_own(options.rep()));
+            let future = outgoing_handler::Host::handle(&mut http, request, options);
+            if let Some(options) = handed_over {
+                http.table.delete(options)?;
+            }
+            // An error code is the guest's to handle; anything else traps.
+            let answer = match future {
+                Ok(future) => Ok(future),
+                Err(error) => Err(error.downcast()?),
+            };
+            Ok((answer,))
+        },
+    )
 }

@@ -9,11 +9,13 @@ use wasmtime::component::Linker;
 use wasmtime::{
     Config, Engine, EngineWeak, InstanceAllocationStrategy, PoolingAllocationConfig, Store,
 };
+use wasmtime_wasi_http::p2::bindings::{LinkOptions, http};
+use wasmtime_wasi_http::{WasiHttp, WasiHttpView};
 
 use crate::bindings::GbgGoPre;
 use crate::client::Client;
 use crate::component::{self, ComponentSource};
-use crate::hooks::PolicyHooks;
+use crate::hooks::{self, PolicyHooks};
 use crate::policy::{EgressPolicy, PlainHttp, Timeouts};
 use crate::pool::{ConnectionOptions, ConnectionPool};
 use crate::state::HostState;
@@ -162,9 +164,12 @@ impl Runtime {
             result.map_err(|e| Error::Load(format!("linking failed: {e:#}")))
         };
         link(wasmtime_wasi::p2::add_to_linker_async(&mut linker))?;
-        link(wasmtime_wasi_http::p2::add_only_http_to_linker_async(
+        link(http::types::add_to_linker::<_, WasiHttp>(
             &mut linker,
+            &LinkOptions::default().into(),
+            HostState::http,
         ))?;
+        link(hooks::add_outgoing_handler(&mut linker))?;
         let pre = linker
             .instantiate_pre(&component)
             .and_then(GbgGoPre::new)
