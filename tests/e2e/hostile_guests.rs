@@ -17,7 +17,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use gbg_go_host::{
-    Client, ComponentSource, Error, GUEST_COMPONENT, Runtime, RuntimeOptions, WaitOptions,
+    Client, ComponentSource, Error, GUEST_COMPONENT, Runtime, RuntimeOptions, Submission,
+    WaitOptions,
 };
 use wasm_encoder::{
     ComponentAliasSection, ComponentExportKind, ComponentExportSection, ComponentInstanceSection,
@@ -67,6 +68,28 @@ fn a_header_value_over_the_field_size_traps() {
             "total size of fields exceeds limit",
         )
     });
+}
+
+#[test]
+fn request_bodies_never_sent_fill_the_resource_table_and_trap() {
+    isolated(
+        "request_bodies_never_sent_fill_the_resource_table_and_trap",
+        |_| {
+            stopped(
+                "200 request bodies of 64 KiB, never sent",
+                async |attacker| {
+                    let submission = Submission {
+                        instance_id: "x".into(),
+                        interaction_id: "x".into(),
+                        participants: Vec::new(),
+                        subject: "{}".into(),
+                    };
+                    attacker.submit_interaction(&submission).await
+                },
+                "resource table has no free keys",
+            )
+        },
+    );
 }
 
 #[test]
