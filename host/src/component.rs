@@ -1,10 +1,20 @@
 //! Where the component comes from, and the on-disk cache of its compiled form
 //! so that a second process start does not compile it again.
+//!
+//! A cache entry is native code that runs in the process holding the
+//! credentials, so it is trusted only as far as it can be checked: the
+//! folder must be a real folder of this user that nobody else can write
+//! (it is created `0700`), the entry a regular file of this user that nobody
+//! else can write, and its HMAC-SHA256 tag, keyed by a secret kept outside
+//! the cache folder, must match its name and content. An entry that fails a
+//! check is compiled again and replaced, with a warning. Entries are written
+//! to a new temporary file in the checked folder, never through a link, and
+//! renamed into place.
 
-use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
+use ring::{digest, hmac};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
@@ -36,8 +46,8 @@ impl ComponentSource {
 
 /// Compiles the component, or loads its compiled form from `cache_dir`.
 ///
-/// Cache entries are named by a hash of the component's bytes and of the
-/// engine's compatibility settings; an entry that fails to load is replaced.
+/// Entries are named by a SHA-256 of the component's bytes, the engine's
+/// compatibility settings and this crate's version.
 pub(crate) fn load(
     engine: &Engine,
     source: &ComponentSource,
@@ -47,22 +57,37 @@ pub(crate) fn load(
     let Some(dir) = cache_dir else {
         return compile(engine, &wasm);
     };
-    let entry = dir.join(format!("{:016x}.cwasm", cache_key(engine, &wasm)));
-    if entry.is_file() {
-        // SAFETY: the file was written by `Engine::precompile_component` of an
-        // engine with the same compatibility hash (it is in the file name),
-        // into a cache directory owned by this user.
-        match unsafe { Component::deserialize_file(engine, &entry) } {
-            Ok(component) => return Ok(component),
-            Err(e) => {
-                tracing::warn!(entry = %entry.display(), error = %e, "discarding unusable cache entry")
+    let cache = match Cache::open(dir) {
+        Ok(cache) => cache,
+        Err(e) => {
+            tracing::warn!(dir = %dir.display(), error = %e, "compile cache not used");
+            return compile(engine, &wasm);
+        }
+    };
+    let name = entry_name(engine, &wasm);
+    match cache.read(&name) {
+        Ok(Some(compiled)) => {
+            // SAFETY: `compiled` is what `Engine::precompile_component` of an
+            // engine with the same compatibility hash (it is in the name)
+            // wrote: its tag, keyed by a secret outside the cache, matches.
+            match unsafe { Component::deserialize(engine, &compiled) } {
+                Ok(component) => return Ok(component),
+                Err(e) => {
+                    tracing::warn!(entry = %name, error = %e, "discarding unusable cache entry")
+                }
             }
         }
+        Ok(None) => {}
+        Err(e) => tracing::warn!(
+            entry = %cache.dir.join(&name).display(),
+            error = %e,
+            "compile cache entry not trusted; compiling again"
+        ),
     }
     let compiled = engine
         .precompile_component(&wasm)
         .map_err(|e| Error::Load(format!("compiling the component failed: {e:#}")))?;
-    if let Err(e) = store_entry(dir, &entry, &compiled) {
+    if let Err(e) = cache.write(&name, &compiled) {
         tracing::warn!(dir = %dir.display(), error = %e, "cannot write the compile cache");
     }
     // SAFETY: `compiled` was produced by this engine just now.
@@ -75,31 +100,295 @@ fn compile(engine: &Engine, wasm: &[u8]) -> Result<Component, Error> {
         .map_err(|e| Error::Load(format!("compiling the component failed: {e:#}")))
 }
 
-fn cache_key(engine: &Engine, wasm: &[u8]) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    engine.precompile_compatibility_hash().hash(&mut hasher);
-    env!("CARGO_PKG_VERSION").hash(&mut hasher);
-    wasm.hash(&mut hasher);
-    hasher.finish()
+/// `<sha-256>.cwasm`, of the engine's compatibility hash, this crate's
+/// version and the component.
+fn entry_name(engine: &Engine, wasm: &[u8]) -> String {
+    let mut sha = Sha256(digest::Context::new(&digest::SHA256));
+    engine.precompile_compatibility_hash().hash(&mut sha);
+    sha.write(env!("CARGO_PKG_VERSION").as_bytes());
+    sha.write(wasm);
+    let hex: String = sha
+        .0
+        .finish()
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("{hex}.cwasm")
 }
 
-/// Writes atomically: a reader never sees a half-written entry.
-fn store_entry(dir: &Path, entry: &Path, compiled: &[u8]) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let partial = entry.with_extension(format!("partial-{}", std::process::id()));
-    std::fs::write(&partial, compiled)?;
-    std::fs::rename(&partial, entry)
+/// Feeds what a [`Hash`] writes into a SHA-256.
+struct Sha256(digest::Context);
+
+impl Hasher for Sha256 {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    fn finish(&self) -> u64 {
+        unreachable!("only the digest is used")
+    }
 }
 
 /// The per-user cache directory: `$GBG_GO_CACHE_DIR`, else
 /// `$XDG_CACHE_HOME/gbg-go`, else `$HOME/.cache/gbg-go`.
 pub(crate) fn default_cache_dir() -> Option<PathBuf> {
-    let env = |name| {
-        std::env::var_os(name)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    env("GBG_GO_CACHE_DIR")
-        .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("gbg-go")))
-        .or_else(|| env("HOME").map(|d| d.join(".cache/gbg-go")))
+    env_dir("GBG_GO_CACHE_DIR")
+        .or_else(|| env_dir("XDG_CACHE_HOME").map(|d| d.join("gbg-go")))
+        .or_else(|| env_dir("HOME").map(|d| d.join(".cache/gbg-go")))
+}
+
+/// The secret that keys cache entries' tags, outside any cache folder:
+/// `$XDG_STATE_HOME/gbg-go/compile-cache.key`, else
+/// `$HOME/.local/state/gbg-go/compile-cache.key`.
+fn key_file() -> Option<PathBuf> {
+    env_dir("XDG_STATE_HOME")
+        .map(|d| d.join("gbg-go"))
+        .or_else(|| env_dir("HOME").map(|d| d.join(".local/state/gbg-go")))
+        .map(|d| d.join("compile-cache.key"))
+}
+
+fn env_dir(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// The length of an entry's tag, which precedes the compiled component.
+const TAG_BYTES: usize = 32;
+
+/// A checked cache folder and the key of its entries' tags.
+struct Cache {
+    dir: PathBuf,
+    key: hmac::Key,
+}
+
+impl Cache {
+    fn open(dir: &Path) -> std::io::Result<Self> {
+        let key_file = key_file().ok_or_else(|| {
+            std::io::Error::other("no place for its key: neither XDG_STATE_HOME nor HOME is set")
+        })?;
+        if key_file.starts_with(dir) {
+            return Err(std::io::Error::other(format!(
+                "its key {} would be inside it",
+                key_file.display()
+            )));
+        }
+        let key = private::key(&key_file)?;
+        private::folder(dir)?;
+        Ok(Self {
+            dir: dir.to_owned(),
+            key: hmac::Key::new(hmac::HMAC_SHA256, &key),
+        })
+    }
+
+    /// The compiled component under `name`; `None` when there is none, an
+    /// error saying why when there is one that cannot be trusted.
+    fn read(&self, name: &str) -> Result<Option<Vec<u8>>, String> {
+        let Some(mut bytes) = private::read(&self.dir.join(name))? else {
+            return Ok(None);
+        };
+        if bytes.len() < TAG_BYTES {
+            return Err("the entry is truncated".into());
+        }
+        let (tag, compiled) = bytes.split_at(TAG_BYTES);
+        hmac::verify(&self.key, &tagged(name, compiled), tag)
+            .map_err(|_| "the entry's tag does not match its content".to_owned())?;
+        bytes.drain(..TAG_BYTES);
+        Ok(Some(bytes))
+    }
+
+    /// Stores `compiled` under `name`, atomically.
+    fn write(&self, name: &str, compiled: &[u8]) -> std::io::Result<()> {
+        let tag = hmac::sign(&self.key, &tagged(name, compiled));
+        private::write(&self.dir, name, &[tag.as_ref(), compiled].concat())
+    }
+}
+
+/// What an entry's tag covers: its name, so that a valid entry cannot be
+/// moved under another component's name, and its content.
+fn tagged(name: &str, compiled: &[u8]) -> Vec<u8> {
+    [name.as_bytes(), b"\0", compiled].concat()
+}
+
+/// Files and folders only this user can change, opened without following
+/// links.
+#[cfg(unix)]
+mod private {
+    use std::fs::{DirBuilder, File, Metadata, OpenOptions, Permissions};
+    use std::io::{self, ErrorKind, Read, Write};
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+    use std::path::{Path, PathBuf};
+
+    use ring::rand::{SecureRandom, SystemRandom};
+
+    /// Bytes of the tag key.
+    const KEY_BYTES: usize = 32;
+
+    /// Creates `dir` (and missing parents) `0700`, or checks it: a real
+    /// folder of this user that nobody else can write. A folder of this user
+    /// that others can read is made private.
+    pub(super) fn folder(dir: &Path) -> io::Result<()> {
+        DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+        let metadata = dir.symlink_metadata()?;
+        if !metadata.is_dir() {
+            return Err(refused(dir, "is not a folder (a symbolic link?)"));
+        }
+        owned_and_unwritable(dir, &metadata)?;
+        if metadata.mode() & 0o077 != 0 {
+            std::fs::set_permissions(dir, Permissions::from_mode(0o700))?;
+        }
+        Ok(())
+    }
+
+    /// The content of `path`, if it exists and is a regular file of this
+    /// user that nobody else can write; an error naming the defect if not.
+    pub(super) fn read(path: &Path) -> Result<Option<Vec<u8>>, String> {
+        let mut file = match open_nofollow(path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.to_string()),
+        };
+        let metadata = file.metadata().map_err(|e| e.to_string())?;
+        if !metadata.is_file() {
+            return Err("the entry is not a regular file".into());
+        }
+        owned_and_unwritable(path, &metadata).map_err(|e| e.to_string())?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+        Ok(Some(bytes))
+    }
+
+    /// Writes `bytes` to a new `0600` file in `dir` and renames it to
+    /// `name`, replacing whatever was there (a link included) atomically.
+    pub(super) fn write(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
+        let partial = partial_file(dir, name, bytes)?;
+        let renamed = std::fs::rename(&partial, dir.join(name));
+        if renamed.is_err() {
+            let _ = std::fs::remove_file(&partial);
+        }
+        renamed
+    }
+
+    /// The tag key in `path`, made (32 random bytes, `0600`, in a `0700`
+    /// folder) if there is none yet; a process racing to make it finds the
+    /// winner's whole. An existing key must be a regular file of this user
+    /// that nobody else can read.
+    pub(super) fn key(path: &Path) -> io::Result<Vec<u8>> {
+        let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+            return Err(refused(path, "is not a file name"));
+        };
+        folder(dir)?;
+        match existing_key(path) {
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            found => return found,
+        }
+        let mut key = vec![0; KEY_BYTES];
+        SystemRandom::new()
+            .fill(&mut key)
+            .map_err(|_| io::Error::other("no system randomness"))?;
+        let partial = partial_file(dir, &name.to_string_lossy(), &key)?;
+        // A hard link, unlike a rename, never replaces a key made meanwhile.
+        let linked = std::fs::hard_link(&partial, path);
+        let _ = std::fs::remove_file(&partial);
+        match linked {
+            Ok(()) => Ok(key),
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => existing_key(path),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn existing_key(path: &Path) -> io::Result<Vec<u8>> {
+        let mut file = open_nofollow(path)?;
+        let metadata = file.metadata()?;
+        if !metadata.is_file() || metadata.mode() & 0o077 != 0 {
+            return Err(refused(path, "is not a private regular file"));
+        }
+        owned_and_unwritable(path, &metadata)?;
+        let mut key = Vec::with_capacity(KEY_BYTES);
+        file.read_to_end(&mut key)?;
+        if key.len() != KEY_BYTES {
+            return Err(refused(path, "does not hold a key"));
+        }
+        Ok(key)
+    }
+
+    /// A new `0600` file in `dir` holding `bytes`, under a random name made
+    /// from `name`, created without following links.
+    fn partial_file(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<PathBuf> {
+        let mut random = [0u8; 8];
+        SystemRandom::new()
+            .fill(&mut random)
+            .map_err(|_| io::Error::other("no system randomness"))?;
+        let suffix: String = random.iter().map(|b| format!("{b:02x}")).collect();
+        let partial = dir.join(format!(".{name}.{suffix}.partial"));
+        let written = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&partial)
+            .and_then(|mut file| {
+                file.write_all(bytes)?;
+                file.sync_all()
+            });
+        match written {
+            Ok(()) => Ok(partial),
+            Err(e) => {
+                let _ = std::fs::remove_file(&partial);
+                Err(e)
+            }
+        }
+    }
+
+    fn open_nofollow(path: &Path) -> io::Result<File> {
+        OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path)
+    }
+
+    fn owned_and_unwritable(path: &Path, metadata: &Metadata) -> io::Result<()> {
+        // SAFETY: `geteuid` has no preconditions and cannot fail.
+        let user = unsafe { libc::geteuid() };
+        if metadata.uid() != user {
+            return Err(refused(path, "belongs to another user"));
+        }
+        if metadata.mode() & 0o022 != 0 {
+            return Err(refused(path, "is writable by other users"));
+        }
+        Ok(())
+    }
+
+    fn refused(path: &Path, why: &str) -> io::Error {
+        io::Error::other(format!("{} {why}", path.display()))
+    }
+}
+
+/// Without Unix ownership and `O_NOFOLLOW` an entry cannot be checked, so
+/// there is no cache: the component is compiled on every start.
+#[cfg(not(unix))]
+mod private {
+    use std::io;
+    use std::path::Path;
+
+    fn unsupported() -> io::Error {
+        io::Error::other("the compile cache needs a Unix file system")
+    }
+
+    pub(super) fn folder(_: &Path) -> io::Result<()> {
+        Err(unsupported())
+    }
+
+    pub(super) fn read(_: &Path) -> Result<Option<Vec<u8>>, String> {
+        Err(unsupported().to_string())
+    }
+
+    pub(super) fn write(_: &Path, _: &str, _: &[u8]) -> io::Result<()> {
+        Err(unsupported())
+    }
+
+    pub(super) fn key(_: &Path) -> io::Result<Vec<u8>> {
+        Err(unsupported())
+    }
 }

@@ -36,6 +36,10 @@ pub struct Timeouts {
     pub first_byte: Duration,
     /// Waiting between two chunks of the response body.
     pub between_bytes: Duration,
+    /// The whole exchange, from sending the request to the body's last byte,
+    /// whether or not the component reads the body: a server dripping bytes
+    /// just under the between-bytes timeout is cut off here.
+    pub total: Duration,
 }
 
 impl Default for Timeouts {
@@ -44,6 +48,7 @@ impl Default for Timeouts {
             connect: Duration::from_secs(10),
             first_byte: Duration::from_secs(30),
             between_bytes: Duration::from_secs(30),
+            total: Duration::from_secs(60),
         }
     }
 }
@@ -140,6 +145,16 @@ impl EgressPolicy {
             return deny("plain http is only allowed to loopback addresses");
         }
         Ok(())
+    }
+
+    /// The timeout bounds, the connect timeout among them.
+    pub(crate) fn timeout_bounds(&self) -> Timeouts {
+        self.timeouts
+    }
+
+    /// When plain `http` is acceptable.
+    pub(crate) fn plain_http_rule(&self) -> PlainHttp {
+        self.plain_http
     }
 
     /// The guest's request options with every timeout bounded by the policy.

@@ -8,13 +8,14 @@ use std::time::Duration;
 use wasmtime::component::Linker;
 use wasmtime::{
     Config, Engine, EngineWeak, InstanceAllocationStrategy, PoolingAllocationConfig, Store,
-    StoreLimitsBuilder,
 };
+use wasmtime_wasi_http::p2::bindings::{LinkOptions, http};
+use wasmtime_wasi_http::{WasiHttp, WasiHttpView};
 
 use crate::bindings::GbgGoPre;
 use crate::client::Client;
 use crate::component::{self, ComponentSource};
-use crate::hooks::PolicyHooks;
+use crate::hooks::{self, PolicyHooks};
 use crate::policy::{EgressPolicy, PlainHttp, Timeouts};
 use crate::pool::{ConnectionOptions, ConnectionPool};
 use crate::state::HostState;
@@ -24,15 +25,36 @@ use crate::{ClientSettings, Error};
 /// least this often, so time budgets are enforced even in a busy loop.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
 
-/// What the host grants each client's store.
+/// What the host grants each client's store: everything a guest can make
+/// the host hold is bounded here, and going over a bound is a trap or a
+/// typed error for that client alone.
 #[derive(Debug, Clone)]
 pub struct SandboxLimits {
-    /// Linear memory, in bytes, across the store's instances.
+    /// Linear memory, in bytes, summed over all the store's memories.
     pub memory_bytes: usize,
+    /// Table elements, summed over all the store's tables.
+    pub table_elements: usize,
+    /// Core module instances in the store.
+    pub instances: usize,
+    /// Linear memories in the store.
+    pub memories: usize,
+    /// Tables in the store.
+    pub tables: usize,
+    /// Entries in the store's resource table (`wasi:http` fields, requests,
+    /// responses, bodies, streams, pollables) and, twice that, handles the
+    /// component holds.
+    pub resources: usize,
+    /// The size of one `wasi:http` `fields` resource (headers), roughly as
+    /// the host holds it in memory.
+    pub field_bytes: usize,
+    /// Outgoing requests the client may have open at once, from sending to
+    /// the end of the response body; one more fails with
+    /// `connection-limit-reached`.
+    pub concurrent_requests: usize,
     /// The longest one call may run. `wait_for_completion` gets its own
     /// timeout plus `call_budget` instead.
     pub call_budget: Duration,
-    /// Upper bounds on each request's timeouts.
+    /// Upper bounds on each request's timeouts, and its total deadline.
     pub timeouts: Timeouts,
     /// When plain `http` is acceptable.
     pub plain_http: PlainHttp,
@@ -42,12 +64,23 @@ impl Default for SandboxLimits {
     fn default() -> Self {
         Self {
             memory_bytes: 64 << 20,
+            table_elements: 100_000,
+            instances: 32,
+            memories: 8,
+            tables: 16,
+            resources: 256,
+            field_bytes: 16 << 10,
+            concurrent_requests: 4,
             call_budget: Duration::from_secs(120),
             timeouts: Timeouts::default(),
             plain_http: PlainHttp::LoopbackOnly,
         }
     }
 }
+
+/// Bytes the guest may copy into the host in one call (a request body
+/// chunk, a header list); wasmtime's default is 128 MiB.
+const HOSTCALL_BYTES: usize = 1 << 20;
 
 /// How component instances get their memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -131,16 +164,19 @@ impl Runtime {
             result.map_err(|e| Error::Load(format!("linking failed: {e:#}")))
         };
         link(wasmtime_wasi::p2::add_to_linker_async(&mut linker))?;
-        link(wasmtime_wasi_http::p2::add_only_http_to_linker_async(
+        link(http::types::add_to_linker::<_, WasiHttp>(
             &mut linker,
+            &LinkOptions::default().into(),
+            HostState::http,
         ))?;
+        link(hooks::add_outgoing_handler(&mut linker))?;
         let pre = linker
             .instantiate_pre(&component)
             .and_then(GbgGoPre::new)
             .map_err(|e| Error::Load(format!("the component does not fit this host: {e:#}")))?;
 
         spawn_epoch_ticker(engine.weak());
-        let pool = ConnectionPool::new(options.connections, options.limits.timeouts.connect);
+        let pool = ConnectionPool::new(options.connections);
         Ok(Self {
             inner: Arc::new(Inner {
                 engine,
@@ -172,14 +208,16 @@ impl Runtime {
         policy: EgressPolicy,
     ) -> Result<Client, Error> {
         let limits = &self.inner.limits;
-        let store_limits = StoreLimitsBuilder::new()
-            .memory_size(limits.memory_bytes)
-            .trap_on_grow_failure(true)
-            .build();
-        let hooks = PolicyHooks::new(Arc::new(policy), Arc::clone(&self.inner.pool));
-        let state = HostState::new(hooks, store_limits);
+        let hooks = PolicyHooks::new(
+            Arc::new(policy),
+            Arc::clone(&self.inner.pool),
+            limits.concurrent_requests,
+        );
+        let state = HostState::new(hooks, limits);
         let mut store = Store::new(&self.inner.engine, state);
-        store.limiter(|state| &mut state.limits);
+        store.limiter(|state| &mut state.limiter);
+        store.set_max_component_handles(limits.resources.saturating_mul(2));
+        store.set_hostcall_fuel(HOSTCALL_BYTES);
         store.epoch_deadline_async_yield_and_update(1);
         Client::open(store, &self.inner.pre, &settings, limits.call_budget).await
     }

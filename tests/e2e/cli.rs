@@ -46,7 +46,7 @@ impl SimulatorProcess {
         command
             .args(args)
             .env_clear()
-            .env("GBG_GO_CACHE_DIR", support::compile_cache())
+            .envs(support::compile_cache_env())
             .env("GBG_GO_BASE_URL", self.get("base_url"))
             .env("GBG_GO_TOKEN_URL", self.get("token_url"))
             .env("GBG_GO_CLIENT_ID", self.get("client_id"))

@@ -18,7 +18,7 @@ use gbg_go_host::{
 use gbg_go_simulator::{InteractionAuth, ServerErrorStatus, Simulator, SimulatorConfig};
 
 use crate::hostile::{self, Hostile, Reply};
-use crate::trace::{self, LogBuffer};
+use crate::trace;
 use crate::{spin_guest, support};
 
 const TOKEN: &str = "/as/token.oauth2";
@@ -40,6 +40,13 @@ const TIMEOUTS: Timeouts = Timeouts {
     connect: Duration::from_secs(2),
     first_byte: Duration::from_millis(500),
     between_bytes: Duration::from_millis(500),
+    total: Duration::from_secs(10),
+};
+
+/// One attempt per call, to time a single exchange.
+const ONE_ATTEMPT: RetryPolicy = RetryPolicy {
+    max_attempts: 1,
+    ..RETRY
 };
 
 /// What "did not hang" means here: the configured deadline plus this much.
@@ -656,6 +663,79 @@ async fn stalled_body_times_out_at_the_host_limit() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn dripping_body_is_cut_at_the_total_deadline() {
+    trace::capture_if_requested();
+    // A byte every 200 ms: never silent for the 500 ms between-bytes timeout.
+    let server = Hostile::api(|_| Reply::Drip {
+        declared: 400,
+        every: Duration::from_millis(200),
+    })
+    .await;
+    let total = Duration::from_millis(1_500);
+    let runtime = runtime_with(SandboxLimits {
+        timeouts: Timeouts { total, ..TIMEOUTS },
+        ..limits()
+    });
+    let mut settings = server.settings();
+    settings.retry = Some(ONE_ATTEMPT);
+    let mut client = runtime.open(settings).await.unwrap();
+
+    let began = Instant::now();
+    let error = failed(client.fetch_journey_state(hostile::INSTANCE_ID, &[]).await);
+    assert!(began.elapsed() >= total, "cut before the deadline");
+    within(began, total);
+    assert_eq!(transport(&error).0, TransportKind::Timeout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_policys_own_connect_timeout_applies() {
+    trace::capture_if_requested();
+    let (_listener, _queued, address) = listener_that_never_accepts().await;
+    let mut settings = hostile::settings_for(&format!("http://{address}"));
+    settings.retry = Some(ONE_ATTEMPT);
+    // The runtime allows 2 s to connect; this client's policy 300 ms, and
+    // more than the runtime for everything else.
+    let connect = Duration::from_millis(300);
+    let policy = EgressPolicy::allowing(&settings.reachable_urls()).timeouts(Timeouts {
+        connect,
+        first_byte: Duration::from_secs(10),
+        between_bytes: Duration::from_secs(10),
+        total: Duration::from_secs(10),
+    });
+    let mut client = runtime().open_with_policy(settings, policy).await.unwrap();
+
+    let began = Instant::now();
+    let error = failed(client.authenticate().await);
+    let elapsed = began.elapsed();
+    assert_eq!(transport(&error).0, TransportKind::Timeout, "{error:?}");
+    assert!(
+        elapsed >= connect && elapsed < TIMEOUTS.connect,
+        "timed out after {elapsed:?}, not at the policy's {connect:?}"
+    );
+}
+
+/// A loopback listener whose accept queue is full, so that a new connection
+/// hangs in its handshake; the queued connections are kept open.
+async fn listener_that_never_accepts() -> (
+    tokio::net::TcpListener,
+    Vec<std::net::TcpStream>,
+    std::net::SocketAddr,
+) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(([127, 0, 0, 1], 0).into()).unwrap();
+    let listener = socket.listen(0).unwrap();
+    let address = listener.local_addr().unwrap();
+    let mut queued = Vec::new();
+    while let Ok(stream) =
+        std::net::TcpStream::connect_timeout(&address, Duration::from_millis(200))
+    {
+        queued.push(stream);
+        assert!(queued.len() < 16, "the accept queue never filled");
+    }
+    (listener, queued, address)
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn wait_for_completion_against_a_silent_server_ends_at_its_deadline() {
     trace::capture_if_requested();
     let server = Hostile::api(|_| Reply::Stall {
@@ -838,18 +918,10 @@ async fn api_base_off_the_allow_list_is_denied_before_any_byte_and_logged() {
     settings.retry = Some(RETRY);
     let mut client = runtime().open_with_policy(settings, policy).await.unwrap();
 
-    // This test runs on one thread, so the subscriber sees the host's log.
-    let logs = LogBuffer::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let error = {
-        let _guard = tracing::subscriber::set_default(subscriber);
-        failed(client.fetch_journey_state(hostile::INSTANCE_ID, &[]).await)
-    };
+    // This test runs on one thread, so the capture sees the host's log.
+    let (logs, capture) = trace::capture_here(tracing::Level::TRACE);
+    let error = failed(client.fetch_journey_state(hostile::INSTANCE_ID, &[]).await);
+    drop(capture);
     assert_eq!(
         transport(&error),
         (TransportKind::Denied, api.authority().as_str())
@@ -1009,6 +1081,80 @@ async fn guest_over_its_memory_limit_traps_and_only_that_client_is_lost() {
         .fetch_journey_state(hostile::INSTANCE_ID, &[])
         .await
         .unwrap();
+}
+
+// 16. A certificate the client does not trust.
+
+#[tokio::test]
+async fn an_untrusted_certificate_is_a_tls_error_logged_and_not_retried() {
+    trace::capture_if_requested();
+    let (address, handshakes) = untrusted_tls_server().await;
+    let mut settings = hostile::settings_for(&format!("https://{address}"));
+    settings.retry = Some(RETRY);
+    let mut client = runtime().open(settings).await.unwrap();
+
+    // This test runs on one thread, so the capture sees the host's log.
+    let (logs, capture) = trace::capture_here(tracing::Level::TRACE);
+    let error = failed(client.authenticate().await);
+    drop(capture);
+    assert_eq!(
+        transport(&error),
+        (TransportKind::Tls, address.to_string().as_str())
+    );
+    assert_eq!(
+        handshakes.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "a certificate failure is not retried"
+    );
+    let logged = logs.text();
+    let warning = logged
+        .lines()
+        .find(|l| l.contains("TLS handshake failed"))
+        .unwrap_or_else(|| panic!("no TLS failure logged:\n{logged}"));
+    assert!(warning.contains("WARN"), "{warning}");
+    assert!(warning.contains(&address.to_string()), "{warning}");
+    assert!(warning.contains("certificate"), "{warning}");
+}
+
+/// A TLS server on loopback with a self-signed certificate no client trusts;
+/// counts the handshakes it was asked for.
+async fn untrusted_tls_server() -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let certificate =
+        CertificateDer::from(include_bytes!("fixtures/untrusted-tls/cert.der").to_vec());
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+        include_bytes!("fixtures/untrusted-tls/key.der").to_vec(),
+    ));
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![certificate], key)
+    .expect("the test certificate and key");
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .unwrap();
+    let address = listener.local_addr().unwrap();
+    let handshakes = Arc::new(AtomicUsize::new(0));
+    let counted = handshakes.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            let acceptor = acceptor.clone();
+            // The client gives up on the certificate: the handshake fails.
+            tokio::spawn(async move { drop(acceptor.accept(stream).await) });
+        }
+    });
+    (address, handshakes)
 }
 
 // 15. The service restarted mid-journey.

@@ -80,6 +80,8 @@ pub enum Reply {
     /// Streams `total` bytes of body, chunked (no `Content-Length`) unless
     /// `declare_length`.
     Huge { total: usize, declare_length: bool },
+    /// Sends the head, then one of the `declared` body bytes every `every`.
+    Drip { declared: usize, every: Duration },
 }
 
 impl Reply {
@@ -372,6 +374,15 @@ async fn answer(mut stream: TcpStream, reply: Reply) -> std::io::Result<()> {
             stream.set_zero_linger()?;
             drop(stream);
             Ok(())
+        }
+        Reply::Drip { declared, every } => {
+            stream.write_all(&json_head(200, Some(declared))).await?;
+            for _ in 0..declared {
+                stream.flush().await?;
+                tokio::time::sleep(every).await;
+                stream.write_all(b" ").await?;
+            }
+            stream.shutdown().await
         }
         Reply::Huge {
             total,

@@ -4,11 +4,13 @@
 mod api_journey;
 mod browser;
 mod cli;
+mod compile_cache;
 mod conformance;
 mod contract;
 mod faults;
 mod hosted_journey;
 mod hostile;
+mod hostile_guests;
 mod load;
 mod runtimes;
 #[path = "../../host/examples/hosted_journey.rs"]

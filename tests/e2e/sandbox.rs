@@ -85,3 +85,19 @@ fn assert_denied(error: Error) {
         "{error:?}"
     );
 }
+
+/// The resource table is bounded (256 entries), so every request must give
+/// its entries back: 1,000 requests on one client, four times the bound.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_makes_many_more_requests_than_its_resource_table_holds() {
+    let simulator = support::simulator().await;
+    let mut client = support::client(&simulator).await;
+    let id = support::start_hosted(&mut client, simulator.resource_id())
+        .await
+        .instance_id;
+    for fetch in 0..1_000 {
+        if let Err(error) = client.fetch_journey_state(&id, &[]).await {
+            panic!("fetch {fetch} failed: {error}");
+        }
+    }
+}

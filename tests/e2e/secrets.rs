@@ -74,7 +74,7 @@ fn cli(base_url: &str, token_url: &str, client_secret: &str) -> Command {
     command
         .env_clear()
         .env("GBG_GO_LOG", "trace")
-        .env("GBG_GO_CACHE_DIR", support::compile_cache())
+        .envs(support::compile_cache_env())
         .env("GBG_GO_BASE_URL", base_url)
         .env("GBG_GO_TOKEN_URL", token_url)
         .env("GBG_GO_CLIENT_ID", credentials().client_id)

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use wit_component::{ComponentEncoder, StringEncoding, embed_component_metadata};
-use wit_parser::Resolve;
+use wit_parser::{Resolve, WorldId};
 
 const WAT: &str = include_str!("fixtures/spin-guest.wat");
 
@@ -32,8 +32,16 @@ fn encode() -> Vec<u8> {
     let world = resolve
         .select_world(&[package], Some("gbg-go"))
         .expect("the contract has the gbg-go world");
-    let mut module = wat::parse_str(WAT).expect("the spin module assembles");
-    embed_component_metadata(&mut module, &resolve, world, StringEncoding::UTF8)
+    wrap(
+        wat::parse_str(WAT).expect("the spin module assembles"),
+        &resolve,
+        world,
+    )
+}
+
+/// Wraps a hand-written core module into a component of `world`.
+pub fn wrap(mut module: Vec<u8>, resolve: &Resolve, world: WorldId) -> Vec<u8> {
+    embed_component_metadata(&mut module, resolve, world, StringEncoding::UTF8)
         .expect("embedding the component type");
     ComponentEncoder::default()
         .module(&module)

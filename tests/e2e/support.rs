@@ -34,6 +34,19 @@ pub fn compile_cache() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("gbg-go-cache")
 }
 
+/// For a `gbg-go` run with a cleared environment: the shared compile cache,
+/// and the variables that place the key of its entries as in this process,
+/// so that both trust the same entries.
+pub fn compile_cache_env() -> Vec<(&'static str, std::ffi::OsString)> {
+    let mut env = vec![("GBG_GO_CACHE_DIR", compile_cache().into_os_string())];
+    for name in ["XDG_STATE_HOME", "HOME"] {
+        if let Some(value) = std::env::var_os(name) {
+            env.push((name, value));
+        }
+    }
+    env
+}
+
 /// A simulator with the demo configuration on an ephemeral loopback port.
 pub async fn simulator() -> Simulator {
     simulator_with(SimulatorConfig::default()).await

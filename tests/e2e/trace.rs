@@ -72,6 +72,20 @@ pub fn show(error: Error) -> Error {
     error
 }
 
+/// Sends this thread's tracing events at `level` and above to a buffer of
+/// their own until the guard is dropped. A test on one thread sees the
+/// host's log this way, since the host's tasks run on that thread too.
+pub fn capture_here(level: tracing::Level) -> (LogBuffer, tracing::subscriber::DefaultGuard) {
+    let logs = LogBuffer::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    (logs, tracing::subscriber::set_default(subscriber))
+}
+
 /// An in-memory log sink for one test's own subscriber.
 #[derive(Clone, Default)]
 pub struct LogBuffer(Arc<Mutex<Vec<u8>>>);
