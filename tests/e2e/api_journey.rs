@@ -235,7 +235,7 @@ fn the_interact_command_runs_an_api_journey_from_an_answers_file() {
             "--resource-id",
             &simulator.journey_resource_id("api-kyc").unwrap(),
         ])
-        .env("GBG_GO_CACHE_DIR", support::compile_cache())
+        .envs(support::compile_cache_env())
         .envs(support::cli_env(&simulator))
         .output()
         .unwrap();

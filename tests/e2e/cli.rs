@@ -206,7 +206,7 @@ fn a_journey_still_running_at_the_deadline_exits_not_completed() {
 fn demo_completes_a_journey_with_no_set_up() {
     let (code, _, printed) = run(Command::new(GBG_GO)
         .arg("demo")
-        .env("GBG_GO_CACHE_DIR", support::compile_cache()));
+        .envs(support::compile_cache_env()));
     assert_eq!(code, 0, "{printed}");
     assert!(printed.contains("Completed"), "{printed}");
     assert!(printed.contains("Decision: Accept"), "{printed}");
@@ -219,7 +219,7 @@ fn exported(simulator: &Simulator, args: &[&str]) -> Command {
     command
         .args(args)
         .env_clear()
-        .env("GBG_GO_CACHE_DIR", support::compile_cache())
+        .envs(support::compile_cache_env())
         .envs(support::cli_env(simulator));
     command
 }
@@ -371,7 +371,7 @@ async fn control_characters_in_server_text_are_escaped() {
         command
             .args(args)
             .env_clear()
-            .env("GBG_GO_CACHE_DIR", support::compile_cache())
+            .envs(support::compile_cache_env())
             .env(
                 "GBG_GO_BASE_URL",
                 format!("{}{}", server.origin(), hostile::API_PATH),
