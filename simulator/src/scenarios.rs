@@ -117,6 +117,33 @@ fn page(id: &str, label: &str, cards: &[&str]) -> PageConfig {
     }
 }
 
+/// The hosted page's form as an interaction, which a hosted journey started with
+/// `delivery: "api"` waits for instead of its page: the same domain elements (name, date
+/// of birth, current address), one page per step of the form that has fields. Its id and
+/// name are those of the docs' second interaction example.
+pub fn form_interaction() -> InteractionConfig {
+    InteractionConfig {
+        id: "identity-form".to_owned(),
+        name: "Identity Verification".to_owned(),
+        pages: vec![
+            page(
+                "personal_details",
+                "Personal details",
+                &["NameCard", "DateOfBirthCard", "ControlCard"],
+            ),
+            page(
+                "address_details",
+                "Address",
+                &["AddressCard", "ControlCard"],
+            ),
+        ],
+        collects: ["FullName", "DateOfBirth", "CurrentAddress"]
+            .map(|name| element(name, ElementSpec::Required))
+            .into(),
+        consumes: Vec::new(),
+    }
+}
+
 fn personal_details() -> InteractionConfig {
     InteractionConfig {
         id: "personal-details".to_owned(),
