@@ -126,22 +126,31 @@ pub fn form_interaction() -> InteractionConfig {
         id: "identity-form".to_owned(),
         name: "Identity Verification".to_owned(),
         pages: vec![
-            page(
-                "personal_details",
-                "Personal details",
-                &["NameCard", "DateOfBirthCard", "ControlCard"],
-            ),
+            personal_details_page(),
             page(
                 "address_details",
                 "Address",
                 &["AddressCard", "ControlCard"],
             ),
         ],
-        collects: ["FullName", "DateOfBirth", "CurrentAddress"]
-            .map(|name| element(name, ElementSpec::Required))
-            .into(),
+        collects: identity_elements(),
         consumes: Vec::new(),
     }
+}
+
+/// `FullName`, `DateOfBirth` and `CurrentAddress`, required.
+fn identity_elements() -> Vec<ElementConfig> {
+    ["FullName", "DateOfBirth", "CurrentAddress"]
+        .map(|name| element(name, ElementSpec::Required))
+        .into()
+}
+
+fn personal_details_page() -> PageConfig {
+    page(
+        "personal_details",
+        "Personal details",
+        &["NameCard", "DateOfBirthCard", "ControlCard"],
+    )
 }
 
 fn personal_details() -> InteractionConfig {
@@ -149,11 +158,7 @@ fn personal_details() -> InteractionConfig {
         id: "personal-details".to_owned(),
         name: "Personal details".to_owned(),
         pages: vec![
-            page(
-                "personal_details",
-                "Personal details",
-                &["NameCard", "DateOfBirthCard", "ControlCard"],
-            ),
+            personal_details_page(),
             page(
                 "contact_details",
                 "Contact details",
@@ -165,12 +170,11 @@ fn personal_details() -> InteractionConfig {
                 &["AddressCard", "ControlCard"],
             ),
         ],
-        collects: vec![
-            element("FullName", ElementSpec::Required),
-            element("DateOfBirth", ElementSpec::Required),
-            element("CurrentAddress", ElementSpec::Required),
-            element("PersonalEmail", ElementSpec::Optional),
-        ],
+        collects: [
+            identity_elements(),
+            vec![element("PersonalEmail", ElementSpec::Optional)],
+        ]
+        .concat(),
         consumes: Vec::new(),
     }
 }

@@ -50,16 +50,22 @@ async fn through_gap(h: &Harness, token: &str, id: &str) {
     }
 }
 
+/// The required elements of the personal details interaction (and of the
+/// hosted page's form).
+const IDENTITY: [&str; 3] = ["FullName", "DateOfBirth", "CurrentAddress"];
+
+/// Starts api-kyc and answers its first interaction; its processing gap
+/// begins.
+async fn personal_details_answered(h: &Harness, token: &str) -> String {
+    let id = h.start_journey(token, "api-kyc", "api").await;
+    let body = submission(&id, PERSONAL, &IDENTITY, Some(identity()));
+    assert_eq!(submit(h, token, &body).await.status, 200);
+    id
+}
+
 /// Starts api-kyc and completes its first interaction.
 async fn at_document_capture(h: &Harness, token: &str) -> String {
-    let id = h.start_journey(token, "api-kyc", "api").await;
-    let all = ["FullName", "DateOfBirth", "CurrentAddress"];
-    assert_eq!(
-        submit(h, token, &submission(&id, PERSONAL, &all, Some(identity())))
-            .await
-            .status,
-        200
-    );
+    let id = personal_details_answered(h, token).await;
     through_gap(h, token, &id).await;
     id
 }
@@ -336,14 +342,7 @@ async fn submit_rule_violations() {
 async fn submitting_during_a_processing_gap_is_409() {
     let h = Harness::start().await;
     let token = h.token().await;
-    let id = h.start_journey(&token, "api-kyc", "api").await;
-    let all = ["FullName", "DateOfBirth", "CurrentAddress"];
-    submit(
-        &h,
-        &token,
-        &submission(&id, PERSONAL, &all, Some(identity())),
-    )
-    .await;
+    let id = personal_details_answered(&h, &token).await;
     let early = submit(
         &h,
         &token,
@@ -378,11 +377,10 @@ async fn hosted_journeys_offer_their_form_as_an_interaction_and_api_journeys_can
     let (_, _, page) = h.get_page(&format!("/journey/{hosted}")).await;
     assert!(page.contains("continues in the app") && !page.contains("<form"));
     assert_eq!(h.submit_page(&hosted, &crate::support::PERSON).await.0, 409);
-    let all = ["FullName", "DateOfBirth", "CurrentAddress"];
     let answer = submit(
         &h,
         &token,
-        &submission(&hosted, FORM, &all, Some(identity())),
+        &submission(&hosted, FORM, &IDENTITY, Some(identity())),
     )
     .await;
     assert_eq!(answer.status, 200, "{}", answer.body);
@@ -430,14 +428,7 @@ async fn the_not_ready_answer_can_be_gbg_openapi_in_body_error() {
         h.fetch_interaction(&token, &kyc).await.body,
         not_ready(&kyc, "InProgress")
     );
-    let id = h.start_journey(&token, "api-kyc", "api").await;
-    let all = ["FullName", "DateOfBirth", "CurrentAddress"];
-    submit(
-        &h,
-        &token,
-        &submission(&id, PERSONAL, &all, Some(identity())),
-    )
-    .await;
+    let id = personal_details_answered(&h, &token).await;
     let gap = h.fetch_interaction(&token, &id).await;
     assert_eq!(gap.status, 200);
     assert_eq!(gap.body, not_ready(&id, "InProgress"));
@@ -468,8 +459,7 @@ async fn static_outstanding_never_shrinks_and_shows_the_interaction_while_it_is_
     let token = h.token().await;
     let id = h.start_journey(&token, "api-kyc", "api").await;
     let first = h.fetch_interaction(&token, &id).await.body;
-    let all = ["FullName", "DateOfBirth", "CurrentAddress"];
-    assert_eq!(first["outstanding"], json!(all));
+    assert_eq!(first["outstanding"], json!(IDENTITY));
 
     // A partial submission is accepted, and `outstanding` comes back identical.
     let name_only = json!({"identity": {"firstName": "RED", "lastNames": ["HAWK"]}});
