@@ -8,7 +8,7 @@ use url::Url;
 use crate::config::{Endpoints, Settings};
 use crate::errors::{Answerer, classify, invalid_input, retry_after_ms};
 use crate::http::{Clock, Limits, Method, Request, Response, Transport};
-use crate::interaction::{self, EndUserTokens};
+use crate::interaction::{self, EndUserTokens, Fetched};
 use crate::journey;
 use crate::redact::{redact, scrub};
 use crate::retry::{Decision, Failure, Idempotency, decide, is_retryable};
@@ -145,7 +145,14 @@ impl<T: Transport, C: Clock> Client<T, C> {
                 Idempotency::Idempotent,
                 None,
             )?;
-            interaction::parse_step(&response, instance_id)
+            match interaction::parse_step(&response, instance_id)? {
+                Fetched::Step(step) => Ok(step),
+                // No interaction, and the answer names no status: the state does.
+                Fetched::NotReadyUnstated => {
+                    let state = c.fetch_state(journey::state_body(instance_id, &[])?, None)?;
+                    Ok(InteractionStep::NotReady(state.status))
+                }
+            }
         })
     }
 

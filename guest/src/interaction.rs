@@ -22,26 +22,68 @@ const MAX_ELEMENT_ID_LEN: usize = 256;
 /// The most end-user tokens kept at once.
 const MAX_CACHED_END_USER_TOKENS: usize = 256;
 
-/// Parses the `journey/interaction/fetch` answer for `instance_id`.
-pub fn parse_step(response: &Response, instance_id: &str) -> Result<InteractionStep, Error> {
+/// The `code` of GBG's in-body error answer that an interaction fetch reads as "no
+/// interaction is ready". GBG's in-body codes are HTTP statuses (the OpenAPI file's only
+/// example is `500`, "Internal server error"), and a 200 answer means the instance was
+/// found (an unknown one is an HTTP 404), so an in-body 404 can only say that no
+/// interaction was; the state fetch that follows confirms it ([`Fetched::NotReadyUnstated`]).
+pub const NOT_READY_CODE: u16 = 404;
+
+/// What a `journey/interaction/fetch` answer says.
+#[derive(Debug, PartialEq)]
+pub enum Fetched {
+    /// An interaction, or none and the journey's status.
+    Step(InteractionStep),
+    /// No interaction, and the answer does not say the journey's status: GBG's in-body
+    /// error answer with [`NOT_READY_CODE`], an empty answer, or an interaction that asks
+    /// for nothing and names no status. The journey state says it.
+    NotReadyUnstated,
+}
+
+/// Parses the `journey/interaction/fetch` answer for `instance_id`. No interaction is
+/// ready when the answer says `processing: true`, has no `interactionId`, or offers an
+/// interaction that collects nothing and has nothing outstanding; in-body error answers
+/// other than [`NOT_READY_CODE`] are errors, as for submit.
+pub fn parse_step(response: &Response, instance_id: &str) -> Result<Fetched, Error> {
+    if response.body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Fetched::NotReadyUnstated);
+    }
     let body = Body::parse(response)?;
     let root = body.root();
+    if body.opt_str(root, "status", "status")? == Some("error") {
+        return match in_body_error(&body, response)? {
+            (NOT_READY_CODE, _) => Ok(Fetched::NotReadyUnstated),
+            (_, error) => Err(error),
+        };
+    }
     let journey = body.opt_object(root, "journey", "journey")?;
     let journey_status = match journey {
         Some(j) => body.opt_str(j, "status", "journey.status")?,
         None => None,
     };
+    let not_ready = |text: Option<&str>| match text {
+        Some(text) => Fetched::Step(InteractionStep::NotReady(status(text))),
+        None => Fetched::NotReadyUnstated,
+    };
+    if body.opt_bool(root, "processing", "processing")? == Some(true) {
+        return Ok(not_ready(journey_status.or(Some("InProgress"))));
+    }
     let interaction_id = body
         .opt_str(root, "interactionId", "interactionId")?
         .filter(|id| !id.is_empty());
     let Some(interaction_id) = interaction_id else {
-        let text = journey_status.ok_or_else(|| body.invalid("missing field journey.status"))?;
-        return Ok(InteractionStep::NotReady(status(text)));
+        return Ok(not_ready(journey_status));
     };
     let detail = body.opt_object(root, "interaction", "interaction")?;
     let empty = Map::new();
     let detail = detail.unwrap_or(&empty);
-    Ok(InteractionStep::Ready(Interaction {
+    let collects = requirements(&body, detail, "collects")?;
+    let consumes = requirements(&body, detail, "consumes")?;
+    let outstanding = outstanding(&body)?;
+    if collects.is_empty() && outstanding.is_empty() {
+        return Ok(not_ready(journey_status));
+    }
+    Ok(Fetched::Step(InteractionStep::Ready(Interaction {
         instance_id: body
             .opt_str(root, "instanceId", "instanceId")?
             .filter(|id| !id.is_empty())
@@ -49,11 +91,11 @@ pub fn parse_step(response: &Response, instance_id: &str) -> Result<InteractionS
             .to_owned(),
         interaction_id: interaction_id.to_owned(),
         journey_status: journey_status.map_or(JourneyStatus::InProgress, status),
-        collects: requirements(&body, detail, "collects")?,
-        consumes: requirements(&body, detail, "consumes")?,
-        outstanding: outstanding(&body)?,
+        collects,
+        consumes,
+        outstanding,
         document: body.text(),
-    }))
+    })))
 }
 
 fn requirements(
@@ -161,30 +203,35 @@ pub fn submit_body(submission: &Submission) -> Result<Vec<u8>, Error> {
 /// `{"status":"error","code":n,"message":m}` is the error for status `n`.
 pub fn parse_submit(response: &Response) -> Result<(), Error> {
     let body = Body::parse(response)?;
-    let root = body.root();
-    match body.req_str(root, "status", "status")? {
+    match body.req_str(body.root(), "status", "status")? {
         "success" => Ok(()),
-        "error" => {
-            let code = match root.get("code") {
-                Some(Value::Number(n)) => n.as_u64().and_then(|c| u16::try_from(c).ok()),
-                None | Some(Value::Null) => None,
-                Some(_) => return Err(body.invalid("field code is not a number")),
-            }
-            .ok_or_else(|| body.invalid("error answer without a valid code"))?;
-            let failure = ApiFailure {
-                status: code,
-                request_id: response.request_id(),
-                problems: Vec::new(),
-                message: body.opt_str(root, "message", "message")?.map(str::to_owned),
-            };
-            Err(for_status(code, failure, None).unwrap_or_else(|| {
-                body.invalid(format!(
-                    "error answer with code {code}, which is not an error status"
-                ))
-            }))
-        }
+        "error" => Err(in_body_error(&body, response)?.1),
         _ => Err(body.invalid("field status is neither success nor error")),
     }
+}
+
+/// GBG's in-body error answer `{"status":"error","code":n,"message":m}`: its code and
+/// the error for status `n`.
+fn in_body_error(body: &Body<'_>, response: &Response) -> Result<(u16, Error), Error> {
+    let root = body.root();
+    let code = match root.get("code") {
+        Some(Value::Number(n)) => n.as_u64().and_then(|c| u16::try_from(c).ok()),
+        None | Some(Value::Null) => None,
+        Some(_) => return Err(body.invalid("field code is not a number")),
+    }
+    .ok_or_else(|| body.invalid("error answer without a valid code"))?;
+    let failure = ApiFailure {
+        status: code,
+        request_id: response.request_id(),
+        problems: Vec::new(),
+        message: body.opt_str(root, "message", "message")?.map(str::to_owned),
+    };
+    let error = for_status(code, failure, None).ok_or_else(|| {
+        body.invalid(format!(
+            "error answer with code {code}, which is not an error status"
+        ))
+    })?;
+    Ok((code, error))
 }
 
 /// The `journey/device/start` body.
@@ -298,10 +345,18 @@ mod tests {
         "outstanding": ["FullName", "Identity"]
     }"#;
 
+    fn step(body: &str) -> Fetched {
+        parse_step(&ok(body), "inst").unwrap()
+    }
+
+    fn not_ready(status: JourneyStatus) -> Fetched {
+        Fetched::Step(InteractionStep::NotReady(status))
+    }
+
     #[test]
     fn ready_interaction_is_parsed() {
-        let step = parse_step(&ok(READY), "other").unwrap();
-        let InteractionStep::Ready(i) = step else {
+        let Fetched::Step(InteractionStep::Ready(i)) = parse_step(&ok(READY), "other").unwrap()
+        else {
             panic!("not ready")
         };
         assert_eq!(i.instance_id, "Pq_hhIX6-sHUy9FLSDzPLu");
@@ -334,13 +389,15 @@ mod tests {
 
     #[test]
     fn sparse_ready_interaction_uses_defaults() {
-        let step = parse_step(&ok(r#"{"interactionId":"x"}"#), "inst").unwrap();
-        let InteractionStep::Ready(i) = step else {
+        let Fetched::Step(InteractionStep::Ready(i)) =
+            step(r#"{"interactionId":"x","outstanding":["FullName"]}"#)
+        else {
             panic!("not ready")
         };
         assert_eq!(i.instance_id, "inst");
         assert_eq!(i.journey_status, JourneyStatus::InProgress);
-        assert!(i.collects.is_empty() && i.consumes.is_empty() && i.outstanding.is_empty());
+        assert!(i.collects.is_empty() && i.consumes.is_empty());
+        assert_eq!(i.outstanding, ["FullName"]);
     }
 
     #[test]
@@ -351,6 +408,10 @@ mod tests {
                 JourneyStatus::InProgress,
             ),
             (
+                r#"{"instanceId":"i","journey":{"status":"Completed"},"processing":false}"#,
+                JourneyStatus::Completed,
+            ),
+            (
                 r#"{"interactionId":"","journey":{"status":"Completed"}}"#,
                 JourneyStatus::Completed,
             ),
@@ -359,23 +420,81 @@ mod tests {
                 JourneyStatus::Other("Error".into()),
             ),
         ] {
-            assert_eq!(
-                parse_step(&ok(body), "i").unwrap(),
-                InteractionStep::NotReady(expected),
-                "{body}"
-            );
+            assert_eq!(step(body), not_ready(expected), "{body}");
         }
+    }
+
+    #[test]
+    fn processing_and_interactions_that_ask_for_nothing_are_not_ready() {
+        for (body, expected) in [
+            (
+                r#"{"instanceId":"i","journey":{"status":"InProgress"},"processing":true}"#,
+                JourneyStatus::InProgress,
+            ),
+            (r#"{"processing":true}"#, JourneyStatus::InProgress),
+            (
+                r#"{"interactionId":"x","journey":{"status":"InProgress"},"processing":true,"outstanding":["A"]}"#,
+                JourneyStatus::InProgress,
+            ),
+            (
+                r#"{"interactionId":"x","journey":{"status":"Completed"},"interaction":{"collects":[],"consumes":[{"ref":"FullName","spec":"required"}]},"outstanding":[]}"#,
+                JourneyStatus::Completed,
+            ),
+        ] {
+            assert_eq!(step(body), not_ready(expected), "{body}");
+        }
+    }
+
+    #[test]
+    fn not_ready_answers_without_a_status_leave_it_to_the_state() {
+        for body in [
+            "",
+            " \n",
+            "{}",
+            r#"{"instanceId":"i"}"#,
+            r#"{"status":"error","code":404,"message":"No interaction is ready"}"#,
+            r#"{"interactionId":"x","interaction":{"collects":[]},"outstanding":[]}"#,
+        ] {
+            assert_eq!(step(body), Fetched::NotReadyUnstated, "{body:?}");
+        }
+    }
+
+    #[test]
+    fn other_in_body_errors_of_a_fetch_are_errors() {
+        let error = parse_step(
+            &ok(r#"{"status":"error","code":500,"message":"Internal server error"}"#),
+            "i",
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&error, Error::ServerError(f) if f.status == 500
+                && f.request_id.as_deref() == Some("rq-1")
+                && f.message.as_deref() == Some("Internal server error")),
+            "{error:?}"
+        );
+        assert!(matches!(
+            parse_step(&ok(r#"{"status":"error","code":403,"message":"no"}"#), "i"),
+            Err(Error::Forbidden(_))
+        ));
+        assert_eq!(
+            invalid_reason(parse_step(&ok(r#"{"status":"error"}"#), "i")),
+            "error answer without a valid code"
+        );
     }
 
     #[test]
     fn bad_interaction_answers() {
         for (body, reason) in [
-            ("{}", "missing field journey.status"),
             (r#"{"journey":"x"}"#, "field journey is not an object"),
             (
                 r#"{"interactionId":5}"#,
                 "field interactionId is not a string",
             ),
+            (
+                r#"{"processing":"yes"}"#,
+                "field processing is not a boolean",
+            ),
+            (r#"{"status":5}"#, "field status is not a string"),
             (
                 r#"{"interactionId":"x","interaction":{"collects":[{"spec":"required"}]}}"#,
                 "missing field interaction.collects[0].ref",

@@ -9,7 +9,7 @@
 use gbg_go_guest::errors::{Answerer, api_failure, classify, retry_after_ms};
 use gbg_go_guest::http::Response;
 use gbg_go_guest::interaction::{
-    parse_connect_token, parse_end_user_token, parse_step, parse_submit, submit_body,
+    Fetched, parse_connect_token, parse_end_user_token, parse_step, parse_submit, submit_body,
 };
 use gbg_go_guest::journey::{parse_health, parse_started, parse_state, start_body, status};
 use gbg_go_guest::redact::{MAX_TEXT_CHARS, scrub};
@@ -45,6 +45,29 @@ fn assert_invalid_response<T: std::fmt::Debug>(result: Result<T, Error>, status:
             other => panic!("a parser returned {other:?}"),
         }
     }
+}
+
+/// Checks that an interaction parser failed only with `invalid-response` or the error
+/// of an in-body error status.
+fn in_body_error_or_invalid<T: std::fmt::Debug>(
+    result: Result<T, Error>,
+) -> Result<(), TestCaseError> {
+    match result {
+        Err(Error::InvalidResponse(r)) => {
+            prop_assert_eq!(r.request_id.as_deref(), Some(REQUEST_ID))
+        }
+        Err(
+            Error::BadRequest(f)
+            | Error::Unauthorized(f)
+            | Error::Forbidden(f)
+            | Error::NotFound(f)
+            | Error::ServerError(f),
+        ) => prop_assert!((400..600).contains(&f.status)),
+        Err(Error::RateLimited(r)) => prop_assert_eq!(r.failure.status, 429),
+        Err(other) => prop_assert!(false, "an interaction parser returned {:?}", other),
+        Ok(_) => {}
+    }
+    Ok(())
 }
 
 /// Object keys: mostly the fields the parsers look for, so that arbitrary
@@ -119,18 +142,11 @@ proptest! {
         assert_invalid_response(parse_started(&response, &hosted_base()), status);
         assert_invalid_response(parse_state(&response), status);
         assert_invalid_response(parse_health(&response), status);
-        assert_invalid_response(parse_step(&response, "fallback-id"), status);
         assert_invalid_response(parse_connect_token(&response), status);
         assert_invalid_response(parse_end_user_token(&response), status);
-        // A submit answer may also carry an error status in its body.
-        match parse_submit(&response) {
-            Err(Error::InvalidResponse(r)) => prop_assert_eq!(r.request_id.as_deref(), Some(REQUEST_ID)),
-            Err(Error::BadRequest(f) | Error::Unauthorized(f) | Error::Forbidden(f)
-                | Error::NotFound(f) | Error::ServerError(f)) => prop_assert!((400..600).contains(&f.status)),
-            Err(Error::RateLimited(r)) => prop_assert_eq!(r.failure.status, 429),
-            Err(other) => prop_assert!(false, "parse_submit returned {:?}", other),
-            Ok(()) => {}
-        }
+        // Interaction answers may also carry an error status in their body.
+        in_body_error_or_invalid(parse_step(&response, "fallback-id"))?;
+        in_body_error_or_invalid(parse_submit(&response))?;
     }
 
     #[test]
@@ -265,7 +281,12 @@ proptest! {
             "outstanding": outstanding,
         });
         let step = parse_step(&answer(200, body.to_string().into_bytes()), "other").unwrap();
-        let InteractionStep::Ready(interaction) = step else {
+        if collects.is_empty() && outstanding.is_empty() {
+            // An interaction that asks for nothing is no interaction to answer.
+            prop_assert_eq!(step, Fetched::Step(InteractionStep::NotReady(JourneyStatus::InProgress)));
+            return Ok(());
+        }
+        let Fetched::Step(InteractionStep::Ready(interaction)) = step else {
             return Err(TestCaseError::fail("not ready"));
         };
         prop_assert_eq!(&interaction.instance_id, &id);

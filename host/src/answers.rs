@@ -16,8 +16,11 @@
 //! is still `outstanding` (an answer for `PrimaryDocument` covers the slot
 //! `PrimaryDocument/side1Image`) plus any optional element the interaction
 //! collects and the document answers, and merges their pieces into one subject.
+//! It leaves out what the interaction already [`Accepted`]: GBG's `outstanding`
+//! may come back unchanged after a successful submit (GBG's sample backend saw
+//! it on a live tenant), so it alone cannot say what is left to send.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Map, Value};
 
@@ -43,6 +46,35 @@ pub enum AnswersError {
         /// The element still outstanding.
         element: String,
     },
+}
+
+/// The elements each interaction accepted, by interaction id: what a loop
+/// must not submit again.
+#[derive(Debug, Clone, Default)]
+pub struct Accepted {
+    elements: HashMap<String, BTreeSet<String>>,
+}
+
+impl Accepted {
+    /// Records that the service accepted `submission`.
+    pub fn record(&mut self, submission: &Submission) {
+        self.elements
+            .entry(submission.interaction_id.clone())
+            .or_default()
+            .extend(
+                submission
+                    .participants
+                    .iter()
+                    .map(|p| p.domain_element_id.clone()),
+            );
+    }
+
+    /// Whether interaction `interaction_id` accepted `element`.
+    pub fn contains(&self, interaction_id: &str, element: &str) -> bool {
+        self.elements
+            .get(interaction_id)
+            .is_some_and(|elements| elements.contains(element))
+    }
 }
 
 impl Answers {
@@ -73,12 +105,20 @@ impl Answers {
     }
 
     /// The submission for `interaction`: every outstanding element (which
-    /// must be answered) and every other collected element that is answered.
-    pub fn submission_for(&self, interaction: &Interaction) -> Result<Submission, AnswersError> {
+    /// must be answered) and every other collected element that is answered,
+    /// less those the interaction already accepted; `None` when that leaves
+    /// nothing, as when the service shows an answered interaction again while
+    /// it processes it.
+    pub fn submission_for(
+        &self,
+        interaction: &Interaction,
+        accepted: &Accepted,
+    ) -> Result<Option<Submission>, AnswersError> {
+        let id = &interaction.interaction_id;
         let mut keys: Vec<&str> = Vec::new();
         for element in &interaction.outstanding {
             let key = self.key_for(element).ok_or_else(|| AnswersError::Missing {
-                interaction_id: interaction.interaction_id.clone(),
+                interaction_id: id.clone(),
                 element: element.clone(),
             })?;
             push_unique(&mut keys, key);
@@ -89,14 +129,18 @@ impl Answers {
         for key in collected.filter_map(|input| self.key_for(&input.ref_)) {
             push_unique(&mut keys, key);
         }
+        keys.retain(|key| !accepted.contains(id, key));
+        if keys.is_empty() {
+            return Ok(None);
+        }
 
         let mut subject = Map::new();
         for key in &keys {
             merge(&mut subject, &self.pieces[*key]);
         }
-        Ok(Submission {
+        Ok(Some(Submission {
             instance_id: interaction.instance_id.clone(),
-            interaction_id: interaction.interaction_id.clone(),
+            interaction_id: id.clone(),
             participants: keys
                 .iter()
                 .map(|key| Participant {
@@ -105,7 +149,7 @@ impl Answers {
                 })
                 .collect(),
             subject: Value::Object(subject).to_string(),
-        })
+        }))
     }
 }
 
@@ -174,6 +218,50 @@ mod tests {
         .unwrap()
     }
 
+    fn plan(asked: &Interaction, accepted: &Accepted) -> Submission {
+        answers().submission_for(asked, accepted).unwrap().unwrap()
+    }
+
+    fn elements(submission: &Submission) -> Vec<&str> {
+        submission
+            .participants
+            .iter()
+            .map(|p| p.domain_element_id.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn accepted_elements_are_not_submitted_again() {
+        let asked = interaction(
+            &["FullName", "DateOfBirth"],
+            &[
+                ("FullName", "required"),
+                ("DateOfBirth", "required"),
+                ("PersonalEmail", "optional"),
+            ],
+        );
+        let mut accepted = Accepted::default();
+        let mut name = plan(&asked, &accepted);
+        name.participants.truncate(1);
+        accepted.record(&name);
+        assert!(accepted.contains(&asked.interaction_id, "FullName"));
+        assert!(!accepted.contains("another interaction", "FullName"));
+        // `outstanding` did not shrink: only the rest is sent.
+        let rest = plan(&asked, &accepted);
+        assert_eq!(elements(&rest), ["DateOfBirth", "PersonalEmail"]);
+        let subject: Value = serde_json::from_str(&rest.subject).unwrap();
+        assert!(subject["identity"].get("firstName").is_none(), "{subject}");
+        accepted.record(&rest);
+        assert_eq!(answers().submission_for(&asked, &accepted), Ok(None));
+        // The same elements asked by another interaction are sent again.
+        let mut next = asked.clone();
+        next.interaction_id = "grn:::gbg:design:interaction:y@latest".into();
+        assert_eq!(
+            elements(&plan(&next, &accepted)),
+            ["FullName", "DateOfBirth", "PersonalEmail"]
+        );
+    }
+
     #[test]
     fn submits_outstanding_and_answered_optional_elements_in_one_subject() {
         let asked = interaction(
@@ -185,7 +273,7 @@ mod tests {
                 ("SSN", "optional"),
             ],
         );
-        let submission = answers().submission_for(&asked).unwrap();
+        let submission = plan(&asked, &Accepted::default());
         let ids: Vec<_> = submission
             .participants
             .iter()
@@ -208,7 +296,7 @@ mod tests {
             &["PrimaryDocument/side1Image"],
             &[("PrimaryDocument", "required")],
         );
-        let submission = answers().submission_for(&asked).unwrap();
+        let submission = plan(&asked, &Accepted::default());
         assert_eq!(submission.participants.len(), 1);
         assert_eq!(
             submission.participants[0].domain_element_id,
@@ -220,7 +308,10 @@ mod tests {
     fn a_missing_outstanding_answer_is_named() {
         let asked = interaction(&["CurrentAddress"], &[("CurrentAddress", "required")]);
         assert_eq!(
-            answers().submission_for(&asked).unwrap_err().to_string(),
+            answers()
+                .submission_for(&asked, &Accepted::default())
+                .unwrap_err()
+                .to_string(),
             "interaction grn:::gbg:design:interaction:x@latest needs CurrentAddress, which the answers do not provide"
         );
     }

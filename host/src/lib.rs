@@ -40,7 +40,7 @@ mod secret;
 mod settings;
 mod state;
 
-pub use answers::{Answers, AnswersError};
+pub use answers::{Accepted, Answers, AnswersError};
 pub use bindings::exports::gbg::go::types::{
     ApiFailure, ApiProblem, Delivery, ElementInput, ElementRequirement, Error as ApiError,
     Interaction, InteractionAuth, InteractionStep, JourneyState, JourneyStatus, Participant,

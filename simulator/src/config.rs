@@ -22,6 +22,10 @@ pub struct SimulatorConfig {
     pub credentials: Credentials,
     /// Which bearer tokens the interaction calls accept.
     pub interaction_auth: InteractionAuth,
+    /// What `journey/interaction/fetch` answers while no interaction is ready.
+    pub not_ready_answer: NotReadyAnswer,
+    /// Whether an interaction's `outstanding` list shrinks as elements are accepted.
+    pub outstanding: Outstanding,
     /// The `name` of the journey [`Simulator::resource_id`](crate::Simulator::resource_id) names.
     pub default_journey: String,
     /// The published journeys.
@@ -35,6 +39,8 @@ impl Default for SimulatorConfig {
         SimulatorConfig {
             credentials: Credentials::default(),
             interaction_auth: InteractionAuth::Either,
+            not_ready_answer: NotReadyAnswer::default(),
+            outstanding: Outstanding::default(),
             default_journey: scenarios::DEFAULT_JOURNEY.to_owned(),
             journeys: scenarios::demo_journeys(),
             faults: Faults::default(),
@@ -178,6 +184,33 @@ pub enum InteractionAuth {
     Either,
 }
 
+/// What `journey/interaction/fetch` answers (200) while no interaction is ready: while
+/// modules run, while the journey waits for its hosted page, and after it ended.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotReadyAnswer {
+    /// `{instanceId, journey{status}, processing}`, the shape GBG's later SDK revisions
+    /// document (see the README).
+    #[default]
+    Status,
+    /// `{status:"error", code:404, message}`, the in-body error branch of GBG's
+    /// OpenAPI file.
+    Error,
+}
+
+/// How an interaction's `outstanding` list behaves.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outstanding {
+    /// It lists what is still required and shrinks as elements are accepted (the docs).
+    #[default]
+    Shrinking,
+    /// It lists every required entry of the interaction after every submit, and the
+    /// interaction is shown again while its processing gap runs (as GBG's sample backend
+    /// reports from a live tenant).
+    Static,
+}
+
 /// One published journey: a scenario with a resource id and version.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -258,7 +291,8 @@ pub enum Outcome {
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Completion {
     /// The person submits the hosted page; then `polls_after_submit` more fetches answer
-    /// `InProgress` before the outcome is reached.
+    /// `InProgress` before the outcome is reached. Started with `delivery: "api"`, the
+    /// page's form is one interaction of the same domain elements instead.
     HostedPage {
         /// Fetches answered `InProgress` after the page was submitted.
         #[serde(default)]

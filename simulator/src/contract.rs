@@ -415,4 +415,18 @@ mod tests {
         let contract = contract().unwrap();
         assert!(contract.validator("startRequest").unwrap().is_valid(&body));
     }
+
+    #[test]
+    fn both_not_ready_answers_are_in_the_contract_and_only_the_error_in_the_openapi() {
+        let raw = compile_definition(&raw_definitions(), "interactionFetchResponse").unwrap();
+        let contract = contract().unwrap();
+        let checked = contract.validator("interactionFetchResponse").unwrap();
+        let status =
+            json!({"instanceId": "i", "journey": {"status": "InProgress"}, "processing": true});
+        let error = json!({"status": "error", "code": 404, "message": "No interaction is ready"});
+        assert!(!raw.is_valid(&status) && checked.is_valid(&status));
+        assert!(raw.is_valid(&error) && checked.is_valid(&error));
+        let renamed = json!({"instanceId": "i", "journey": {"status": "InProgress"}, "busy": true});
+        assert!(!checked.is_valid(&renamed));
+    }
 }

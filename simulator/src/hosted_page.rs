@@ -488,8 +488,7 @@ mod tests {
         assert!(!is_date("90-01-01"));
     }
 
-    #[test]
-    fn a_valid_form_becomes_a_subject() {
+    fn filled_in() -> FormState {
         let mut form = FormState::default();
         for (name, value) in [
             ("firstName", " Jane "),
@@ -502,10 +501,35 @@ mod tests {
         ] {
             form.values.insert(name.to_owned(), value.to_owned());
         }
-        let subject = validate(&mut form).unwrap();
+        form
+    }
+
+    #[test]
+    fn a_valid_form_becomes_a_subject() {
+        let subject = validate(&mut filled_in()).unwrap();
         assert_eq!(subject["identity"]["firstName"], "Jane");
         assert_eq!(subject["identity"]["lastNames"], json!(["Doe", "Smith"]));
         assert_eq!(subject["identity"]["currentAddress"]["country"], "GB");
+    }
+
+    #[test]
+    fn the_form_interaction_collects_exactly_what_the_form_fills_in() {
+        let subject = validate(&mut filled_in()).unwrap();
+        let interaction = crate::scenarios::form_interaction();
+        for element in &interaction.collects {
+            assert!(
+                crate::domain_elements::is_present(&element.element, &subject),
+                "the form does not fill in {}",
+                element.element
+            );
+        }
+        let collected = |name: &&str| interaction.collects.iter().any(|e| e.element == *name);
+        let filled: Vec<&str> = crate::domain_elements::KNOWN
+            .iter()
+            .filter(|name| crate::domain_elements::is_present(name, &subject))
+            .copied()
+            .collect();
+        assert!(filled.iter().all(collected), "{filled:?}");
     }
 
     #[test]

@@ -8,10 +8,9 @@ use std::time::{Duration, Instant, SystemTime};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::config::{Completion, InteractionConfig, JourneyConfig, Outcome};
-use crate::domain_elements;
+use crate::config::{Completion, InteractionConfig, JourneyConfig, Outcome, Outstanding};
 use crate::errors::ApiError;
-use crate::ids;
+use crate::{domain_elements, ids, scenarios};
 
 /// A journey instance's status, spelled as GBG spells it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,7 +58,12 @@ enum Phase {
         outstanding: Vec<String>,
     },
     /// Modules are running: `remaining` more fetches see no progress, then `next`.
-    Processing { remaining: u32, next: Next },
+    /// `after` is the interaction whose data they process, if any.
+    Processing {
+        remaining: u32,
+        next: Next,
+        after: Option<usize>,
+    },
     /// The outcome was reached, at `at`.
     Ended { at: SystemTime },
 }
@@ -83,6 +87,9 @@ pub struct Instance {
     pub subject: Value,
     /// The correlation id reported with module errors.
     pub correlation_id: String,
+    /// The interactions it waits for, in order: under `delivery: "api"` the journey's
+    /// (a hosted journey's page form as one interaction); none under `"page"`.
+    interactions: Vec<InteractionConfig>,
     phase: Phase,
     born: Instant,
 }
@@ -90,16 +97,22 @@ pub struct Instance {
 impl Instance {
     /// Starts an instance of `journey`.
     pub fn new(journey: Arc<JourneyConfig>, delivery: Delivery, subject: Value) -> Instance {
-        let phase = match (&journey.completion, delivery) {
-            (Completion::HostedPage { .. }, _)
-            | (Completion::Interactions { .. }, Delivery::Page) => Phase::AwaitingPage,
-            (Completion::Polls { polls }, _) => Phase::Processing {
-                remaining: *polls,
+        let interactions = match (&journey.completion, delivery) {
+            (Completion::Interactions { interactions, .. }, Delivery::Api) => interactions.clone(),
+            (Completion::HostedPage { .. }, Delivery::Api) => vec![scenarios::form_interaction()],
+            _ => Vec::new(),
+        };
+        let phase = match journey.completion {
+            Completion::Polls { polls } => Phase::Processing {
+                remaining: polls,
                 next: Next::Finish,
+                after: None,
             },
-            (Completion::Interactions { .. }, Delivery::Api) => Phase::Processing {
+            _ if interactions.is_empty() => Phase::AwaitingPage,
+            _ => Phase::Processing {
                 remaining: 0,
                 next: Next::Interaction(0),
+                after: None,
             },
         };
         let mut instance = Instance {
@@ -108,6 +121,7 @@ impl Instance {
             created_at: SystemTime::now(),
             subject,
             correlation_id: ids::request_id(),
+            interactions,
             phase,
             born: Instant::now(),
         };
@@ -135,13 +149,6 @@ impl Instance {
         }
     }
 
-    fn interactions(&self) -> &[InteractionConfig] {
-        match &self.journey.completion {
-            Completion::Interactions { interactions, .. } => interactions,
-            _ => &[],
-        }
-    }
-
     fn processing_fetches(&self) -> u32 {
         match self.journey.completion {
             Completion::HostedPage { polls_after_submit } => polls_after_submit,
@@ -154,10 +161,13 @@ impl Instance {
 
     /// Applies a finished processing gap.
     fn settle(&mut self) {
-        while let Phase::Processing { remaining: 0, next } = self.phase {
+        while let Phase::Processing {
+            remaining: 0, next, ..
+        } = self.phase
+        {
             match next {
                 Next::Interaction(index) => {
-                    let outstanding = self.interactions()[index].initial_outstanding();
+                    let outstanding = self.interactions[index].initial_outstanding();
                     self.phase = Phase::AwaitingInteraction { index, outstanding };
                 }
                 Next::Finish => {
@@ -191,6 +201,7 @@ impl Instance {
             self.phase = Phase::Processing {
                 remaining: self.processing_fetches(),
                 next: Next::Finish,
+                after: None,
             };
             self.settle();
         }
@@ -200,10 +211,40 @@ impl Instance {
     pub fn current_interaction(&self) -> Option<(&InteractionConfig, &[String])> {
         match &self.phase {
             Phase::AwaitingInteraction { index, outstanding } => {
-                Some((&self.interactions()[*index], outstanding))
+                Some((&self.interactions[*index], outstanding))
             }
             _ => None,
         }
+    }
+
+    /// The interaction an interaction fetch shows, with its `outstanding` list: the
+    /// waiting one; with [`Outstanding::Static`] every required entry of it, and also
+    /// the one whose data the modules are processing.
+    pub fn shown_interaction(
+        &self,
+        mode: Outstanding,
+    ) -> Option<(&InteractionConfig, Vec<String>)> {
+        let (index, left) = match (&self.phase, mode) {
+            (Phase::AwaitingInteraction { index, outstanding }, _) => (*index, Some(outstanding)),
+            (
+                Phase::Processing {
+                    after: Some(index), ..
+                },
+                Outstanding::Static,
+            ) => (*index, None),
+            _ => return None,
+        };
+        let interaction = &self.interactions[index];
+        let outstanding = match (mode, left) {
+            (Outstanding::Shrinking, Some(left)) => left.clone(),
+            _ => interaction.initial_outstanding(),
+        };
+        Some((interaction, outstanding))
+    }
+
+    /// Whether modules are running (a processing gap).
+    pub fn is_processing(&self) -> bool {
+        matches!(self.phase, Phase::Processing { .. })
     }
 
     /// Applies an interaction submission (a body that passed schema validation), by the
@@ -254,7 +295,7 @@ impl Instance {
         }
         self.subject = merged;
         let gap = self.processing_fetches();
-        let count = self.interactions().len();
+        let count = self.interactions.len();
         if let Phase::AwaitingInteraction { index, outstanding } = &mut self.phase {
             outstanding.retain(|slot| {
                 !participants
@@ -270,6 +311,7 @@ impl Instance {
                 self.phase = Phase::Processing {
                     remaining: gap,
                     next,
+                    after: Some(*index),
                 };
                 self.settle();
             }

@@ -10,15 +10,21 @@ use serde_json::{Value, json};
 
 use crate::auth::{Access, authorize};
 use crate::body::json_object;
-use crate::config::ElementConfig;
+use crate::config::{ElementConfig, NotReadyAnswer, Outstanding};
 use crate::errors::ApiError;
 use crate::instances::Instance;
 use crate::schema::{RequestBody, check};
 use crate::server::AppState;
 
-/// `POST journey/interaction/fetch`: the waiting interaction, or `{instanceId,
-/// journey{status}}` without `interactionId` while modules run or after the end.
-/// Counts as one fetch.
+/// The `code` of the in-body error answer [`NotReadyAnswer::Error`]: GBG's in-body codes
+/// are HTTP statuses (the OpenAPI's example is `500`, "Internal server error"), and 404 is
+/// the one the OpenAPI lists for this operation that says "nothing found".
+pub const NOT_READY_CODE: u16 = 404;
+
+/// `POST journey/interaction/fetch`: the interaction shown (see
+/// [`Instance::shown_interaction`]), else the configured not-ready answer (while modules
+/// run, while the journey waits for its hosted page, and after the end). Counts as one
+/// fetch.
 pub async fn fetch(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -36,7 +42,8 @@ pub async fn fetch(
     state
         .with_instance(id, |instance| {
             instance.observe();
-            document(instance)
+            document(instance, state.outstanding)
+                .unwrap_or_else(|| not_ready(instance, state.not_ready_answer))
         })
         .map(Json)
 }
@@ -102,12 +109,29 @@ fn participants(body: &Value) -> Result<Vec<String>, ApiError> {
         .collect()
 }
 
-/// The interaction document of `instance` (API notes §5.3).
-fn document(instance: &Instance) -> Value {
+/// What an interaction fetch answers when `instance` shows no interaction.
+fn not_ready(instance: &Instance, answer: NotReadyAnswer) -> Value {
     let status = instance.status().as_str();
-    let Some((interaction, outstanding)) = instance.current_interaction() else {
-        return json!({"instanceId": instance.id, "journey": {"status": status}});
-    };
+    match answer {
+        NotReadyAnswer::Status => json!({
+            "instanceId": instance.id,
+            "journey": {"status": status},
+            "processing": instance.is_processing(),
+        }),
+        NotReadyAnswer::Error => json!({
+            "status": "error",
+            "code": NOT_READY_CODE,
+            "message": format!(
+                "No interaction is ready for journey instance '{}' (the journey is {status})",
+                instance.id
+            ),
+        }),
+    }
+}
+
+/// The interaction document of `instance` (API notes §5.3), if it shows one.
+fn document(instance: &Instance, outstanding: Outstanding) -> Option<Value> {
+    let (interaction, outstanding) = instance.shown_interaction(outstanding)?;
     let gr_id = interaction.gr_id();
     let pages: Vec<Value> = interaction
         .pages
@@ -117,10 +141,10 @@ fn document(instance: &Instance) -> Value {
             json!({"id": page.id, "label": page.label, "cards": cards})
         })
         .collect();
-    json!({
+    Some(json!({
         "instanceId": instance.id,
         "interactionId": gr_id,
-        "journey": {"status": status},
+        "journey": {"status": instance.status().as_str()},
         "interaction": {
             "grId": gr_id,
             "resource": {
@@ -135,7 +159,7 @@ fn document(instance: &Instance) -> Value {
         },
         "context": {"subject": instance.subject},
         "outstanding": outstanding,
-    })
+    }))
 }
 
 fn requirements(elements: &[ElementConfig]) -> Vec<Value> {

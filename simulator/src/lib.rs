@@ -46,11 +46,13 @@ mod tokens;
 
 pub use config::{
     Completion, ConfigError, Credentials, ElementConfig, ElementSpec, InteractionAuth,
-    InteractionConfig, JourneyConfig, Outcome, PageConfig, SimulatorConfig,
+    InteractionConfig, JourneyConfig, NotReadyAnswer, Outcome, Outstanding, PageConfig,
+    SimulatorConfig,
 };
 pub use faults::{
     FaultHandle, Faults, RateLimitFault, ServerErrorFault, ServerErrorStatus, UnsupportedStatus,
 };
+pub use interactions::NOT_READY_CODE;
 pub use request_log::{LOG_CAPACITY, LoggedRequest, REDACTED};
 pub use server::{API_PREFIX, Simulator};
 pub use token_endpoint::SCOPE;

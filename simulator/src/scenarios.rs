@@ -117,16 +117,48 @@ fn page(id: &str, label: &str, cards: &[&str]) -> PageConfig {
     }
 }
 
+/// The hosted page's form as an interaction, which a hosted journey started with
+/// `delivery: "api"` waits for instead of its page: the same domain elements (name, date
+/// of birth, current address), one page per step of the form that has fields. Its id and
+/// name are those of the docs' second interaction example.
+pub fn form_interaction() -> InteractionConfig {
+    InteractionConfig {
+        id: "identity-form".to_owned(),
+        name: "Identity Verification".to_owned(),
+        pages: vec![
+            personal_details_page(),
+            page(
+                "address_details",
+                "Address",
+                &["AddressCard", "ControlCard"],
+            ),
+        ],
+        collects: identity_elements(),
+        consumes: Vec::new(),
+    }
+}
+
+/// `FullName`, `DateOfBirth` and `CurrentAddress`, required.
+fn identity_elements() -> Vec<ElementConfig> {
+    ["FullName", "DateOfBirth", "CurrentAddress"]
+        .map(|name| element(name, ElementSpec::Required))
+        .into()
+}
+
+fn personal_details_page() -> PageConfig {
+    page(
+        "personal_details",
+        "Personal details",
+        &["NameCard", "DateOfBirthCard", "ControlCard"],
+    )
+}
+
 fn personal_details() -> InteractionConfig {
     InteractionConfig {
         id: "personal-details".to_owned(),
         name: "Personal details".to_owned(),
         pages: vec![
-            page(
-                "personal_details",
-                "Personal details",
-                &["NameCard", "DateOfBirthCard", "ControlCard"],
-            ),
+            personal_details_page(),
             page(
                 "contact_details",
                 "Contact details",
@@ -138,12 +170,11 @@ fn personal_details() -> InteractionConfig {
                 &["AddressCard", "ControlCard"],
             ),
         ],
-        collects: vec![
-            element("FullName", ElementSpec::Required),
-            element("DateOfBirth", ElementSpec::Required),
-            element("CurrentAddress", ElementSpec::Required),
-            element("PersonalEmail", ElementSpec::Optional),
-        ],
+        collects: [
+            identity_elements(),
+            vec![element("PersonalEmail", ElementSpec::Optional)],
+        ]
+        .concat(),
         consumes: Vec::new(),
     }
 }

@@ -18,7 +18,7 @@ use tokio::sync::oneshot;
 use tokio::task::{JoinHandle, JoinSet};
 use tower::ServiceExt;
 
-use crate::config::{Credentials, InteractionAuth, SimulatorConfig};
+use crate::config::{Credentials, InteractionAuth, NotReadyAnswer, Outstanding, SimulatorConfig};
 use crate::errors::{ApiError, OAuthError};
 use crate::faults::FaultHandle;
 use crate::instances::{Instance, InstanceStore};
@@ -42,6 +42,10 @@ pub struct AppState {
     pub credentials: Credentials,
     /// Which tokens interaction calls accept.
     pub interaction_auth: InteractionAuth,
+    /// What an interaction fetch answers while no interaction is ready.
+    pub not_ready_answer: NotReadyAnswer,
+    /// Whether `outstanding` shrinks.
+    pub outstanding: Outstanding,
     /// The published journeys.
     pub registry: Registry,
     /// The live instances.
@@ -141,6 +145,8 @@ impl Simulator {
         let state = Arc::new(AppState {
             credentials: config.credentials,
             interaction_auth: config.interaction_auth,
+            not_ready_answer: config.not_ready_answer,
+            outstanding: config.outstanding,
             registry,
             instances: InstanceStore::default(),
             tokens: TokenStore::default(),

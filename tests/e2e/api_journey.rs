@@ -4,16 +4,22 @@
 use std::process::Command;
 
 use gbg_go_host::{
-    Answers, ApiError, Interaction, InteractionAuth, InteractionStep, JourneyStatus, Participant,
-    Submission,
+    Accepted, Answers, ApiError, Interaction, InteractionAuth, InteractionStep, JourneyStatus,
+    Participant, Submission,
 };
-use gbg_go_simulator::{InteractionAuth as SimulatorAuth, SimulatorConfig};
+use gbg_go_simulator::{
+    Completion, InteractionAuth as SimulatorAuth, NotReadyAnswer, Outcome, Outstanding, Simulator,
+    SimulatorConfig,
+};
 use serde_json::{Value, json};
 
 use crate::support;
 
-const ANSWERS: &str = include_str!("../../simulator/examples/api-kyc-answers.json");
+/// The answers of the `api-kyc` example, which also answer every hosted
+/// journey's form interaction.
+pub const ANSWERS: &str = include_str!("../../simulator/examples/api-kyc-answers.json");
 const SUBMIT: &str = "/v2/captain/journey/interaction/submit";
+const FETCH: &str = "/v2/captain/journey/interaction/fetch";
 
 /// Fetches until an interaction is ready or the journey ends (processing
 /// gaps answer `not-ready` with `InProgress`).
@@ -25,6 +31,40 @@ async fn next(client: &mut gbg_go_host::Client, id: &str) -> InteractionStep {
         }
     }
     panic!("no interaction became ready");
+}
+
+/// The submission of everything `interaction` asks for, from `answers`.
+fn plan(answers: &Answers, interaction: &Interaction) -> Submission {
+    answers
+        .submission_for(interaction, &Accepted::default())
+        .unwrap()
+        .expect("something to submit")
+}
+
+/// Answers every interaction of instance `id` from `answers` until the
+/// journey ends, never submitting an element twice; returns what was
+/// submitted.
+pub async fn answer_interactions(
+    client: &mut gbg_go_host::Client,
+    id: &str,
+    answers: &Answers,
+) -> Vec<Submission> {
+    let mut accepted = Accepted::default();
+    let mut submitted = Vec::new();
+    for _ in 0..100 {
+        match client.fetch_interaction(id).await.unwrap() {
+            InteractionStep::Ready(interaction) => {
+                if let Some(submission) = answers.submission_for(&interaction, &accepted).unwrap() {
+                    client.submit_interaction(&submission).await.unwrap();
+                    accepted.record(&submission);
+                    submitted.push(submission);
+                }
+            }
+            InteractionStep::NotReady(JourneyStatus::InProgress) => {}
+            InteractionStep::NotReady(_) => return submitted,
+        }
+    }
+    panic!("journey {id} did not end");
 }
 
 fn ready(step: InteractionStep) -> Interaction {
@@ -94,7 +134,7 @@ async fn a_two_interaction_api_journey_completes_with_partial_submissions() {
     // The rest, planned from the answers file.
     let answers = Answers::from_json(ANSWERS).unwrap();
     client
-        .submit_interaction(&answers.submission_for(&rest).unwrap())
+        .submit_interaction(&plan(&answers, &rest))
         .await
         .unwrap();
 
@@ -109,7 +149,7 @@ async fn a_two_interaction_api_journey_completes_with_partial_submissions() {
     assert_eq!(document.outstanding, ["PrimaryDocument/side1Image"]);
 
     // A wrong interaction id is rejected and changes nothing.
-    let mut wrong = answers.submission_for(&document).unwrap();
+    let mut wrong = plan(&answers, &document);
     wrong.interaction_id = personal.interaction_id.clone();
     let error = client.submit_interaction(&wrong).await.unwrap_err();
     assert_eq!(problem_names(&error), ["INTERACTION_MISMATCH"]);
@@ -123,7 +163,7 @@ async fn a_two_interaction_api_journey_completes_with_partial_submissions() {
     );
 
     client
-        .submit_interaction(&answers.submission_for(&document).unwrap())
+        .submit_interaction(&plan(&answers, &document))
         .await
         .unwrap();
     assert_eq!(
@@ -140,7 +180,7 @@ async fn a_two_interaction_api_journey_completes_with_partial_submissions() {
 
     // A submission after completion is refused.
     let error = client
-        .submit_interaction(&answers.submission_for(&document).unwrap())
+        .submit_interaction(&plan(&answers, &document))
         .await
         .unwrap_err();
     assert_eq!(problem_names(&error), ["JOURNEY_NOT_ACTIVE"]);
@@ -211,7 +251,7 @@ async fn end_user_tokens_are_obtained_when_the_service_requires_them() {
     assert_eq!(personal.outstanding.len(), 3);
     let answers = Answers::from_json(ANSWERS).unwrap();
     end_user
-        .submit_interaction(&answers.submission_for(&personal).unwrap())
+        .submit_interaction(&plan(&answers, &personal))
         .await
         .unwrap();
     let count = |path: &str| support::count_requests(&simulator, path);
@@ -258,4 +298,150 @@ fn the_interact_command_runs_an_api_journey_from_an_answers_file() {
         json!(["FullName", "DateOfBirth", "CurrentAddress", "PersonalEmail"])
     );
     assert_eq!(steps[1]["submitted"], json!(["PrimaryDocument"]));
+}
+
+/// The simulator's two ways of answering without an interaction and of
+/// listing `outstanding`: the default (status answer, shrinking) and GBG's
+/// OpenAPI in-body error with a list that never shrinks.
+pub fn modes() -> [SimulatorConfig; 2] {
+    [
+        SimulatorConfig::default(),
+        SimulatorConfig {
+            not_ready_answer: NotReadyAnswer::Error,
+            outstanding: Outstanding::Static,
+            ..SimulatorConfig::default()
+        },
+    ]
+}
+
+/// Asserts that no interaction of an instance was sent an element twice, and
+/// that every submission was accepted.
+fn assert_each_element_submitted_once(simulator: &Simulator) {
+    let mut seen = std::collections::BTreeSet::new();
+    for request in simulator.request_log().iter().filter(|r| r.path == SUBMIT) {
+        assert_eq!(request.status, Some(200), "{}", request.response);
+        let body = &request.body;
+        let text = |value: &Value| value.as_str().unwrap().to_owned();
+        let (instance, interaction) = (text(&body["instanceId"]), text(&body["interactionId"]));
+        for participant in body["participants"].as_array().unwrap() {
+            let element = text(&participant["domainElementId"]);
+            assert!(
+                seen.insert((instance.clone(), interaction.clone(), element.clone())),
+                "{element} was submitted twice to {interaction} of {instance}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_outstanding_list_that_never_shrinks_gets_each_element_once() {
+    let [_, config] = modes();
+    let simulator = support::simulator_with(config).await;
+    let mut client = support::client(&simulator).await;
+    let id = support::start_api_kyc(&mut client, &simulator).await;
+    let answers = Answers::from_json(ANSWERS).unwrap();
+    let mut accepted = Accepted::default();
+
+    let personal = ready(client.fetch_interaction(&id).await.unwrap());
+    let mut name = plan(&answers, &personal);
+    name.participants.truncate(1);
+    client.submit_interaction(&name).await.unwrap();
+    accepted.record(&name);
+    let again = ready(client.fetch_interaction(&id).await.unwrap());
+    assert_eq!(again.interaction_id, personal.interaction_id);
+    assert_eq!(again.outstanding, personal.outstanding, "it never shrinks");
+
+    let rest = answers.submission_for(&again, &accepted).unwrap().unwrap();
+    let rest_elements: Vec<_> = rest
+        .participants
+        .iter()
+        .map(|p| p.domain_element_id.as_str())
+        .collect();
+    assert_eq!(
+        rest_elements,
+        ["DateOfBirth", "CurrentAddress", "PersonalEmail"]
+    );
+    client.submit_interaction(&rest).await.unwrap();
+    accepted.record(&rest);
+    // Shown again while its data is processed: nothing is left to send.
+    let processing = ready(client.fetch_interaction(&id).await.unwrap());
+    assert_eq!(processing.interaction_id, personal.interaction_id);
+    assert_eq!(answers.submission_for(&processing, &accepted), Ok(None));
+
+    let submitted = answer_interactions(&mut client, &id, &answers).await;
+    assert_eq!(submitted.len(), 1, "the document, once");
+    assert_eq!(
+        submitted[0].participants[0].domain_element_id,
+        "PrimaryDocument"
+    );
+    assert_each_element_submitted_once(&simulator);
+    let state = client.fetch_journey_state(&id, &[]).await.unwrap();
+    assert_eq!(state.status, JourneyStatus::Completed);
+}
+
+#[test]
+fn the_interact_command_reaches_every_scenario_outcome_in_either_mode() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let answers = support::repository().join("simulator/examples/api-kyc-answers.json");
+    for config in modes() {
+        let mode = format!("{:?}, {:?}", config.not_ready_answer, config.outstanding);
+        let simulator = runtime.block_on(support::simulator_with(config.clone()));
+        for journey in &config.journeys {
+            let name = &journey.name;
+            let output = Command::new(env!("CARGO_BIN_EXE_gbg-go"))
+                .args(["interact", "--json", "--interval", "0.05", "--answers"])
+                .arg(&answers)
+                .args(["--resource-id", &journey.pinned_resource_id()])
+                .env("GBG_GO_CACHE_DIR", support::compile_cache())
+                .envs(support::cli_env(&simulator))
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            let result: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|_| {
+                panic!(
+                    "{name} ({mode}): {stdout}{}",
+                    String::from_utf8_lossy(&output.stderr)
+                )
+            });
+            let (status, decision, exit) = match journey.outcome {
+                Outcome::Accept => ("Completed", Some("Decision: Accept"), 0),
+                Outcome::Reject => ("Completed", Some("Decision: Reject"), 0),
+                Outcome::Refer => ("Completed", Some("Decision: Manual review"), 0),
+                Outcome::Fail => ("Failed", None, 3),
+                Outcome::Pause => ("Paused", None, 5),
+            };
+            assert_eq!(result["status"], status, "{name} ({mode})");
+            assert_eq!(output.status.code(), Some(exit), "{name} ({mode})");
+            if let Some(decision) = decision {
+                assert_eq!(
+                    result["state"]["context"]["result"]["outcome"], decision,
+                    "{name} ({mode})"
+                );
+            }
+            let interactions = match &journey.completion {
+                Completion::HostedPage { .. } => 1,
+                Completion::Interactions { interactions, .. } => interactions.len(),
+                Completion::Polls { .. } => 0,
+            };
+            let steps = result["interactions"].as_array().unwrap();
+            assert_eq!(
+                steps.len(),
+                interactions,
+                "{name} ({mode}): one submission each"
+            );
+        }
+        assert_each_element_submitted_once(&simulator);
+        // Each interaction was answered in one submission; with a list that
+        // never shrinks, answered interactions were also shown again.
+        let log = simulator.request_log();
+        let shown = log
+            .iter()
+            .filter(|r| r.path == FETCH && r.response.get("interactionId").is_some())
+            .count();
+        let submitted = log.iter().filter(|r| r.path == SUBMIT).count();
+        match config.outstanding {
+            Outstanding::Shrinking => assert_eq!(shown, submitted, "{mode}"),
+            Outstanding::Static => assert!(shown > submitted, "{mode}: {shown} shown"),
+        }
+    }
 }

@@ -7,16 +7,14 @@
 use std::collections::BTreeSet;
 
 use gbg_go_host::{
-    Answers, ApiError, Client, Delivery, InteractionAuth, InteractionStep, JourneyStatus,
-    StartRequest, WaitOptions,
+    Answers, ApiError, Client, Delivery, InteractionAuth, JourneyStatus, StartRequest, WaitOptions,
 };
 use gbg_go_simulator::contract::contract;
 use gbg_go_simulator::{LoggedRequest, Simulator, end_user};
 use serde_json::{Value, json};
 
+use crate::api_journey::{ANSWERS, answer_interactions, modes};
 use crate::support;
-
-const ANSWERS: &str = include_str!("../../simulator/examples/api-kyc-answers.json");
 
 /// A valid prefill, as an integrator would send it.
 const PREFILL: &str = r#"{"identity": {"firstName": "Jane", "lastNames": ["Doe"],
@@ -87,16 +85,7 @@ async fn api_journey(simulator: &Simulator) {
     let mut client = support::runtime().open(settings).await.unwrap();
     let answers = Answers::from_json(ANSWERS).unwrap();
     let id = support::start_api_kyc(&mut client, simulator).await;
-    for _ in 0..20 {
-        match client.fetch_interaction(&id).await.unwrap() {
-            InteractionStep::Ready(interaction) => {
-                let submission = answers.submission_for(&interaction).unwrap();
-                client.submit_interaction(&submission).await.unwrap();
-            }
-            InteractionStep::NotReady(JourneyStatus::InProgress) => {}
-            InteractionStep::NotReady(_) => break,
-        }
-    }
+    answer_interactions(&mut client, &id, &answers).await;
     let done = client.wait_for_completion(&id, wait()).await.unwrap();
     assert_eq!(done.status, JourneyStatus::Completed);
 }
@@ -128,6 +117,47 @@ async fn every_exchange_of_the_component_matches_gbg_openapi_file() {
         grants,
         ["client_credentials", "password"].map(String::from).into()
     );
+}
+
+/// What each interaction fetch answered: an interaction, a status answer
+/// while processing or not, or GBG's in-body error.
+fn fetch_answer_shapes(simulator: &Simulator) -> BTreeSet<&'static str> {
+    simulator
+        .request_log()
+        .iter()
+        .filter(|r| r.path == "/v2/captain/journey/interaction/fetch")
+        .map(|r| match &r.response {
+            answer if answer.get("interactionId").is_some() => "interaction",
+            answer if answer["status"] == "error" => "in-body error",
+            answer if answer["processing"] == true => "processing",
+            _ => "not processing",
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_not_ready_answer_and_a_static_outstanding_match_the_contract() {
+    let answers = Answers::from_json(ANSWERS).unwrap();
+    for (config, shapes) in modes().into_iter().zip([
+        ["interaction", "not processing", "processing"].as_slice(),
+        ["in-body error", "interaction"].as_slice(),
+    ]) {
+        let simulator = support::simulator_with(config).await;
+        let mut client = support::client(&simulator).await;
+        for name in ["slow", "api-kyc"] {
+            let resource_id = simulator.journey_resource_id(name).unwrap();
+            let started = client
+                .start_journey(&support::api_journey(resource_id))
+                .await
+                .unwrap();
+            answer_interactions(&mut client, &started.instance_id, &answers).await;
+        }
+        assert_every_exchange_conforms(&simulator);
+        assert_eq!(
+            fetch_answer_shapes(&simulator),
+            shapes.iter().copied().collect()
+        );
+    }
 }
 
 /// `value` with the key at `path` (the last segment) renamed to `to`.

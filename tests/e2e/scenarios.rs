@@ -5,12 +5,14 @@
 use std::time::{Duration, Instant};
 
 use gbg_go_host::{
-    ApiError, Client, Error, JourneyState, JourneyStatus, RetryPolicy, TransportKind, WaitOptions,
+    Answers, ApiError, Client, Delivery, Error, JourneyState, JourneyStatus, RetryPolicy,
+    StartRequest, TransportKind, WaitOptions,
 };
 use gbg_go_simulator::scenarios::{AUTO_POLLS, SLOW_POLLS};
-use gbg_go_simulator::{ServerErrorStatus, Simulator, end_user};
+use gbg_go_simulator::{Completion, JourneyConfig, ServerErrorStatus, Simulator, end_user};
 use serde_json::Value;
 
+use crate::api_journey::{ANSWERS, answer_interactions, modes};
 use crate::support;
 
 const STATE_FETCH: &str = "/v2/captain/journey/state/fetch";
@@ -73,6 +75,58 @@ fn polled_statuses(simulator: &Simulator) -> Vec<String> {
 
 async fn hosted_page_status(url: &str) -> u16 {
     reqwest::get(url).await.unwrap().status().as_u16()
+}
+
+/// Runs scenario `name` with `delivery` as an integrator would (the person
+/// sends the hosted page when there is one to send, or each interaction is
+/// answered) and waits; returns the status, `context.result.status` and
+/// `context.result.outcome`.
+async fn outcome(
+    simulator: &Simulator,
+    journey: &JourneyConfig,
+    delivery: Delivery,
+) -> (JourneyStatus, Value, Value) {
+    let mut client = support::client(simulator).await;
+    let request = StartRequest {
+        resource_id: journey.pinned_resource_id(),
+        delivery,
+        subject: None,
+    };
+    let started = client.start_journey(&request).await.unwrap();
+    let id = started.instance_id;
+    match delivery {
+        Delivery::Page if !matches!(journey.completion, Completion::Polls { .. }) => {
+            end_user::complete_hosted_page(started.instance_url.as_deref().unwrap())
+                .await
+                .unwrap();
+        }
+        Delivery::Page => {}
+        Delivery::Api => {
+            let answers = Answers::from_json(ANSWERS).unwrap();
+            answer_interactions(&mut client, &id, &answers).await;
+        }
+    }
+    let state = client.wait_for_completion(&id, wait()).await.unwrap();
+    let document: Value = serde_json::from_str(&state.document).unwrap();
+    let result = &document["context"]["result"];
+    (
+        state.status,
+        result["status"].clone(),
+        result["outcome"].clone(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_scenario_reaches_the_same_outcome_with_either_delivery() {
+    for config in modes() {
+        let simulator = support::simulator_with(config.clone()).await;
+        for journey in &config.journeys {
+            let hosted = outcome(&simulator, journey, Delivery::Page).await;
+            let api = outcome(&simulator, journey, Delivery::Api).await;
+            assert_eq!(hosted, api, "{} ({:?})", journey.name, config.outstanding);
+            assert_ne!(hosted.0, JourneyStatus::InProgress, "{}", journey.name);
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

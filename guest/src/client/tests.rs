@@ -924,6 +924,61 @@ fn interactions_use_the_customer_token_by_default() {
 }
 
 #[test]
+fn a_not_ready_answer_without_a_status_takes_it_from_the_state() {
+    let mut h = default_harness();
+    h.net.script(
+        FETCH,
+        [
+            answer(
+                200,
+                r#"{"status":"error","code":404,"message":"No interaction is ready"}"#,
+            ),
+            answer(200, ""),
+            answer(
+                200,
+                r#"{"journey":{"status":"InProgress"},"processing":true}"#,
+            ),
+            answer(
+                200,
+                r#"{"status":"error","code":503,"message":"Service unavailable"}"#,
+            ),
+        ],
+    );
+    h.net.script(
+        STATE,
+        [
+            answer(200, &state("Completed")),
+            answer(200, &state("Paused")),
+        ],
+    );
+    for expected in [JourneyStatus::Completed, JourneyStatus::Paused] {
+        assert_eq!(
+            h.client.fetch_interaction(INSTANCE).unwrap(),
+            InteractionStep::NotReady(expected)
+        );
+    }
+    assert_eq!(
+        h.client.fetch_interaction(INSTANCE).unwrap(),
+        InteractionStep::NotReady(JourneyStatus::InProgress)
+    );
+    assert_eq!(
+        h.sent(STATE),
+        2,
+        "only answers without a status ask the state"
+    );
+    let error = err(h.client.fetch_interaction(INSTANCE));
+    assert!(
+        matches!(&error, Error::ServerError(f) if f.status == 503),
+        "{error:?}"
+    );
+    assert_eq!(h.sent(FETCH), 4, "in-body errors are not retried");
+    assert_eq!(
+        h.net.seen_at(STATE)[0].json(),
+        serde_json::json!({"instanceId": INSTANCE})
+    );
+}
+
+#[test]
 fn submit_error_bodies_are_errors() {
     let mut h = default_harness();
     h.net.script(

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use gbg_go_host::{
-    Answers, Client, Delivery, Interaction, InteractionStep, JourneyStatus, Participant,
+    Accepted, Answers, Client, Delivery, Interaction, InteractionStep, JourneyStatus, Participant,
     StartRequest, Submission, WaitOptions,
 };
 
@@ -38,42 +38,7 @@ pub async fn interact(
         .await?;
     out.note(format!("journey started: instance {}", started.instance_id));
     let id = started.instance_id.clone();
-    let mut submitted: Vec<(Interaction, Submission)> = Vec::new();
-    loop {
-        match client.fetch_interaction(&id).await? {
-            InteractionStep::Ready(interaction) => {
-                if let Some((previous, _)) = submitted.last()
-                    && previous.interaction_id == interaction.interaction_id
-                    && previous.outstanding == interaction.outstanding
-                {
-                    return Err(Failure::stalled(format!(
-                        "the journey did not advance after answering {}: still outstanding {:?}",
-                        interaction.interaction_id, interaction.outstanding
-                    )));
-                }
-                out.interaction(&interaction);
-                let submission = answers
-                    .submission_for(&interaction)
-                    .map_err(|e| Failure::usage(e.to_string()))?;
-                out.note(format!(
-                    "  submitting: {}",
-                    elements(&submission.participants)
-                ));
-                client.submit_interaction(&submission).await?;
-                submitted.push((interaction, submission));
-            }
-            InteractionStep::NotReady(JourneyStatus::InProgress) => {
-                if Instant::now() >= deadline {
-                    return Err(Failure::timeout(format!(
-                        "journey {id} had no interaction ready and did not end within {:.1} s",
-                        options.timeout_ms as f64 / 1000.0
-                    )));
-                }
-                tokio::time::sleep(Duration::from_millis(options.poll_interval_ms.into())).await;
-            }
-            InteractionStep::NotReady(_) => break,
-        }
-    }
+    let submitted = answer_until_ended(&mut client, &id, &answers, deadline, options, out).await?;
     let remaining = deadline
         .saturating_duration_since(Instant::now())
         .max(Duration::from_secs(1));
@@ -88,6 +53,72 @@ pub async fn interact(
         .await?;
     out.interactions_outcome(&state, &submitted, began.elapsed());
     Ok(Exit::for_status(&state.status))
+}
+
+/// Answers each interaction of instance `id` from `answers` until none is left
+/// (the journey ended); returns what was submitted. Nothing is submitted twice:
+/// GBG's `outstanding` may never shrink, and GBG may show an answered
+/// interaction again while it processes its data, so what each interaction
+/// accepted is tracked here.
+async fn answer_until_ended(
+    client: &mut Client,
+    id: &str,
+    answers: &Answers,
+    deadline: Instant,
+    options: WaitOptions,
+    out: Output,
+) -> Result<Vec<(Interaction, Submission)>, Failure> {
+    let mut accepted = Accepted::default();
+    let mut submitted = Vec::new();
+    loop {
+        match client.fetch_interaction(id).await? {
+            InteractionStep::Ready(interaction) => {
+                let planned = answers
+                    .submission_for(&interaction, &accepted)
+                    .map_err(|e| Failure::usage(e.to_string()))?;
+                let Some(submission) = planned else {
+                    poll_again(deadline, options, id, Some(&interaction.interaction_id)).await?;
+                    continue;
+                };
+                out.interaction(&interaction);
+                out.note(format!(
+                    "  submitting: {}",
+                    elements(&submission.participants)
+                ));
+                client.submit_interaction(&submission).await?;
+                accepted.record(&submission);
+                submitted.push((interaction, submission));
+            }
+            InteractionStep::NotReady(JourneyStatus::InProgress) => {
+                poll_again(deadline, options, id, None).await?
+            }
+            InteractionStep::NotReady(_) => return Ok(submitted),
+        }
+    }
+}
+
+/// Sleeps one poll interval, or fails once `deadline` has passed: stalled on
+/// `answered`, an interaction shown again after all its elements were
+/// accepted, else timed out.
+async fn poll_again(
+    deadline: Instant,
+    options: WaitOptions,
+    id: &str,
+    answered: Option<&str>,
+) -> Result<(), Failure> {
+    if Instant::now() >= deadline {
+        let waited = f64::from(options.timeout_ms) / 1000.0;
+        return Err(match answered {
+            Some(interaction_id) => Failure::stalled(format!(
+                "journey {id} still showed interaction {interaction_id} after all its elements were accepted, and did not move on within {waited:.1} s"
+            )),
+            None => Failure::timeout(format!(
+                "journey {id} had no interaction ready and did not end within {waited:.1} s"
+            )),
+        });
+    }
+    tokio::time::sleep(Duration::from_millis(options.poll_interval_ms.into())).await;
+    Ok(())
 }
 
 /// `interaction fetch`.

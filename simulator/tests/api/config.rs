@@ -2,7 +2,9 @@
 
 use std::path::Path;
 
-use gbg_go_simulator::{ConfigError, Credentials, Simulator, SimulatorConfig};
+use gbg_go_simulator::{
+    ConfigError, Credentials, NotReadyAnswer, Outstanding, Simulator, SimulatorConfig,
+};
 use serde_json::json;
 
 use crate::support::Harness;
@@ -43,6 +45,14 @@ fn partial_files_take_the_demo_defaults() {
     let config = SimulatorConfig::from_json_str(r#"{"faults": {"latency_ms": 5}}"#).unwrap();
     assert_eq!(config.faults.latency_ms, 5);
     assert_eq!(config.journeys, SimulatorConfig::default().journeys);
+    let knobs =
+        SimulatorConfig::from_json_str(r#"{"not_ready_answer": "error", "outstanding": "static"}"#)
+            .unwrap();
+    assert_eq!(
+        (knobs.not_ready_answer, knobs.outstanding),
+        (NotReadyAnswer::Error, Outstanding::Static)
+    );
+    assert!(SimulatorConfig::from_json_str(r#"{"outstanding": "never"}"#).is_err());
     let text = serde_json::to_string(&SimulatorConfig::default()).unwrap();
     assert_eq!(
         SimulatorConfig::from_json_str(&text).unwrap(),

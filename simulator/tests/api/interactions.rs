@@ -1,13 +1,16 @@
 //! API journeys: the interaction loop, the submit rules and end-user tokens.
 
-use gbg_go_simulator::scenarios::API_KYC_PROCESSING_FETCHES;
-use gbg_go_simulator::{InteractionAuth, SimulatorConfig};
+use gbg_go_simulator::scenarios::{API_KYC_PROCESSING_FETCHES, SLOW_POLLS};
+use gbg_go_simulator::{
+    InteractionAuth, NOT_READY_CODE, NotReadyAnswer, Outstanding, SimulatorConfig,
+};
 use serde_json::{Value, json};
 
 use crate::support::{Answer, Harness};
 
 const PERSONAL: &str = "grn:::gbg:design:interaction:personal-details@latest";
 const DOCUMENT: &str = "grn:::gbg:design:interaction:document-capture@latest";
+const FORM: &str = "grn:::gbg:design:interaction:identity-form@latest";
 
 fn identity() -> Value {
     json!({"identity": {"firstName": "RED", "lastNames": ["HAWK"], "dateOfBirth": "2007-11-22",
@@ -42,21 +45,27 @@ async fn through_gap(h: &Harness, token: &str, id: &str) {
         assert_eq!(gap.status, 200);
         assert_eq!(
             gap.body,
-            json!({"instanceId": id, "journey": {"status": "InProgress"}})
+            json!({"instanceId": id, "journey": {"status": "InProgress"}, "processing": true})
         );
     }
 }
 
+/// The required elements of the personal details interaction (and of the
+/// hosted page's form).
+const IDENTITY: [&str; 3] = ["FullName", "DateOfBirth", "CurrentAddress"];
+
+/// Starts api-kyc and answers its first interaction; its processing gap
+/// begins.
+async fn personal_details_answered(h: &Harness, token: &str) -> String {
+    let id = h.start_journey(token, "api-kyc", "api").await;
+    let body = submission(&id, PERSONAL, &IDENTITY, Some(identity()));
+    assert_eq!(submit(h, token, &body).await.status, 200);
+    id
+}
+
 /// Starts api-kyc and completes its first interaction.
 async fn at_document_capture(h: &Harness, token: &str) -> String {
-    let id = h.start_journey(token, "api-kyc", "api").await;
-    let all = ["FullName", "DateOfBirth", "CurrentAddress"];
-    assert_eq!(
-        submit(h, token, &submission(&id, PERSONAL, &all, Some(identity())))
-            .await
-            .status,
-        200
-    );
+    let id = personal_details_answered(h, token).await;
     through_gap(h, token, &id).await;
     id
 }
@@ -153,7 +162,7 @@ async fn the_api_journey_loop_runs_to_completion() {
     let ended = h.fetch_interaction(&token, &id).await;
     assert_eq!(
         ended.body,
-        json!({"instanceId": id, "journey": {"status": "Completed"}})
+        json!({"instanceId": id, "journey": {"status": "Completed"}, "processing": false})
     );
 
     let state = h.state(&token, &id).await;
@@ -333,14 +342,7 @@ async fn submit_rule_violations() {
 async fn submitting_during_a_processing_gap_is_409() {
     let h = Harness::start().await;
     let token = h.token().await;
-    let id = h.start_journey(&token, "api-kyc", "api").await;
-    let all = ["FullName", "DateOfBirth", "CurrentAddress"];
-    submit(
-        &h,
-        &token,
-        &submission(&id, PERSONAL, &all, Some(identity())),
-    )
-    .await;
+    let id = personal_details_answered(&h, &token).await;
     let early = submit(
         &h,
         &token,
@@ -352,16 +354,50 @@ async fn submitting_during_a_processing_gap_is_409() {
 }
 
 #[tokio::test]
-async fn hosted_journeys_have_no_interaction_and_api_journeys_can_be_hosted() {
+async fn hosted_journeys_offer_their_form_as_an_interaction_and_api_journeys_can_be_hosted() {
     let h = Harness::start().await;
     let token = h.token().await;
-    let hosted = h.start_journey(&token, "accept", "api").await;
-    let answer = h.fetch_interaction(&token, &hosted).await;
+    let hosted = h.start_journey(&token, "slow", "api").await;
+    let form = h.fetch_interaction(&token, &hosted).await.body;
+    assert_eq!(form["interactionId"], FORM);
     assert_eq!(
-        answer.body,
-        json!({"instanceId": hosted, "journey": {"status": "InProgress"}})
+        form["interaction"]["resource"]["name"],
+        "Identity Verification"
     );
+    assert_eq!(
+        form["interaction"]["collects"],
+        json!([{"ref": "FullName", "spec": "required"}, {"ref": "DateOfBirth", "spec": "required"},
+               {"ref": "CurrentAddress", "spec": "required"}])
+    );
+    assert_eq!(
+        form["outstanding"],
+        json!(["FullName", "DateOfBirth", "CurrentAddress"])
+    );
+    // The page tells the person to go on in the app; it has no form to send.
+    let (_, _, page) = h.get_page(&format!("/journey/{hosted}")).await;
+    assert!(page.contains("continues in the app") && !page.contains("<form"));
+    assert_eq!(h.submit_page(&hosted, &crate::support::PERSON).await.0, 409);
+    let answer = submit(
+        &h,
+        &token,
+        &submission(&hosted, FORM, &IDENTITY, Some(identity())),
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    for _ in 0..SLOW_POLLS {
+        assert_eq!(h.state(&token, &hosted).await["status"], "InProgress");
+    }
+    let state = h.state(&token, &hosted).await;
+    assert_eq!(state["status"], "Completed");
+    assert_eq!(state["context"]["subject"]["identity"]["firstName"], "RED");
+
     let kyc = h.start_journey(&token, "api-kyc", "page").await;
+    let waiting = h.fetch_interaction(&token, &kyc).await.body;
+    assert_eq!(
+        waiting,
+        json!({"instanceId": kyc, "journey": {"status": "InProgress"}, "processing": false}),
+        "waiting for the page is not processing"
+    );
     assert_eq!(h.submit_page(&kyc, &crate::support::PERSON).await.0, 200);
     for _ in 0..API_KYC_PROCESSING_FETCHES {
         assert_eq!(h.state(&token, &kyc).await["status"], "InProgress");
@@ -372,6 +408,97 @@ async fn hosted_journeys_have_no_interaction_and_api_journeys_can_be_hosted() {
             .await
             .status,
         404
+    );
+}
+
+#[tokio::test]
+async fn the_not_ready_answer_can_be_gbg_openapi_in_body_error() {
+    let h = Harness::with(SimulatorConfig {
+        not_ready_answer: NotReadyAnswer::Error,
+        ..SimulatorConfig::default()
+    })
+    .await;
+    let token = h.token().await;
+    let not_ready = |id: &str, status: &str| {
+        json!({"status": "error", "code": NOT_READY_CODE,
+               "message": format!("No interaction is ready for journey instance '{id}' (the journey is {status})")})
+    };
+    let kyc = h.start_journey(&token, "api-kyc", "page").await;
+    assert_eq!(
+        h.fetch_interaction(&token, &kyc).await.body,
+        not_ready(&kyc, "InProgress")
+    );
+    let id = personal_details_answered(&h, &token).await;
+    let gap = h.fetch_interaction(&token, &id).await;
+    assert_eq!(gap.status, 200);
+    assert_eq!(gap.body, not_ready(&id, "InProgress"));
+    assert_eq!(
+        h.fetch_interaction(&token, &id).await.body["interactionId"],
+        DOCUMENT
+    );
+    let doc_submit = submission(&id, DOCUMENT, &["PrimaryDocument"], Some(document()));
+    submit(&h, &token, &doc_submit).await;
+    h.fetch_interaction(&token, &id).await;
+    assert_eq!(
+        h.fetch_interaction(&token, &id).await.body,
+        not_ready(&id, "Completed")
+    );
+    // Only the answer changes: an unknown instance is still an HTTP 404.
+    let unknown = h.fetch_interaction(&token, "Pq_hhIX6-sHUy9FLSDzPLu").await;
+    assert_eq!(unknown.status, 404);
+    assert_eq!(unknown.problem()["name"], "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn static_outstanding_never_shrinks_and_shows_the_interaction_while_it_is_processed() {
+    let h = Harness::with(SimulatorConfig {
+        outstanding: Outstanding::Static,
+        ..SimulatorConfig::default()
+    })
+    .await;
+    let token = h.token().await;
+    let id = h.start_journey(&token, "api-kyc", "api").await;
+    let first = h.fetch_interaction(&token, &id).await.body;
+    assert_eq!(first["outstanding"], json!(IDENTITY));
+
+    // A partial submission is accepted, and `outstanding` comes back identical.
+    let name_only = json!({"identity": {"firstName": "RED", "lastNames": ["HAWK"]}});
+    let name = submission(&id, PERSONAL, &["FullName"], Some(name_only));
+    assert_eq!(submit(&h, &token, &name).await.status, 200);
+    let again = h.fetch_interaction(&token, &id).await.body;
+    assert_eq!(again["interactionId"], PERSONAL);
+    assert_eq!(again["outstanding"], first["outstanding"]);
+
+    // The rest completes the interaction, which takes no more data; while its data is
+    // processed the fetch shows it again, unchanged.
+    let rest = submission(
+        &id,
+        PERSONAL,
+        &["DateOfBirth", "CurrentAddress"],
+        Some(identity()),
+    );
+    assert_eq!(submit(&h, &token, &rest).await.status, 200);
+    let resubmitted = submit(&h, &token, &rest).await;
+    assert_eq!(resubmitted.status, 409);
+    assert_eq!(resubmitted.problem()["name"], "INTERACTION_NOT_READY");
+    for _ in 0..API_KYC_PROCESSING_FETCHES {
+        let gap = h.fetch_interaction(&token, &id).await.body;
+        assert_eq!(gap["interactionId"], PERSONAL);
+        assert_eq!(gap["journey"]["status"], "InProgress");
+        assert_eq!(gap["outstanding"], first["outstanding"]);
+    }
+    let second = h.fetch_interaction(&token, &id).await.body;
+    assert_eq!(second["interactionId"], DOCUMENT);
+    assert_eq!(second["outstanding"], json!(["PrimaryDocument/side1Image"]));
+    let doc_submit = submission(&id, DOCUMENT, &["PrimaryDocument"], Some(document()));
+    assert_eq!(submit(&h, &token, &doc_submit).await.status, 200);
+    for _ in 0..API_KYC_PROCESSING_FETCHES {
+        let gap = h.fetch_interaction(&token, &id).await.body;
+        assert_eq!(gap["outstanding"], second["outstanding"]);
+    }
+    assert_eq!(
+        h.fetch_interaction(&token, &id).await.body,
+        json!({"instanceId": id, "journey": {"status": "Completed"}, "processing": false})
     );
 }
 

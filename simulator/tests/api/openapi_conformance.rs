@@ -4,9 +4,10 @@
 
 use std::collections::BTreeSet;
 
-use gbg_go_simulator::Simulator;
 use gbg_go_simulator::contract::contract;
-use serde_json::json;
+use gbg_go_simulator::scenarios::SLOW_POLLS;
+use gbg_go_simulator::{NOT_READY_CODE, NotReadyAnswer, Outstanding, Simulator, SimulatorConfig};
+use serde_json::{Value, json};
 
 use crate::support::{Harness, PERSON};
 
@@ -152,19 +153,66 @@ async fn api_journey_exchanges_match_the_contract() {
     );
 }
 
+/// Every interaction fetch answer without an interaction in `sim`'s log.
+fn not_ready_answers(sim: &Simulator) -> Vec<Value> {
+    sim.request_log()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/journey/interaction/fetch") && r.status == Some(200))
+        .map(|r| r.response)
+        .filter(|answer| answer.get("interactionId").is_none())
+        .collect()
+}
+
 #[tokio::test]
-async fn no_interaction_answers_match_the_documented_alternative() {
-    let h = Harness::start().await;
-    let token = h.token().await;
-    // A hosted journey offers no interaction: the not-ready answer.
-    let id = h.start_journey(&token, "accept", "api").await;
-    let answer = h.fetch_interaction(&token, &id).await;
-    assert!(
-        answer.body.get("interactionId").is_none(),
-        "{}",
-        answer.body
-    );
-    assert_log_conforms(&h.sim, 0);
+async fn not_ready_answers_of_every_configuration_match_the_contract() {
+    for (not_ready_answer, outstanding) in [
+        (NotReadyAnswer::Status, Outstanding::Shrinking),
+        (NotReadyAnswer::Error, Outstanding::Static),
+    ] {
+        let h = Harness::with(SimulatorConfig {
+            not_ready_answer,
+            outstanding,
+            ..SimulatorConfig::default()
+        })
+        .await;
+        let token = h.token().await;
+        // Waiting for its hosted page, then processing, then ended.
+        let hosted = h.start_journey(&token, "api-kyc", "page").await;
+        h.fetch_interaction(&token, &hosted).await;
+        let id = h.start_journey(&token, "slow", "api").await;
+        let form = h.fetch_interaction(&token, &id).await.body;
+        let submit = json!({"instanceId": id, "interactionId": form["interactionId"],
+            "participants": form["outstanding"].as_array().unwrap().iter()
+                .map(|e| json!({"domainElementId": e})).collect::<Vec<_>>(),
+            "context": {"subject": {"identity": {"firstName": "A", "lastNames": ["B"],
+                "dateOfBirth": "1990-01-02", "currentAddress": {"lines": ["1 A St"], "country": "GB"}}}}});
+        let submitted = h
+            .post("journey/interaction/submit", Some(&token), &submit)
+            .await;
+        assert_eq!(submitted.status, 200, "{}", submitted.body);
+        for _ in 0..=SLOW_POLLS {
+            h.fetch_interaction(&token, &id).await;
+        }
+        assert_log_conforms(&h.sim, 0);
+        let answers = not_ready_answers(&h.sim);
+        let expected = match (not_ready_answer, outstanding) {
+            (NotReadyAnswer::Status, _) => vec![
+                json!({"instanceId": hosted, "journey": {"status": "InProgress"}, "processing": false}),
+                json!({"instanceId": id, "journey": {"status": "InProgress"}, "processing": true}),
+                json!({"instanceId": id, "journey": {"status": "InProgress"}, "processing": true}),
+                json!({"instanceId": id, "journey": {"status": "InProgress"}, "processing": true}),
+                json!({"instanceId": id, "journey": {"status": "Completed"}, "processing": false}),
+            ],
+            // The gap shows the form again; only the page wait and the end have none.
+            (NotReadyAnswer::Error, _) => ["InProgress", "Completed"]
+                .into_iter()
+                .zip([&hosted, &id])
+                .map(|(status, instance)| json!({"status": "error", "code": NOT_READY_CODE,
+                    "message": format!("No interaction is ready for journey instance '{instance}' (the journey is {status})")}))
+                .collect(),
+        };
+        assert_eq!(answers, expected, "{not_ready_answer:?}, {outstanding:?}");
+    }
 }
 
 #[tokio::test]

@@ -27,6 +27,77 @@ fn step<'a>(state: &'a Value, node: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no step {node} in {state}"))
 }
 
+/// What an end user gives for each interaction: the identity, or the document.
+fn answer_for(outstanding: &[Value]) -> Value {
+    if outstanding.iter().any(|entry| {
+        entry
+            .as_str()
+            .is_some_and(|e| e.starts_with("PrimaryDocument"))
+    }) {
+        json!({"documents": [{"type": "primary", "side1Image": "aW1hZ2U="}]})
+    } else {
+        json!({"identity": {"firstName": "Jane", "lastNames": ["Doe"], "dateOfBirth": "1992-10-01",
+               "currentAddress": {"lines": ["12 Example Street"], "locality": "London",
+                                  "postalCode": "SW1A 1AA", "country": "GB"}}})
+    }
+}
+
+/// Drives instance `id`, started with `delivery`, to its end as an integrator would:
+/// under `page` the person sends the hosted page's form (when it has one), under `api`
+/// every interaction is answered; the state is polled until it is no longer
+/// `InProgress`, and returned.
+async fn drive(h: &Harness, token: &str, id: &str, delivery: &str) -> Value {
+    if delivery == "page" {
+        let (_, _, html) = h.get_page(&format!("/journey/{id}")).await;
+        if html.contains("<form") {
+            assert_eq!(h.submit_page(id, &PERSON).await.0, 200);
+        }
+    }
+    for _ in 0..20 {
+        if delivery == "api" {
+            let fetched = h.fetch_interaction(token, id).await.body;
+            if let Some(interaction) = fetched["interactionId"].as_str() {
+                let outstanding = fetched["outstanding"].as_array().unwrap();
+                let body = json!({"instanceId": id, "interactionId": interaction,
+                    "participants": outstanding.iter().map(|e| json!({"domainElementId": e})).collect::<Vec<_>>(),
+                    "context": {"subject": answer_for(outstanding)}});
+                let submitted = h
+                    .post("journey/interaction/submit", Some(token), &body)
+                    .await;
+                assert_eq!(submitted.status, 200, "{}", submitted.body);
+                continue;
+            }
+        }
+        let state = h.state(token, id).await;
+        if state["status"] != "InProgress" {
+            return state;
+        }
+    }
+    panic!("{id} ({delivery}) did not end");
+}
+
+#[tokio::test]
+async fn every_scenario_reaches_the_same_outcome_with_either_delivery() {
+    let h = Harness::start().await;
+    let token = h.token().await;
+    for journey in SimulatorConfig::default().journeys {
+        let name = journey.name.as_str();
+        let mut ends = Vec::new();
+        for delivery in ["page", "api"] {
+            let id = h.start_journey(&token, name, delivery).await;
+            let state = drive(&h, &token, &id, delivery).await;
+            let result = &state["context"]["result"];
+            ends.push((
+                state["status"].clone(),
+                result["status"].clone(),
+                result["outcome"].clone(),
+            ));
+        }
+        assert_eq!(ends[0], ends[1], "{name}: page, then api");
+        assert_ne!(ends[0].0, "InProgress", "{name}");
+    }
+}
+
 #[tokio::test]
 async fn every_scenario_has_a_stable_published_resource_id() {
     let h = Harness::start().await;
