@@ -50,6 +50,7 @@ pub mod json;
 pub mod retry;
 pub mod secret;
 pub mod token;
+pub mod token_store;
 pub mod validate;
 #[cfg(target_arch = "wasm32")]
 pub mod wasi_clock;

@@ -6,6 +6,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use crate::http::{Clock, Limits, Method, Request, Response, SendError, Transport};
+use crate::token_store::TokenStore;
 use crate::types::{
     ApiFailure, ClientConfig, ClientCredentialsGrant, Endpoint, Error, Grant, InvalidInput,
     InvalidResponse, TransportError, TransportKind,
@@ -290,5 +291,27 @@ impl Transport for FakeTransport {
             }
             None => answer(599, r#"{"message":"unscripted"}"#),
         }
+    }
+}
+
+/// A token store in memory, shared by its clones, like a bucket that
+/// several instances open.
+#[derive(Clone, Default)]
+pub struct MemoryStore(Rc<RefCell<HashMap<String, Vec<u8>>>>);
+
+impl MemoryStore {
+    /// Every entry.
+    pub fn entries(&self) -> HashMap<String, Vec<u8>> {
+        self.0.borrow().clone()
+    }
+}
+
+impl TokenStore for MemoryStore {
+    fn get(&mut self, name: &str) -> Option<Vec<u8>> {
+        self.0.borrow().get(name).cloned()
+    }
+
+    fn set(&mut self, name: &str, value: &[u8]) {
+        self.0.borrow_mut().insert(name.to_owned(), value.to_vec());
     }
 }
