@@ -68,6 +68,12 @@ impl<T: Transport, C: Clock> Client<T, C> {
         self
     }
 
+    /// Makes sure a fresh customer token is at hand, fetching one only when
+    /// neither this client nor its token store has one.
+    pub fn prepare(&mut self) -> Result<(), Error> {
+        self.guarded(|c| c.bearer(Auth::Customer, false, None).map(drop))
+    }
+
     /// Fetches a new customer access token, replacing the cached one.
     pub fn authenticate(&mut self) -> Result<TokenInfo, Error> {
         self.guarded(|c| c.new_customer_token(None).map(|(_, info)| info))

@@ -253,6 +253,18 @@ fn instances_sharing_a_store_fetch_one_token_per_lifetime() {
 }
 
 #[test]
+fn prepare_fetches_a_token_only_when_none_is_fresh() {
+    let h = default_harness();
+    let store = MemoryStore::default();
+    instance(&h, &store).prepare().unwrap();
+    instance(&h, &store).prepare().unwrap();
+    assert_eq!(h.sent(TOKEN_PATH), 1);
+    h.clock.advance(3_540_000);
+    instance(&h, &store).prepare().unwrap();
+    assert_eq!(h.sent(TOKEN_PATH), 2);
+}
+
+#[test]
 fn a_token_refused_with_a_401_is_replaced_in_the_store() {
     let h = default_harness();
     let store = MemoryStore::default();
