@@ -69,15 +69,7 @@ pub fn response(status: u16, headers: &[(&str, &str)], body: &str) -> Response {
 
 /// The `api-failure` of an error answer's error.
 pub fn api_failure_of(error: &Error) -> &ApiFailure {
-    match error {
-        Error::BadRequest(f)
-        | Error::Unauthorized(f)
-        | Error::Forbidden(f)
-        | Error::NotFound(f)
-        | Error::ServerError(f) => f,
-        Error::RateLimited(r) => &r.failure,
-        other => panic!("no api-failure in {other:?}"),
-    }
+    crate::errors::failure_of(error).unwrap_or_else(|| panic!("no api-failure in {error:?}"))
 }
 
 /// An answer with a JSON content type and a request id.

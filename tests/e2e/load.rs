@@ -89,12 +89,11 @@ async fn thousand_concurrent_journeys_complete_with_nothing_lost_or_duplicated()
         let kept = simulator.instance(id).expect("the simulator knows it");
         assert_eq!(kept["status"], "Completed", "journey {n}");
     }
-    let started = simulator
-        .request_log()
-        .iter()
-        .filter(|r| r.path == START && r.status == Some(201))
-        .count();
-    assert_eq!(started, JOURNEYS, "exactly one instance per journey");
+    assert_eq!(
+        instances_started(&simulator),
+        JOURNEYS,
+        "exactly one instance per journey"
+    );
     // Each store touches a few MiB, far below its 64 MiB limit; a leak of
     // whole stores or memories would show here.
     assert!(
@@ -102,6 +101,15 @@ async fn thousand_concurrent_journeys_complete_with_nothing_lost_or_duplicated()
         "peak RSS {} MiB for {JOURNEYS} journeys",
         peak >> 20
     );
+}
+
+/// How many journey instances the simulator started.
+fn instances_started(simulator: &gbg_go_simulator::Simulator) -> usize {
+    simulator
+        .request_log()
+        .iter()
+        .filter(|r| r.path == START && r.status == Some(201))
+        .count()
 }
 
 /// A `/proc/self/status` figure (`VmRSS`, `VmHWM`) in bytes.
@@ -224,12 +232,11 @@ async fn thousand_concurrent_journeys_through_wasmtime_serve_with_nothing_lost()
             "journey {n} saw its own instance"
         );
     }
-    let started = simulator
-        .request_log()
-        .iter()
-        .filter(|r| r.path == START && r.status == Some(201))
-        .count();
-    assert_eq!(started, JOURNEYS, "exactly one instance per journey");
+    assert_eq!(
+        instances_started(&simulator),
+        JOURNEYS,
+        "exactly one instance per journey"
+    );
     assert_eq!(tokens, 1, "one token shared by every instance");
 }
 

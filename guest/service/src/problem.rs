@@ -6,7 +6,8 @@
 //! their values.
 
 use gbg_go_guest::describe::describe;
-use gbg_go_guest::types::{ApiFailure, Error, TransportKind};
+use gbg_go_guest::errors::failure_of;
+use gbg_go_guest::types::{Error, TransportKind};
 use serde::Serialize;
 use serde_json::json;
 
@@ -200,21 +201,13 @@ impl Problem {
 
 /// GBG's problems and request id in a failed answer.
 fn gbg_answer(error: &Error) -> Option<GbgAnswer> {
-    let failure: &ApiFailure = match error {
-        Error::BadRequest(f)
-        | Error::Unauthorized(f)
-        | Error::Forbidden(f)
-        | Error::NotFound(f)
-        | Error::ServerError(f) => f,
-        Error::RateLimited(r) => &r.failure,
-        Error::InvalidResponse(invalid) => {
-            return Some(GbgAnswer {
-                problems: Vec::new(),
-                request_id: invalid.request_id.clone(),
-            });
-        }
-        _ => return None,
-    };
+    if let Error::InvalidResponse(invalid) = error {
+        return Some(GbgAnswer {
+            problems: Vec::new(),
+            request_id: invalid.request_id.clone(),
+        });
+    }
+    let failure = failure_of(error)?;
     Some(GbgAnswer {
         problems: failure
             .problems
@@ -234,7 +227,8 @@ fn gbg_answer(error: &Error) -> Option<GbgAnswer> {
 #[cfg(test)]
 mod tests {
     use gbg_go_guest::types::{
-        ApiProblem, InvalidInput, InvalidResponse, RateLimited, TransportError, WaitTimeout,
+        ApiFailure, ApiProblem, InvalidInput, InvalidResponse, RateLimited, TransportError,
+        WaitTimeout,
     };
 
     use super::*;
