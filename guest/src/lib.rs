@@ -63,5 +63,5 @@ pub mod wasi_clock;
 #[cfg(target_arch = "wasm32")]
 pub mod wasi_transport;
 
-#[cfg(test)]
-mod testing;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;

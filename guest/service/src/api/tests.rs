@@ -1,13 +1,9 @@
 //! The API against a scripted GBG GO, on the native target.
 
-use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
-use std::rc::Rc;
-use std::time::Duration;
-
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use gbg_go_guest::http::{Limits, Request, SendError};
+use gbg_go_guest::http::Request;
+use gbg_go_guest::testing::{FakeClock, FakeTransport, TOKEN_PATH as TOKEN, answer_with};
 use serde_json::Value;
 
 use super::*;
@@ -17,7 +13,6 @@ use crate::settings::{
 };
 use crate::stores::InstanceStore;
 
-const TOKEN: &str = "/as/token.oauth2";
 const START: &str = "/v2/captain/journey/start";
 const STATE: &str = "/v2/captain/journey/state/fetch";
 const DELETE: &str = "/v2/captain/journey/state/delete";
@@ -26,88 +21,36 @@ const FETCH: &str = "/v2/captain/journey/interaction/fetch";
 const SUBMIT: &str = "/v2/captain/journey/interaction/submit";
 const KEY: &str = "Bearer service-key-SECRET";
 
-/// GBG GO answering from per-path scripts; the token path issues a new
-/// token whenever its script is empty.
-#[derive(Clone, Default)]
-struct Gbg(Rc<GbgState>);
+/// GBG GO as the protocol core's tests script it, on virtual time.
+#[derive(Clone)]
+struct Gbg {
+    clock: FakeClock,
+    net: FakeTransport,
+}
 
-#[derive(Default)]
-struct GbgState {
-    scripts: RefCell<HashMap<&'static str, VecDeque<Response>>>,
-    seen: RefCell<Vec<Request>>,
-    tokens: Cell<u32>,
-    now_ms: Cell<u64>,
+impl Default for Gbg {
+    fn default() -> Self {
+        let clock = FakeClock::default();
+        let net = FakeTransport::new(&clock);
+        Self { clock, net }
+    }
 }
 
 impl Gbg {
-    fn script(&self, path: &'static str, status: u16, headers: &[(&str, &str)], body: &str) {
-        let mut all = vec![
-            ("content-type".to_owned(), "application/json".to_owned()),
-            ("x-request-id".to_owned(), format!("req-{status}")),
-        ];
-        all.extend(
-            headers
-                .iter()
-                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned())),
-        );
-        self.0
-            .scripts
-            .borrow_mut()
-            .entry(path)
-            .or_default()
-            .push_back(Response {
-                status,
-                headers: all,
-                body: body.as_bytes().to_vec(),
-            });
+    fn script(&self, path: &str, status: u16, headers: &[(&str, &str)], body: &str) {
+        self.net.script(path, [answer_with(status, headers, body)]);
     }
 
     fn sent(&self, path: &str) -> Vec<Request> {
-        let seen = self.0.seen.borrow();
-        seen.iter()
-            .filter(|r| r.url.path() == path)
-            .cloned()
+        self.net
+            .seen_at(path)
+            .into_iter()
+            .map(|s| s.request)
             .collect()
     }
-}
 
-impl Transport for Gbg {
-    fn send(&self, request: &Request, _: &Limits) -> Result<Response, SendError> {
-        self.0.seen.borrow_mut().push(request.clone());
-        let path = request.url.path();
-        if let Some(answer) = self
-            .0
-            .scripts
-            .borrow_mut()
-            .get_mut(path)
-            .and_then(VecDeque::pop_front)
-        {
-            return Ok(answer);
-        }
-        let n = self.0.tokens.get() + 1;
-        self.0.tokens.set(n);
-        assert_eq!(path, TOKEN, "unscripted request");
-        Ok(Response {
-            status: 200,
-            headers: Vec::new(),
-            body: format!(r#"{{"access_token":"at-SECRET-{n}","expires_in":3600}}"#).into_bytes(),
-        })
-    }
-}
-
-impl Clock for Gbg {
-    fn now_unix_ms(&self) -> u64 {
-        1_700_000_000_000 + self.0.now_ms.get()
-    }
-    fn monotonic_ms(&self) -> u64 {
-        self.0.now_ms.get()
-    }
-    fn sleep(&self, duration: Duration) {
-        let ms = u64::try_from(duration.as_millis()).unwrap();
-        self.0.now_ms.set(self.0.now_ms.get() + ms);
-    }
-    fn random_u64(&self) -> u64 {
-        7
+    fn nothing_sent(&self) -> bool {
+        self.net.seen().is_empty()
     }
 }
 
@@ -115,7 +58,7 @@ impl Clock for Gbg {
 fn call_with(gbg: &Gbg, given: &Given, request: IncomingRequest) -> (u16, Response, Value) {
     let config = Config::resolve(given);
     let response = handle(&request, &config, |client, _| {
-        Client::open(client, gbg.clone(), gbg.clone())
+        Client::open(client, gbg.net.clone(), gbg.clock.clone())
             .map(|c| c.with_token_store(Box::new(InstanceStore)))
     });
     let text = String::from_utf8_lossy(&response.body).into_owned();
@@ -157,7 +100,7 @@ fn liveness_needs_no_key_and_no_gbg() {
         IncomingRequest::new("GET", "/health", &[], Vec::new()),
     );
     assert_eq!((status, body), (200, json!({"status": "ok"})));
-    assert!(gbg.0.seen.borrow().is_empty());
+    assert!(gbg.nothing_sent());
 }
 
 #[test]
@@ -179,7 +122,7 @@ fn without_a_service_key_every_protected_route_is_closed() {
         assert_eq!(body["kind"], "not-configured");
         assert_eq!(body["field"], "GBG_GO_SERVICE_KEY");
     }
-    assert!(gbg.0.seen.borrow().is_empty(), "nothing reached GBG GO");
+    assert!(gbg.nothing_sent(), "nothing reached GBG GO");
 }
 
 #[test]
@@ -206,7 +149,7 @@ fn a_missing_or_wrong_key_is_401() {
             Some("application/problem+json")
         );
     }
-    assert!(gbg.0.seen.borrow().is_empty());
+    assert!(gbg.nothing_sent());
 }
 
 #[test]
@@ -314,7 +257,7 @@ fn bad_bodies_are_400_naming_the_field() {
         (400, Some("resource-id")),
         "{problem}"
     );
-    assert!(gbg.0.seen.borrow().is_empty(), "nothing was sent");
+    assert!(gbg.nothing_sent(), "nothing was sent");
 }
 
 #[test]
@@ -522,7 +465,7 @@ fn the_webhook_receiver_checks_credentials_then_answers_the_state() {
     // The service key is no webhook credential.
     let (status, _, _) = notification(&gbg, &given(), &[("authorization", KEY)], body);
     assert_eq!(status, 401);
-    assert!(gbg.0.seen.borrow().is_empty());
+    assert!(gbg.nothing_sent());
 
     let (status, _, problem) = notification(
         &gbg,
