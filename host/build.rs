@@ -1,11 +1,17 @@
-//! Builds the client component for `wasm32-wasip2` so the host can embed it.
+//! Builds the client component for `wasm32-wasip2` so the host can embed it,
+//! and with the `service-component` feature the journey service component
+//! too.
 //!
-//! The component is built by a nested `cargo build` into its own target
-//! directory (beside the outer one) so the two builds never wait on each
-//! other's lock. A missing `wasm32-wasip2` target is added through rustup
-//! first; this runs at the start of the build, so a machine where that is
-//! impossible learns the fix within seconds, not after compiling wasmtime.
-//! Set `GBG_GO_GUEST_WASM` to embed a prebuilt component instead.
+//! Each component is built by a nested `cargo build` into a target directory
+//! beside the outer one (`<target>/guest-build`), so the outer and inner
+//! builds never wait on each other's lock. The two components take one
+//! invocation each, one after the other: cargo unifies features across the
+//! packages of one build, and the service must get the protocol core
+//! without the client's export glue. A missing
+//! `wasm32-wasip2` target is added through rustup first; this runs at the
+//! start of the build, so a machine where that is impossible learns the fix
+//! within seconds, not after compiling wasmtime. Set `GBG_GO_GUEST_WASM`
+//! (`GBG_GO_SERVICE_WASM`) to embed a prebuilt client (service) instead.
 
 use std::env;
 use std::ffi::OsString;
@@ -15,14 +21,43 @@ use std::process::Command;
 /// The target the components are built for.
 const WASM_TARGET: &str = "wasm32-wasip2";
 
+/// A component this crate embeds.
+struct Guest {
+    /// The cargo package that builds it.
+    package: &'static str,
+    /// The file it builds (and the name it is embedded under).
+    file: &'static str,
+    /// The variable that names a prebuilt file instead.
+    prebuilt: &'static str,
+}
+
+const CLIENT: Guest = Guest {
+    package: "gbg-go-client",
+    file: "gbg_go_client.wasm",
+    prebuilt: "GBG_GO_GUEST_WASM",
+};
+
+const SERVICE: Guest = Guest {
+    package: "gbg-go-service",
+    file: "gbg_go_service.wasm",
+    prebuilt: "GBG_GO_SERVICE_WASM",
+};
+
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
     let workspace = manifest_dir.parent().expect("host/ sits in the workspace");
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
-    let embedded = out_dir.join("gbg_go_client.wasm");
+    embed(&CLIENT, workspace, &out_dir);
+    if env::var_os("CARGO_FEATURE_SERVICE_COMPONENT").is_some() {
+        embed(&SERVICE, workspace, &out_dir);
+    }
+}
 
-    println!("cargo:rerun-if-env-changed=GBG_GO_GUEST_WASM");
-    if let Some(prebuilt) = env::var_os("GBG_GO_GUEST_WASM") {
+/// Builds `guest` (or takes its prebuilt file) and copies it into `out_dir`.
+fn embed(guest: &Guest, workspace: &Path, out_dir: &Path) {
+    let embedded = out_dir.join(guest.file);
+    println!("cargo:rerun-if-env-changed={}", guest.prebuilt);
+    if let Some(prebuilt) = env::var_os(guest.prebuilt) {
         println!("cargo:rerun-if-changed={}", Path::new(&prebuilt).display());
         copy(Path::new(&prebuilt), &embedded);
         return;
@@ -32,12 +67,12 @@ fn main() {
     }
 
     ensure_wasm_target();
-    let target_dir = guest_target_dir(&out_dir);
+    let target_dir = guest_target_dir(out_dir);
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut build = Command::new(cargo);
     build
         .current_dir(workspace)
-        .args(["build", "--locked", "-p", "gbg-go-client"])
+        .args(["build", "--locked", "-p", guest.package])
         .args(["--target", WASM_TARGET, "--profile", "guest"])
         .arg("--target-dir")
         .arg(&target_dir);
@@ -54,12 +89,10 @@ fn main() {
     }
     let status = build
         .status()
-        .expect("failed to run cargo to build the client component");
-    assert!(status.success(), "building the client component failed");
+        .unwrap_or_else(|e| panic!("failed to run cargo to build {}: {e}", guest.package));
+    assert!(status.success(), "building {} failed", guest.package);
     copy(
-        &target_dir
-            .join(WASM_TARGET)
-            .join("guest/gbg_go_client.wasm"),
+        &target_dir.join(WASM_TARGET).join("guest").join(guest.file),
         &embedded,
     );
 }

@@ -14,6 +14,7 @@ use crate::redact::{redact, scrub};
 use crate::retry::{Decision, Failure, Idempotency, decide, is_retryable};
 use crate::secret::Secret;
 use crate::token::{self, Lease};
+use crate::token_store::{SharedTokens, StoredToken, TokenStore};
 use crate::types::{
     ClientConfig, Error, InteractionAuth, InteractionStep, JourneyState, JourneyStatus,
     StartRequest, StartedJourney, Submission, TokenInfo, WaitOptions, WaitTimeout,
@@ -39,6 +40,8 @@ pub struct Client<T: Transport, C: Clock> {
     transport: T,
     clock: C,
     customer: Option<Lease>,
+    /// Where customer tokens are shared with other instances, if anywhere.
+    shared: Option<SharedTokens>,
     end_users: EndUserTokens,
     /// The `deviceId` of the device flow, drawn when it first runs.
     device_id: Option<String>,
@@ -53,9 +56,23 @@ impl<T: Transport, C: Clock> Client<T, C> {
             transport,
             clock,
             customer: None,
+            shared: None,
             end_users: EndUserTokens::default(),
             device_id: None,
         })
+    }
+
+    /// Shares customer tokens through `store`: a fresh token found there is
+    /// used instead of fetching one, and every token fetched is saved there.
+    pub fn with_token_store(mut self, store: Box<dyn TokenStore>) -> Self {
+        self.shared = Some(SharedTokens::new(store, &self.settings));
+        self
+    }
+
+    /// Makes sure a fresh customer token is at hand, fetching one only when
+    /// neither this client nor its token store has one.
+    pub fn prepare(&mut self) -> Result<(), Error> {
+        self.guarded(|c| c.bearer(Auth::Customer, false, None).map(drop))
     }
 
     /// Fetches a new customer access token, replacing the cached one.
@@ -285,11 +302,13 @@ impl<T: Transport, C: Clock> Client<T, C> {
         match auth {
             Auth::None => Ok(None),
             Auth::Customer => {
-                let cached = self
-                    .customer
-                    .as_ref()
-                    .filter(|l| !renew && l.is_fresh(now, margin));
-                match cached {
+                let fresh = |lease: &Lease| !renew && lease.is_fresh(now, margin);
+                if !self.customer.as_ref().is_some_and(fresh)
+                    && let Some(lease) = self.shared_lease().filter(fresh)
+                {
+                    self.customer = Some(lease);
+                }
+                match self.customer.as_ref().filter(|l| fresh(l)) {
                     Some(lease) => Ok(Some(lease.secret().clone())),
                     None => Ok(Some(self.new_customer_token(deadline)?.0)),
                 }
@@ -328,7 +347,31 @@ impl<T: Transport, C: Clock> Client<T, C> {
             issued.expires_in_s,
             sent_mono,
         ));
+        if let Some(shared) = &mut self.shared {
+            let stored = StoredToken {
+                access_token: issued.access_token.expose().to_owned(),
+                token_type: info.token_type.clone(),
+                expires_in_s: info.expires_in_s,
+                expires_at_ms: info.expires_at_ms,
+            };
+            shared.save(&stored, &self.clock);
+        }
         Ok((issued.access_token, info))
+    }
+
+    /// The customer token another instance shared, while it has time left.
+    fn shared_lease(&mut self) -> Option<Lease> {
+        let stored = self.shared.as_mut()?.load()?;
+        let remaining = stored
+            .expires_at_ms
+            .checked_sub(self.clock.now_unix_ms())
+            .filter(|&left| left > 0)?;
+        Some(Lease::resumed(
+            Secret::new(stored.access_token),
+            stored.expires_in_s,
+            remaining,
+            self.clock.monotonic_ms(),
+        ))
     }
 
     /// `journey/device/start` with the customer token, then

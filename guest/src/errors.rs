@@ -114,6 +114,20 @@ pub fn for_status(status: u16, failure: ApiFailure, retry_after_ms: Option<u64>)
     })
 }
 
+/// The `api-failure` an error carries, for the variants that answer one
+/// (4xx and 5xx answers, rate limits).
+pub fn failure_of(error: &Error) -> Option<&ApiFailure> {
+    match error {
+        Error::BadRequest(f)
+        | Error::Unauthorized(f)
+        | Error::Forbidden(f)
+        | Error::NotFound(f)
+        | Error::ServerError(f) => Some(f),
+        Error::RateLimited(r) => Some(&r.failure),
+        _ => None,
+    }
+}
+
 /// The `api-failure` of an error answer: status, request id, GBG's
 /// `errors[]` entries and a summary message. The raw body is never copied.
 pub fn api_failure(response: &Response) -> ApiFailure {

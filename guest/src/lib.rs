@@ -9,10 +9,11 @@
 
 // The contract's types. With the `client` feature they come with the
 // `gbg:go/client` export glue of the `gbg-go` world (`guest/client` builds that
-// component). Without it they come from a world that exports the types alone,
-// so that another component built on this crate (the service) exports only
-// what its own world says: wit-bindgen records each world in the module, and
-// the component linker then requires every export the world names.
+// component). Without it they come from a world that imports the types
+// alone, so that another component built on this crate (the service) exports
+// only what its own world says: wit-bindgen records each world in the module,
+// and the component linker then requires every export the world names, while
+// an import with no function in use is left out.
 #[cfg(feature = "client")]
 wit_bindgen::generate!({
     world: "gbg-go",
@@ -25,10 +26,11 @@ wit_bindgen::generate!({
 wit_bindgen::generate!({
     inline: "
         package gbg:go-protocol;
-        world protocol { export gbg:go/types@0.2.0; }
+        world protocol { import gbg:go/types@0.2.0; }
     ",
     path: "../wit",
     world: "gbg:go-protocol/protocol",
+    with: { "gbg:go/types@0.2.0": generate },
     additional_derives: [PartialEq],
 });
 
@@ -37,7 +39,11 @@ wit_bindgen::generate!({
 pub const CLIENT_EXPORT: bool = cfg!(feature = "client");
 
 /// The contract's shared types (`gbg:go/types`).
+#[cfg(feature = "client")]
 pub use exports::gbg::go::types;
+/// The contract's shared types (`gbg:go/types`).
+#[cfg(not(feature = "client"))]
+pub use gbg::go::types;
 
 pub mod client;
 pub mod config;
@@ -51,11 +57,12 @@ pub mod redact;
 pub mod retry;
 pub mod secret;
 pub mod token;
+pub mod token_store;
 pub mod validate;
 #[cfg(target_arch = "wasm32")]
 pub mod wasi_clock;
 #[cfg(target_arch = "wasm32")]
 pub mod wasi_transport;
 
-#[cfg(test)]
-mod testing;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;

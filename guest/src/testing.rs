@@ -6,6 +6,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use crate::http::{Clock, Limits, Method, Request, Response, SendError, Transport};
+use crate::token_store::TokenStore;
 use crate::types::{
     ApiFailure, ClientConfig, ClientCredentialsGrant, Endpoint, Error, Grant, InvalidInput,
     InvalidResponse, TransportError, TransportKind,
@@ -116,15 +117,7 @@ pub fn response(status: u16, headers: &[(&str, &str)], body: &str) -> Response {
 
 /// The `api-failure` of an error answer's error.
 pub fn api_failure_of(error: &Error) -> &ApiFailure {
-    match error {
-        Error::BadRequest(f)
-        | Error::Unauthorized(f)
-        | Error::Forbidden(f)
-        | Error::NotFound(f)
-        | Error::ServerError(f) => f,
-        Error::RateLimited(r) => &r.failure,
-        other => panic!("no api-failure in {other:?}"),
-    }
+    crate::errors::failure_of(error).unwrap_or_else(|| panic!("no api-failure in {error:?}"))
 }
 
 /// An answer with a JSON content type and a request id.
@@ -338,5 +331,27 @@ impl Transport for FakeTransport {
             }
             None => answer(599, r#"{"message":"unscripted"}"#),
         }
+    }
+}
+
+/// A token store in memory, shared by its clones, like a bucket that
+/// several instances open.
+#[derive(Clone, Default)]
+pub struct MemoryStore(Rc<RefCell<HashMap<String, Vec<u8>>>>);
+
+impl MemoryStore {
+    /// Every entry.
+    pub fn entries(&self) -> HashMap<String, Vec<u8>> {
+        self.0.borrow().clone()
+    }
+}
+
+impl TokenStore for MemoryStore {
+    fn get(&mut self, name: &str) -> Option<Vec<u8>> {
+        self.0.borrow().get(name).cloned()
+    }
+
+    fn set(&mut self, name: &str, value: &[u8]) {
+        self.0.borrow_mut().insert(name.to_owned(), value.to_vec());
     }
 }

@@ -92,11 +92,16 @@ pub struct Lease {
 impl Lease {
     /// A token obtained at `now_ms` that lives `lifetime_s` seconds.
     pub fn new(secret: Secret, lifetime_s: u64, now_ms: u64) -> Self {
-        let lifetime_ms = lifetime_s.saturating_mul(1000);
+        Self::resumed(secret, lifetime_s, lifetime_s.saturating_mul(1000), now_ms)
+    }
+
+    /// A token that lives `lifetime_s` seconds in all and has `remaining_ms`
+    /// of them left at `now_ms`, such as one another instance obtained.
+    pub fn resumed(secret: Secret, lifetime_s: u64, remaining_ms: u64, now_ms: u64) -> Self {
         Self {
             secret,
-            lifetime_ms,
-            expires_at_ms: now_ms.saturating_add(lifetime_ms),
+            lifetime_ms: lifetime_s.saturating_mul(1000),
+            expires_at_ms: now_ms.saturating_add(remaining_ms),
         }
     }
 
@@ -265,6 +270,15 @@ mod tests {
         assert!(!lease.is_fresh(expires - 60_000, 60_000));
         assert!(!lease.is_expired(expires - 1));
         assert!(lease.is_expired(expires));
+    }
+
+    #[test]
+    fn a_resumed_lease_keeps_its_lifetime_for_the_margin() {
+        // 3600 s in all, 100 s left: inside the 60 s margin only at the end.
+        let lease = Lease::resumed(Secret::new("t"), 3600, 100_000, 5_000);
+        assert_eq!(lease.expires_at_ms(), 105_000);
+        assert!(lease.is_fresh(44_999, 60_000));
+        assert!(!lease.is_fresh(45_000, 60_000));
     }
 
     #[test]

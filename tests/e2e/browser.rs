@@ -96,16 +96,7 @@ impl Chromedriver {
 
 impl Drop for Chromedriver {
     fn drop(&mut self) {
-        if let Ok(group) = i32::try_from(self.child.id()) {
-            // SAFETY: kill(2) with a negative pid signals the process group
-            // that `process_group(0)` made for this child (its own id); it
-            // touches no memory.
-            unsafe {
-                libc::kill(-group, libc::SIGKILL);
-            }
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        crate::support::end_process_group(&mut self.child);
     }
 }
 

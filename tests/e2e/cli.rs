@@ -449,3 +449,41 @@ fn the_simulator_names_its_real_address_and_warns_off_loopback() {
     assert!(listen.starts_with("127.0.0.1:"), "{listen}");
     assert!(simulator.get("base_url").contains(listen));
 }
+
+#[test]
+fn component_writes_the_embedded_builds_with_their_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    for (which, embedded) in [
+        ("client", gbg_go_host::GUEST_COMPONENT),
+        ("service", gbg_go_host::SERVICE_COMPONENT),
+    ] {
+        let path = dir.path().join(format!("{which}.wasm"));
+        let (code, json, stderr) = run(Command::new(GBG_GO)
+            .args(["--json", "component", which, "--out"])
+            .arg(&path));
+        assert_eq!(code, 0, "{stderr}");
+        assert_eq!(std::fs::read(&path).unwrap(), embedded, "{which}");
+        assert_eq!(json["component"], which);
+        assert_eq!(json["bytes"], embedded.len());
+        let sha256: String = <sha2::Sha256 as sha2::Digest>::digest(embedded)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(json["sha256"], sha256);
+    }
+    let (code, json, _) = run(Command::new(GBG_GO).args([
+        "--json",
+        "component",
+        "service",
+        "--out",
+        "/nonexistent-folder/service.wasm",
+    ]));
+    assert_eq!(code, 2);
+    assert!(
+        json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("cannot write the service component to /nonexistent-folder/service.wasm"),
+        "{json}"
+    );
+}

@@ -167,3 +167,17 @@ pub fn statuses(simulator: &Simulator, path: &str) -> Vec<Option<u16>> {
         .map(|r| r.status)
         .collect()
 }
+
+/// Ends `child` and every process in its group (it was spawned with
+/// `process_group(0)`, so the group id is its own id), then reaps it.
+pub fn end_process_group(child: &mut std::process::Child) {
+    if let Ok(group) = i32::try_from(child.id()) {
+        // SAFETY: kill(2) with a negative pid signals the process group
+        // that `process_group(0)` made for this child; it touches no memory.
+        unsafe {
+            libc::kill(-group, libc::SIGKILL);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}

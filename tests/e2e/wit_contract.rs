@@ -219,3 +219,65 @@ fn the_component_exports_exactly_the_wit_contract() {
         "the component imports only WASI: {imports:?}"
     );
 }
+
+/// `wasi:http/types@0.2.4` -> (`wasi:http/types`, `0.2.4`).
+fn unversioned(name: &str) -> (&str, semver::Version) {
+    let (name, version) = name.split_once('@').expect("a versioned interface");
+    (
+        name,
+        semver::Version::parse(version).expect("a semver version"),
+    )
+}
+
+/// Whether a host providing `declared` satisfies an import of `shipped`:
+/// the same pre-release exactly, or a release of the same 0.x line no
+/// older than it.
+fn satisfies(declared: &semver::Version, shipped: &semver::Version) -> bool {
+    if !declared.pre.is_empty() || !shipped.pre.is_empty() {
+        return declared == shipped;
+    }
+    declared.major == shipped.major && declared.minor == shipped.minor && declared >= shipped
+}
+
+#[test]
+fn the_service_component_has_exactly_the_service_world() {
+    let DecodedWasm::Component(shipped, shipped_world) =
+        decode(gbg_go_host::SERVICE_COMPONENT).expect("the WIT decodes from the component")
+    else {
+        panic!("the embedded service artifact is not a component");
+    };
+    let mut contract = Resolve::default();
+    let (package, _) = contract
+        .push_dir(crate::support::repository().join("wit"))
+        .expect("wit/ parses");
+    let world = contract.select_world(&[package], Some("service")).unwrap();
+    let (declared_imports, declared_exports) = world_interfaces(&contract, world);
+    let (imports, exports) = world_interfaces(&shipped, shipped_world);
+
+    let check = |shipped: &[String], declared: &[String], what: &str| {
+        let declared: BTreeMap<&str, semver::Version> =
+            declared.iter().map(|n| unversioned(n)).collect();
+        for name in shipped {
+            let (interface, version) = unversioned(name);
+            let Some(wanted) = declared.get(interface) else {
+                panic!("the component {what} {name}, which wit/service.wit does not declare");
+            };
+            assert!(
+                satisfies(wanted, &version),
+                "the component {what} {name}; wit/service.wit declares {interface}@{wanted}"
+            );
+        }
+    };
+    check(&imports, &declared_imports, "imports");
+    check(&exports, &declared_exports, "exports");
+    assert_eq!(exports.len(), 1, "only the HTTP handler: {exports:?}");
+    assert!(exports[0].starts_with("wasi:http/incoming-handler@0.2."));
+    // And nothing the world declares (with what its interfaces `use`) goes
+    // unimported.
+    let names = |list: &[String]| -> Vec<String> {
+        let mut names: Vec<String> = list.iter().map(|n| unversioned(n).0.to_owned()).collect();
+        names.sort();
+        names
+    };
+    assert_eq!(names(&imports), names(&declared_imports));
+}

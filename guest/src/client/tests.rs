@@ -5,11 +5,12 @@ use std::fmt::Debug;
 use super::*;
 use crate::http::SendError;
 use crate::testing::{
-    CLIENT_SECRET, EPOCH_MS, FakeClock, FakeTransport, MARKER, ODD_SECRET, TOKEN_PATH, answer,
-    answer_with, api_failure_of, broken, config, echoes,
+    CLIENT_SECRET, EPOCH_MS, FakeClock, FakeTransport, MARKER, MemoryStore, ODD_SECRET, TOKEN_PATH,
+    answer, answer_with, api_failure_of, broken, config, echoes,
 };
 use crate::types::{
-    ApiProblem, Delivery, InteractionAuth, Participant, RetryPolicy, TransportKind,
+    ApiProblem, ClientCredentialsGrant, Delivery, Grant, InteractionAuth, Participant, RetryPolicy,
+    TransportKind,
 };
 
 const BASE: &str = "https://api.test/v2/captain";
@@ -218,6 +219,105 @@ fn malformed_token_answer_is_invalid_response() {
             reason: "missing field access_token".into(),
         })
     );
+}
+
+// ---- tokens shared through a store ---------------------------------------
+
+/// A client like [`default_harness`]'s, on its transport and clock, sharing
+/// tokens through `store`: another instance of the same component.
+fn instance(h: &Harness, store: &MemoryStore) -> Client<FakeTransport, FakeClock> {
+    Client::open(config(BASE), h.net.clone(), h.clock.clone())
+        .unwrap()
+        .with_token_store(Box::new(store.clone()))
+}
+
+#[test]
+fn instances_sharing_a_store_fetch_one_token_per_lifetime() {
+    let h = default_harness();
+    let store = MemoryStore::default();
+    h.net.script(STATE, states("InProgress", 4));
+    for _ in 0..3 {
+        instance(&h, &store)
+            .fetch_journey_state(INSTANCE, &[])
+            .unwrap();
+        h.clock.advance(1_000_000);
+    }
+    assert_eq!(h.sent(TOKEN_PATH), 1, "one token for three instances");
+    // At 3 000 s the token is inside its 60 s margin after 540 s more.
+    h.clock.advance(540_000);
+    instance(&h, &store)
+        .fetch_journey_state(INSTANCE, &[])
+        .unwrap();
+    assert_eq!(h.sent(TOKEN_PATH), 2);
+    assert_eq!(
+        bearers(&h, STATE),
+        ["at-SECRET-1", "at-SECRET-1", "at-SECRET-1", "at-SECRET-2"]
+    );
+    assert_eq!(store.entries().len(), 1, "the new token replaced the old");
+}
+
+#[test]
+fn prepare_fetches_a_token_only_when_none_is_fresh() {
+    let h = default_harness();
+    let store = MemoryStore::default();
+    instance(&h, &store).prepare().unwrap();
+    instance(&h, &store).prepare().unwrap();
+    assert_eq!(h.sent(TOKEN_PATH), 1);
+    h.clock.advance(3_540_000);
+    instance(&h, &store).prepare().unwrap();
+    assert_eq!(h.sent(TOKEN_PATH), 2);
+}
+
+#[test]
+fn a_token_refused_with_a_401_is_replaced_in_the_store() {
+    let h = default_harness();
+    let store = MemoryStore::default();
+    h.net.script(
+        STATE,
+        [
+            answer(200, &state("InProgress")),
+            answer(401, "{}"),
+            answer(200, &state("InProgress")),
+            answer(200, &state("InProgress")),
+        ],
+    );
+    instance(&h, &store)
+        .fetch_journey_state(INSTANCE, &[])
+        .unwrap();
+    instance(&h, &store)
+        .fetch_journey_state(INSTANCE, &[])
+        .unwrap();
+    instance(&h, &store)
+        .fetch_journey_state(INSTANCE, &[])
+        .unwrap();
+    assert_eq!(
+        bearers(&h, STATE),
+        ["at-SECRET-1", "at-SECRET-1", "at-SECRET-2", "at-SECRET-2"]
+    );
+    assert_eq!(h.sent(TOKEN_PATH), 2);
+}
+
+#[test]
+fn a_store_holding_another_credential_sets_token_is_not_used() {
+    let h = default_harness();
+    let store = MemoryStore::default();
+    let mut other = config(BASE);
+    other.grant = Grant::ClientCredentials(ClientCredentialsGrant {
+        client_id: "client-id".into(),
+        client_secret: "rotated-SECRET".into(),
+        scope: None,
+    });
+    h.net.script(STATE, states("InProgress", 2));
+    Client::open(other, h.net.clone(), h.clock.clone())
+        .unwrap()
+        .with_token_store(Box::new(store.clone()))
+        .fetch_journey_state(INSTANCE, &[])
+        .unwrap();
+    instance(&h, &store)
+        .fetch_journey_state(INSTANCE, &[])
+        .unwrap();
+    assert_eq!(bearers(&h, STATE), ["at-SECRET-1", "at-SECRET-2"]);
+    assert_eq!(store.entries().len(), 2, "one entry per credential set");
 }
 
 // ---- 401 handling -------------------------------------------------------

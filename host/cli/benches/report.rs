@@ -11,7 +11,10 @@
 //! - C: a fresh instance per call (pooling allocator + `InstancePre`);
 //! - instantiation, component load from the compile cache, sizes, memory per
 //!   concurrent client, state-fetch throughput with 1,000 concurrent clients,
-//!   and `gbg-go state` from a cold process.
+//!   and `gbg-go state` from a cold process;
+//! - the journey service: `GET /journeys/{id}` through `wasmtime serve` and
+//!   `jco serve` beside the in-process state fetch (latency and throughput),
+//!   and the token requests per 1,000 service calls.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -24,6 +27,14 @@ use gbg_go_host::{
 use gbg_go_simulator::{Completion, JourneyConfig, Outcome, Simulator, SimulatorConfig};
 use serde_json::{Value, json};
 
+// The engines the tests run the service on, started the same way here.
+#[path = "../../../tests/e2e/engines.rs"]
+#[allow(dead_code)]
+mod engines;
+#[path = "../../../tests/e2e/support.rs"]
+#[allow(dead_code)]
+mod support;
+
 /// State polls per journey.
 const POLLS: u32 = 10;
 /// Journeys per client variant.
@@ -32,6 +43,10 @@ const JOURNEYS: usize = 100;
 const CONCURRENT: usize = 1_000;
 /// How long the throughput run lasts.
 const THROUGHPUT_RUN: Duration = Duration::from_secs(5);
+/// Sequential state fetches per latency measurement of the service.
+const SERVICE_CALLS: usize = 1_000;
+/// Concurrent callers of the service throughput runs.
+const SERVICE_CALLERS: usize = 32;
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -250,6 +265,144 @@ async fn fresh_instance_journey(
         .instance_id;
     for _ in 0..POLLS {
         fresh().await.fetch_journey_state(&id, &[]).await.unwrap();
+    }
+}
+
+/// The median and 99th percentile of `times`.
+fn percentiles(mut times: Vec<Duration>) -> (Duration, Duration) {
+    times.sort();
+    let at = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize];
+    (at(0.50), at(0.99))
+}
+
+/// What one way of fetching a journey's state costs.
+struct StateFetch {
+    /// Median and 99th percentile of `SERVICE_CALLS` sequential fetches.
+    latency: (Duration, Duration),
+    /// Fetches per second by `SERVICE_CALLERS` concurrent callers.
+    per_second: f64,
+    /// Token requests GBG GO saw per 1,000 fetches, the engine's first
+    /// included; `None` in-process.
+    tokens_per_1000: Option<f64>,
+}
+
+/// `GET /journeys/{id}` through `engine`.
+async fn through_service(engine: &engines::Engine, simulator: &Simulator, id: &str) -> StateFetch {
+    let http = reqwest::Client::new();
+    let url = engine.url(&format!("/journeys/{id}"));
+    let bearer = format!("Bearer {}", engines::SERVICE_KEY);
+    let fetch = |http: reqwest::Client, url: String, bearer: String| async move {
+        let answer = http
+            .get(&url)
+            .header("authorization", &bearer)
+            .send()
+            .await
+            .unwrap();
+        assert!(answer.status().is_success(), "{}", answer.status());
+        answer.bytes().await.unwrap();
+    };
+    let tokens_before = support::count_requests(simulator, "/as/token.oauth2");
+    let mut times = Vec::with_capacity(SERVICE_CALLS);
+    for _ in 0..SERVICE_CALLS {
+        times.push(timed(fetch(http.clone(), url.clone(), bearer.clone())).await);
+    }
+    let tokens = support::count_requests(simulator, "/as/token.oauth2") - tokens_before;
+    let callers = (0..SERVICE_CALLERS).map(|_| (http.clone(), url.clone(), bearer.clone()));
+    let per_second = per_second!(callers, |(http, url, bearer)| {
+        fetch(http.clone(), url.clone(), bearer.clone()).await;
+    });
+    StateFetch {
+        latency: percentiles(times),
+        per_second,
+        tokens_per_1000: Some(tokens as f64 * 1_000.0 / SERVICE_CALLS as f64),
+    }
+}
+
+/// The same fetch in-process, through the reference host's client.
+async fn in_process(runtime: &Runtime, settings: &ClientSettings, id: &str) -> StateFetch {
+    let mut client = runtime.open(settings.clone()).await.unwrap();
+    client.fetch_journey_state(id, &[]).await.unwrap();
+    let mut times = Vec::with_capacity(SERVICE_CALLS);
+    for _ in 0..SERVICE_CALLS {
+        times.push(
+            timed(async {
+                client.fetch_journey_state(id, &[]).await.unwrap();
+            })
+            .await,
+        );
+    }
+    let mut clients = Vec::with_capacity(SERVICE_CALLERS);
+    for _ in 0..SERVICE_CALLERS {
+        clients.push((runtime.open(settings.clone()).await.unwrap(), id.to_owned()));
+    }
+    let per_second = per_second!(clients.into_iter(), |(mut client, id)| {
+        client.fetch_journey_state(&id, &[]).await.unwrap();
+    });
+    StateFetch {
+        latency: percentiles(times),
+        per_second,
+        tokens_per_1000: None,
+    }
+}
+
+/// The service's rows of the report.
+async fn service_rows(
+    out: &mut String,
+    simulator: &Simulator,
+    runtime: &Runtime,
+    settings: &ClientSettings,
+) {
+    let idle = start_request(simulator, "idle");
+    let id = runtime
+        .open(settings.clone())
+        .await
+        .unwrap()
+        .start_journey(&idle)
+        .await
+        .unwrap()
+        .instance_id;
+    let (_tokens, dir) = engines::token_folder();
+    let mut env = engines::service_env(simulator);
+    env.push(("GBG_GO_TOKEN_STORE", "dir:/tokens".to_owned()));
+    let wasmtime = engines::Engine::wasmtime(&env, &[dir]).await;
+    let served_by_wasmtime = through_service(&wasmtime, simulator, &id).await;
+    drop(wasmtime);
+    let jco = engines::Engine::jco(&engines::service_env(simulator), &[]).await;
+    let served_by_jco = through_service(&jco, simulator, &id).await;
+    drop(jco);
+    let local = in_process(runtime, settings, &id).await;
+
+    let _ = writeln!(
+        out,
+        "\n### The journey service\n\n`GET /journeys/{{id}}` of one journey: {SERVICE_CALLS} sequential fetches \
+         (p50, p99), then {SERVICE_CALLERS} concurrent callers for {} s.\n",
+        THROUGHPUT_RUN.as_secs()
+    );
+    let _ = writeln!(
+        out,
+        "| Measure | p50 | p99 | Fetches/s | Token requests per 1,000 calls |\n| --- | --- | --- | --- | --- |"
+    );
+    for (name, fetch) in [
+        (
+            "In-process state fetch (reference host, one client per caller)",
+            &local,
+        ),
+        (
+            "`wasmtime serve`, a fresh instance per request, tokens shared in a `--dir` folder",
+            &served_by_wasmtime,
+        ),
+        ("`jco serve`, one instance, key-value shim", &served_by_jco),
+    ] {
+        let tokens = fetch
+            .tokens_per_1000
+            .map_or("n/a".to_owned(), |t| format!("{t:.0}"));
+        let _ = writeln!(
+            out,
+            "| {name} | {} | {} | {:.0} | {tokens} |",
+            ms(fetch.latency.0),
+            ms(fetch.latency.1),
+            fetch.per_second
+        );
     }
 }
 
@@ -481,6 +634,12 @@ async fn report() -> String {
         out,
         "| Host binary (`gbg-go`, release profile) | {:.1} MiB | |",
         binary as f64 / (1024.0 * 1024.0)
+    );
+    service_rows(&mut out, &simulator, &pooling, &settings).await;
+    let _ = writeln!(
+        out,
+        "| Service component (`gbg_go_service.wasm`) | {} KiB | | | |",
+        gbg_go_host::SERVICE_COMPONENT.len() / 1024
     );
     simulator.shutdown().await;
     out

@@ -62,6 +62,28 @@ pub enum Command {
     /// Fetch or submit one interaction of an API journey.
     #[command(subcommand)]
     Interaction(InteractionCommand),
+    /// Write a component file: exactly the build this command embeds and
+    /// its tests ran.
+    Component(ComponentArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ComponentArgs {
+    /// The client (exports gbg:go/client, for hosts that embed it) or the
+    /// journey service (exports wasi:http/incoming-handler, for wasmtime
+    /// serve, jco serve, Spin and wasmCloud).
+    #[arg(value_enum)]
+    pub which: ComponentKind,
+    /// Where to write it.
+    #[arg(long, value_name = "PATH")]
+    pub out: PathBuf,
+}
+
+/// Which component to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ComponentKind {
+    Client,
+    Service,
 }
 
 impl Cli {
@@ -86,7 +108,7 @@ impl Command {
     /// The connection flags of a command that talks to GBG GO.
     fn connection_mut(&mut self) -> Option<&mut ConnectionArgs> {
         match self {
-            Command::Simulate(_) | Command::Demo(_) => None,
+            Command::Simulate(_) | Command::Demo(_) | Command::Component(_) => None,
             Command::Start(StartArgs { connection, .. })
             | Command::Run(RunArgs { connection, .. })
             | Command::Interact(InteractArgs { connection, .. })

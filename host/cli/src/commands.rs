@@ -9,10 +9,11 @@ use gbg_go_host::{
 };
 use gbg_go_simulator::{Simulator, SimulatorConfig};
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
 use crate::args::{
-    Cli, Command, ConnectionArgs, DeliveryArg, DemoArgs, InteractionCommand, JourneyArgs, PollArgs,
-    SimulateArgs,
+    Cli, Command, ComponentArgs, ComponentKind, ConnectionArgs, DeliveryArg, DemoArgs,
+    InteractionCommand, JourneyArgs, PollArgs, SimulateArgs,
 };
 use crate::exit::{Exit, Failure};
 use crate::interactions;
@@ -80,6 +81,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Failure> {
         Command::Interaction(InteractionCommand::Submit(args)) => {
             interactions::submit(open(&args.instance.connection).await?, args, out).await
         }
+        Command::Component(args) => write_component(args, out),
         Command::Delete(args) => {
             let mut client = open(&args.connection).await?;
             client.delete_instance(&args.instance_id).await?;
@@ -99,6 +101,37 @@ async fn open_settings(
         ..RuntimeOptions::default()
     })?;
     Ok(runtime.open(settings).await?)
+}
+
+/// `component`: writes the embedded client or service component to a file.
+fn write_component(args: &ComponentArgs, out: Output) -> Result<Exit, Failure> {
+    let (name, bytes) = match args.which {
+        ComponentKind::Client => ("client", gbg_go_host::GUEST_COMPONENT),
+        ComponentKind::Service => ("service", gbg_go_host::SERVICE_COMPONENT),
+    };
+    std::fs::write(&args.out, bytes).map_err(|e| {
+        Failure::usage(format!(
+            "cannot write the {name} component to {}: {e}",
+            args.out.display()
+        ))
+    })?;
+    let sha256: String = Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    if out.is_json() {
+        println!(
+            "{}",
+            json!({"component": name, "path": args.out, "bytes": bytes.len(), "sha256": sha256})
+        );
+    } else {
+        println!(
+            "wrote the {name} component ({} bytes, sha256 {sha256}) to {}",
+            bytes.len(),
+            args.out.display()
+        );
+    }
+    Ok(Exit::Ok)
 }
 
 /// `simulate`: serve until Ctrl-C, after saying where and with what. The

@@ -1,0 +1,60 @@
+//! The GBG GO journey service: the protocol core behind an HTTP API, as a
+//! component that exports `wasi:http/incoming-handler` for the engines that
+//! run such components (`wasmtime serve`, `jco serve`, Spin, wasmCloud).
+//!
+//! Everything but the WASI glue is plain Rust, tested on the native target:
+//! routing and the API ([`api`]), caller and webhook credentials
+//! ([`auth`]), problem answers ([`problem`]), settings ([`settings`]),
+//! notifications ([`webhook`]) and token stores ([`stores`]). The glue
+//! (`wasi_*`, compiled for `wasm32` only) reads requests and settings from
+//! the engine and shares tokens through `wasi:keyvalue`.
+
+// The protocol core must come without its `gbg:go/client` export glue:
+// that would make this component export the client too. Cargo unifies
+// features across the packages of one build, so this crate is built in its
+// own cargo invocation (see host/build.rs).
+#[cfg(target_arch = "wasm32")]
+const _: () = assert!(
+    !gbg_go_guest::CLIENT_EXPORT,
+    "gbg-go-guest was built with its `client` feature: build gbg-go-service in its own cargo invocation"
+);
+
+pub mod api;
+pub mod auth;
+pub mod http;
+pub mod problem;
+pub mod routes;
+pub mod settings;
+pub mod stores;
+pub mod views;
+pub mod webhook;
+// The engine interfaces the `wasi` crate lacks: the config store and the
+// key-value store (their WIT is in wit/deps).
+#[cfg(target_arch = "wasm32")]
+mod engine {
+    wit_bindgen::generate!({
+        inline: "
+            package gbg:go-service-engine;
+            world engine {
+                import wasi:config/store@0.2.0-rc.1;
+                import wasi:keyvalue/store@0.2.0-draft;
+            }
+        ",
+        path: "../../wit",
+        world: "gbg:go-service-engine/engine",
+        generate_all,
+    });
+}
+
+#[cfg(target_arch = "wasm32")]
+mod wasi_config;
+#[cfg(target_arch = "wasm32")]
+mod wasi_handler;
+#[cfg(target_arch = "wasm32")]
+mod wasi_keyvalue;
+
+/// Tells the operator about a condition that costs something but fails no
+/// request, on the engine's log (stderr). Never called with a secret.
+fn warn(message: &str) {
+    eprintln!("gbg-go-service: {message}");
+}
