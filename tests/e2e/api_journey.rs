@@ -316,7 +316,7 @@ pub fn modes() -> [SimulatorConfig; 2] {
 
 /// Asserts that no interaction of an instance was sent an element twice, and
 /// that every submission was accepted.
-fn assert_each_element_submitted_once(simulator: &Simulator) {
+pub fn assert_each_element_submitted_once(simulator: &Simulator) {
     let mut seen = std::collections::BTreeSet::new();
     for request in simulator.request_log().iter().filter(|r| r.path == SUBMIT) {
         assert_eq!(request.status, Some(200), "{}", request.response);

@@ -228,7 +228,7 @@ async fn the_node_package_example_runs_a_hosted_journey() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_node_package_example_runs_an_api_journey() {
-    completes_an_api_journey(node_example("api-journey.mjs")).await;
+    completes_an_api_journey(|| node_example("api-journey.mjs")).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -242,24 +242,31 @@ async fn the_python_package_example_runs_a_hosted_journey() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_python_package_example_runs_an_api_journey() {
-    completes_an_api_journey(python_example("api_journey.py")).await;
+    completes_an_api_journey(|| python_example("api_journey.py")).await;
 }
 
 /// Runs an API-journey example with the simulator's answers file against
-/// its `api-kyc` journey, which it must complete.
-async fn completes_an_api_journey(mut command: tokio::process::Command) {
-    let simulator = support::simulator().await;
-    command
-        .arg(repository().join("simulator/examples/api-kyc-answers.json"))
-        .envs(example_env(&simulator))
-        .env(
-            "GBG_GO_RESOURCE_ID",
-            simulator
-                .journey_resource_id("api-kyc")
-                .expect("the simulator publishes api-kyc"),
-        );
-    let last = run_example(command).await;
-    assert!(last.ends_with("Completed: Decision: Accept"), "{last}");
+/// its `api-kyc` journey in each of the simulator's modes: the journey must
+/// complete with every element submitted once.
+async fn completes_an_api_journey(example: impl Fn() -> tokio::process::Command) {
+    // Both modes: `outstanding` shrinking as elements are accepted, and
+    // coming back unchanged after a submit as a live tenant answers.
+    for config in crate::api_journey::modes() {
+        let simulator = support::simulator_with(config).await;
+        let mut command = example();
+        command
+            .arg(repository().join("simulator/examples/api-kyc-answers.json"))
+            .envs(example_env(&simulator))
+            .env(
+                "GBG_GO_RESOURCE_ID",
+                simulator
+                    .journey_resource_id("api-kyc")
+                    .expect("the simulator publishes api-kyc"),
+            );
+        let last = run_example(command).await;
+        assert!(last.ends_with("Completed: Decision: Accept"), "{last}");
+        crate::api_journey::assert_each_element_submitted_once(&simulator);
+    }
 }
 
 /// How long the tick checks wait, and the fewest 10 ms ticks that shows the
