@@ -1,17 +1,19 @@
 //! Builds the client component for `wasm32-wasip2` so the host can embed it,
 //! and with the `service-component` feature the journey service component
-//! too.
+//! too, in two builds: for `wasmtime serve`, `jco serve` and wasmCloud, and
+//! for Spin.
 //!
 //! Each component is built by a nested `cargo build` into a target directory
 //! beside the outer one (`<target>/guest-build`), so the outer and inner
-//! builds never wait on each other's lock. The two components take one
-//! invocation each, one after the other: cargo unifies features across the
+//! builds never wait on each other's lock. Each build takes one
+//! invocation, one after the other: cargo unifies features across the
 //! packages of one build, and the service must get the protocol core
 //! without the client's export glue. A missing
 //! `wasm32-wasip2` target is added through rustup first; this runs at the
 //! start of the build, so a machine where that is impossible learns the fix
 //! within seconds, not after compiling wasmtime. Set `GBG_GO_GUEST_WASM`
-//! (`GBG_GO_SERVICE_WASM`) to embed a prebuilt client (service) instead.
+//! (`GBG_GO_SERVICE_WASM`, `GBG_GO_SERVICE_SPIN_WASM`) to embed a prebuilt
+//! client (service) instead.
 
 use std::env;
 use std::ffi::OsString;
@@ -25,22 +27,39 @@ const WASM_TARGET: &str = "wasm32-wasip2";
 struct Guest {
     /// The cargo package that builds it.
     package: &'static str,
-    /// The file it builds (and the name it is embedded under).
+    /// The package's features for this build.
+    features: &'static str,
+    /// The file the package builds.
     file: &'static str,
+    /// The name it is embedded under.
+    embedded: &'static str,
     /// The variable that names a prebuilt file instead.
     prebuilt: &'static str,
 }
 
 const CLIENT: Guest = Guest {
     package: "gbg-go-client",
+    features: "",
     file: "gbg_go_client.wasm",
+    embedded: "gbg_go_client.wasm",
     prebuilt: "GBG_GO_GUEST_WASM",
 };
 
 const SERVICE: Guest = Guest {
     package: "gbg-go-service",
+    features: "",
     file: "gbg_go_service.wasm",
+    embedded: "gbg_go_service.wasm",
     prebuilt: "GBG_GO_SERVICE_WASM",
+};
+
+/// The service built against the config and key-value drafts Spin serves.
+const SERVICE_SPIN: Guest = Guest {
+    package: "gbg-go-service",
+    features: "spin",
+    file: "gbg_go_service.wasm",
+    embedded: "gbg_go_service_spin.wasm",
+    prebuilt: "GBG_GO_SERVICE_SPIN_WASM",
 };
 
 fn main() {
@@ -50,12 +69,13 @@ fn main() {
     embed(&CLIENT, workspace, &out_dir);
     if env::var_os("CARGO_FEATURE_SERVICE_COMPONENT").is_some() {
         embed(&SERVICE, workspace, &out_dir);
+        embed(&SERVICE_SPIN, workspace, &out_dir);
     }
 }
 
 /// Builds `guest` (or takes its prebuilt file) and copies it into `out_dir`.
 fn embed(guest: &Guest, workspace: &Path, out_dir: &Path) {
-    let embedded = out_dir.join(guest.file);
+    let embedded = out_dir.join(guest.embedded);
     println!("cargo:rerun-if-env-changed={}", guest.prebuilt);
     if let Some(prebuilt) = env::var_os(guest.prebuilt) {
         println!("cargo:rerun-if-changed={}", Path::new(&prebuilt).display());
@@ -73,6 +93,7 @@ fn embed(guest: &Guest, workspace: &Path, out_dir: &Path) {
     build
         .current_dir(workspace)
         .args(["build", "--locked", "-p", guest.package])
+        .args(["--features", guest.features])
         .args(["--target", WASM_TARGET, "--profile", "guest"])
         .arg("--target-dir")
         .arg(&target_dir);

@@ -51,13 +51,19 @@ pub use client::Client;
 pub use component::{ComponentSource, GUEST_COMPONENT};
 
 /// The journey service component built from `guest/service` (it exports
-/// `wasi:http/incoming-handler`, for `wasmtime serve`, `jco serve`, Spin and
-/// wasmCloud), embedded at build time with the `service-component` feature.
-/// This library does not run it; the `gbg-go component service` command
-/// writes it out.
+/// `wasi:http/incoming-handler`, for `wasmtime serve`, `jco serve` and
+/// wasmCloud: the `service` world), embedded at build time with the
+/// `service-component` feature. This library does not run it; the `gbg-go
+/// component service` command writes it out.
 #[cfg(feature = "service-component")]
 pub const SERVICE_COMPONENT: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/gbg_go_service.wasm"));
+/// The same service built for Spin 3 and later (the `service-spin` world:
+/// Spin's drafts of `wasi:config` and `wasi:keyvalue`), written out by
+/// `gbg-go component service-spin`.
+#[cfg(feature = "service-component")]
+pub const SERVICE_SPIN_COMPONENT: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/gbg_go_service_spin.wasm"));
 pub use error::{Error, status_text};
 pub use policy::{EgressPolicy, PlainHttp, Timeouts};
 pub use pool::ConnectionOptions;

@@ -404,7 +404,7 @@ async fn control_characters_in_server_text_are_escaped() {
     let (code, json, printed) = run(&mut command(&["state", "--json", hostile::INSTANCE_ID]));
     assert_eq!(code, 8, "{printed}");
     assert!(
-        !printed.contains(['\u{1b}', '\r', '\u{7}']),
+        !printed.contains(['\u{1b}', '\r', '\u{7}', '\u{202e}']),
         "raw control characters: {printed:?}"
     );
     let message = json["error"]["message"].as_str().unwrap();
@@ -456,6 +456,7 @@ fn component_writes_the_embedded_builds_with_their_digest() {
     for (which, embedded) in [
         ("client", gbg_go_host::GUEST_COMPONENT),
         ("service", gbg_go_host::SERVICE_COMPONENT),
+        ("service-spin", gbg_go_host::SERVICE_SPIN_COMPONENT),
     ] {
         let path = dir.path().join(format!("{which}.wasm"));
         let (code, json, stderr) = run(Command::new(GBG_GO)

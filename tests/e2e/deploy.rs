@@ -141,7 +141,10 @@ fn the_spin_manifest_validates_and_takes_secrets_as_variables() {
         variables["gbg_go_token_store"]["default"], "keyvalue:default",
         "the store Spin gives the component"
     );
-    assert_eq!(component["source"], "gbg_go_service.wasm");
+    assert_eq!(
+        component["source"], "gbg_go_service_spin.wasm",
+        "the build with Spin's drafts of the config and key-value stores"
+    );
 }
 
 /// The names of `secret`'s `stringData`.

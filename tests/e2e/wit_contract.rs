@@ -240,9 +240,47 @@ fn satisfies(declared: &semver::Version, shipped: &semver::Version) -> bool {
 }
 
 #[test]
-fn the_service_component_has_exactly_the_service_world() {
+fn the_service_components_have_exactly_their_worlds() {
+    has_exactly_the_world(gbg_go_host::SERVICE_COMPONENT, "service");
+    has_exactly_the_world(gbg_go_host::SERVICE_SPIN_COMPONENT, "service-spin");
+}
+
+/// The Spin build imports the drafts Spin serves (its `platform` world:
+/// `wasi:config/store@0.2.0-draft-2024-09-27`, `wasi:keyvalue/store@0.2.0-draft2`),
+/// and the other build those of wasmtime 48 and wasmCloud; nothing else differs.
+#[test]
+fn the_spin_build_differs_only_in_the_store_drafts() {
+    let imports = |component: &[u8]| {
+        let DecodedWasm::Component(resolve, world) = decode(component).unwrap() else {
+            panic!("not a component");
+        };
+        world_interfaces(&resolve, world).0
+    };
+    let only_in = |a: &[String], b: &[String]| -> Vec<String> {
+        a.iter().filter(|n| !b.contains(n)).cloned().collect()
+    };
+    let (service, spin) = (
+        imports(gbg_go_host::SERVICE_COMPONENT),
+        imports(gbg_go_host::SERVICE_SPIN_COMPONENT),
+    );
+    assert_eq!(
+        only_in(&spin, &service),
+        [
+            "wasi:config/store@0.2.0-draft-2024-09-27",
+            "wasi:keyvalue/store@0.2.0-draft2"
+        ]
+    );
+    assert_eq!(
+        only_in(&service, &spin),
+        ["wasi:config/store@0.2.0-rc.1", "wasi:keyvalue/store@0.2.0-draft"]
+    );
+}
+
+/// Whether `component` imports and exports what the world `world_name` of
+/// `wit/` declares, at versions a host of that world satisfies.
+fn has_exactly_the_world(component: &[u8], world_name: &str) {
     let DecodedWasm::Component(shipped, shipped_world) =
-        decode(gbg_go_host::SERVICE_COMPONENT).expect("the WIT decodes from the component")
+        decode(component).expect("the WIT decodes from the component")
     else {
         panic!("the embedded service artifact is not a component");
     };
@@ -250,7 +288,7 @@ fn the_service_component_has_exactly_the_service_world() {
     let (package, _) = contract
         .push_dir(crate::support::repository().join("wit"))
         .expect("wit/ parses");
-    let world = contract.select_world(&[package], Some("service")).unwrap();
+    let world = contract.select_world(&[package], Some(world_name)).unwrap();
     let (declared_imports, declared_exports) = world_interfaces(&contract, world);
     let (imports, exports) = world_interfaces(&shipped, shipped_world);
 
@@ -260,11 +298,11 @@ fn the_service_component_has_exactly_the_service_world() {
         for name in shipped {
             let (interface, version) = unversioned(name);
             let Some(wanted) = declared.get(interface) else {
-                panic!("the component {what} {name}, which wit/service.wit does not declare");
+                panic!("the component {what} {name}, which the world {world_name} does not declare");
             };
             assert!(
                 satisfies(wanted, &version),
-                "the component {what} {name}; wit/service.wit declares {interface}@{wanted}"
+                "the component {what} {name}; the world {world_name} declares {interface}@{wanted}"
             );
         }
     };

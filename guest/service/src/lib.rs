@@ -29,8 +29,11 @@ pub mod stores;
 pub mod views;
 pub mod webhook;
 // The engine interfaces the `wasi` crate lacks: the config store and the
-// key-value store (their WIT is in wit/deps).
-#[cfg(target_arch = "wasm32")]
+// key-value store (their WIT is in wit/deps), at the drafts of the world
+// this build is for: `service` by default, `service-spin` with `spin`.
+// wit/deps holds both drafts, so wit-bindgen names their modules by version;
+// `config_store` and `keyvalue_store` are the ones this build imports.
+#[cfg(all(target_arch = "wasm32", not(feature = "spin")))]
 mod engine {
     wit_bindgen::generate!({
         inline: "
@@ -44,6 +47,25 @@ mod engine {
         world: "gbg:go-service-engine/engine",
         generate_all,
     });
+    pub use self::wasi::config0_2_0_rc_1::store as config_store;
+    pub use self::wasi::keyvalue0_2_0_draft::store as keyvalue_store;
+}
+#[cfg(all(target_arch = "wasm32", feature = "spin"))]
+mod engine {
+    wit_bindgen::generate!({
+        inline: "
+            package gbg:go-service-engine;
+            world engine {
+                import wasi:config/store@0.2.0-draft-2024-09-27;
+                import wasi:keyvalue/store@0.2.0-draft2;
+            }
+        ",
+        path: "../../wit",
+        world: "gbg:go-service-engine/engine",
+        generate_all,
+    });
+    pub use self::wasi::config0_2_0_draft_2024_09_27::store as config_store;
+    pub use self::wasi::keyvalue0_2_0_draft2::store as keyvalue_store;
 }
 
 #[cfg(target_arch = "wasm32")]

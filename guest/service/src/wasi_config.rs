@@ -2,7 +2,7 @@
 //! Spin serves its variables and `wasmtime serve -S config` its
 //! `config-var`s), else the environment (`wasi:cli/environment`).
 
-use crate::engine::wasi::config::store;
+use crate::engine::config_store as store;
 use crate::settings::{Setting, Source};
 use crate::warn;
 

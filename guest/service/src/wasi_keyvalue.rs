@@ -4,7 +4,7 @@
 
 use gbg_go_guest::token_store::TokenStore;
 
-use crate::engine::wasi::keyvalue::store::{self, Bucket, Error};
+use crate::engine::keyvalue_store::{self as store, Bucket, Error};
 use crate::warn;
 
 /// One open bucket.

@@ -70,8 +70,9 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct ComponentArgs {
     /// The client (exports gbg:go/client, for hosts that embed it) or the
-    /// journey service (exports wasi:http/incoming-handler, for wasmtime
-    /// serve, jco serve, Spin and wasmCloud).
+    /// journey service (exports wasi:http/incoming-handler): `service` for
+    /// wasmtime serve, jco serve and wasmCloud, `service-spin` for Spin 3
+    /// and later.
     #[arg(value_enum)]
     pub which: ComponentKind,
     /// Where to write it.
@@ -82,8 +83,13 @@ pub struct ComponentArgs {
 /// Which component to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ComponentKind {
+    /// The `gbg-go` world: the client.
     Client,
+    /// The `service` world: the journey service.
     Service,
+    /// The `service-spin` world: the journey service with Spin's drafts of
+    /// the config and key-value stores.
+    ServiceSpin,
 }
 
 impl Cli {

@@ -17,7 +17,7 @@ use crate::args::{
 };
 use crate::exit::{Exit, Failure};
 use crate::interactions;
-use crate::output::Output;
+use crate::output::{Output, print_json};
 
 /// How long the demo's end user "reads" the page before submitting it.
 const DEMO_USER_DELAY: Duration = Duration::from_millis(1500);
@@ -103,11 +103,13 @@ async fn open_settings(
     Ok(runtime.open(settings).await?)
 }
 
-/// `component`: writes the embedded client or service component to a file.
+/// `component`: writes an embedded component (the client or a service build)
+/// to a file.
 fn write_component(args: &ComponentArgs, out: Output) -> Result<Exit, Failure> {
     let (name, bytes) = match args.which {
         ComponentKind::Client => ("client", gbg_go_host::GUEST_COMPONENT),
         ComponentKind::Service => ("service", gbg_go_host::SERVICE_COMPONENT),
+        ComponentKind::ServiceSpin => ("service-spin", gbg_go_host::SERVICE_SPIN_COMPONENT),
     };
     std::fs::write(&args.out, bytes).map_err(|e| {
         Failure::usage(format!(
@@ -120,9 +122,8 @@ fn write_component(args: &ComponentArgs, out: Output) -> Result<Exit, Failure> {
         .map(|b| format!("{b:02x}"))
         .collect();
     if out.is_json() {
-        println!(
-            "{}",
-            json!({"component": name, "path": args.out, "bytes": bytes.len(), "sha256": sha256})
+        print_json(
+            &json!({"component": name, "path": args.out, "bytes": bytes.len(), "sha256": sha256}),
         );
     } else {
         println!(
@@ -170,18 +171,15 @@ async fn simulate(args: &SimulateArgs, out: Output) -> Result<Exit, Failure> {
         .filter_map(|name| Some((name.clone(), simulator.journey_resource_id(name)?.into())))
         .collect();
     if out.is_json() {
-        println!(
-            "{}",
-            json!({
-                "listen": bound.to_string(),
-                "base_url": simulator.base_url(),
-                "token_url": simulator.token_url(),
-                "resource_id": simulator.resource_id(),
-                "client_id": credentials.client_id,
-                "client_secret": credentials.client_secret,
-                "journeys": journeys,
-            })
-        );
+        print_json(&json!({
+            "listen": bound.to_string(),
+            "base_url": simulator.base_url(),
+            "token_url": simulator.token_url(),
+            "resource_id": simulator.resource_id(),
+            "client_id": credentials.client_id,
+            "client_secret": credentials.client_secret,
+            "journeys": journeys,
+        }));
     } else {
         if bound.ip().is_unspecified() {
             println!(

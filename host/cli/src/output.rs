@@ -327,17 +327,53 @@ fn decision(document: &str) -> Option<String> {
         .find_map(|pointer| document.pointer(pointer)?.as_str().map(str::to_owned))
 }
 
-fn print_json(value: &Value) {
-    println!("{value}");
+/// Prints `value` as one line of JSON in which every character
+/// [`unsafe_on_a_terminal`] is a `\uXXXX` escape, so that JSON output read on
+/// a terminal cannot be reordered or restyled by server text either.
+pub fn print_json(value: &Value) {
+    let mut line = Vec::new();
+    let mut serializer = serde_json::Serializer::with_formatter(&mut line, TerminalSafe);
+    serde::Serialize::serialize(value, &mut serializer).expect("a JSON value serializes");
+    line.push(b'\n');
+    let mut stdout = std::io::stdout().lock();
+    // As println! would, but a closed pipe ends the output, not the process.
+    let _ = std::io::Write::write_all(&mut stdout, &line);
 }
 
-/// `text` safe to show on a terminal: control characters, and the
-/// bidirectional controls that reorder what a terminal shows, written as
-/// `\u{..}` escapes, so that server text cannot move the cursor, change
-/// colours or forge a line of output.
+/// serde_json's compact output, with [`unsafe_on_a_terminal`] characters
+/// escaped (serde_json escapes only those below U+0020 itself).
+struct TerminalSafe;
+
+impl serde_json::ser::Formatter for TerminalSafe {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut start = 0;
+        for (at, c) in fragment.char_indices() {
+            if unsafe_on_a_terminal(c) {
+                writer.write_all(&fragment.as_bytes()[start..at])?;
+                // Every such character is in the Basic Multilingual Plane.
+                write!(writer, "\\u{:04x}", u32::from(c))?;
+                start = at + c.len_utf8();
+            }
+        }
+        writer.write_all(&fragment.as_bytes()[start..])
+    }
+}
+
+/// Control characters, and the bidirectional controls that reorder what a
+/// terminal shows.
+fn unsafe_on_a_terminal(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` safe to show on a terminal: [`unsafe_on_a_terminal`] characters
+/// written as `\u{..}` escapes, so that server text cannot move the cursor,
+/// change colours or forge a line of output.
 pub fn printable(text: &str) -> Cow<'_, str> {
-    let unsafe_char =
-        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    let unsafe_char = unsafe_on_a_terminal;
     if !text.chars().any(unsafe_char) {
         return Cow::Borrowed(text);
     }
@@ -357,6 +393,17 @@ pub fn printable(text: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::{decision, printable};
+
+    #[test]
+    fn json_output_escapes_what_a_terminal_would_act_on() {
+        let value = serde_json::json!({"m": "a\u{1b}[2K\u{9b}b\u{202e}c\u{7f}é\""});
+        let mut line = Vec::new();
+        let mut serializer = serde_json::Serializer::with_formatter(&mut line, super::TerminalSafe);
+        serde::Serialize::serialize(&value, &mut serializer).unwrap();
+        let line = String::from_utf8(line).unwrap();
+        assert_eq!(line, r#"{"m":"a\u001b[2K\u009bb\u202ec\u007fé\""}"#);
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&line).unwrap(), value);
+    }
 
     #[test]
     fn control_characters_are_escaped() {
