@@ -104,14 +104,12 @@ impl Engine {
     }
 
     /// `jco serve` on the service component, with the key-value and config
-    /// shims of the installed `gbg-go` package (`bindings/node/serve`) and `env` in Node's environment (which
-    /// jco hands to the component whole), and `args` (such as
+    /// shims in the folder `shims` (`bindings/node/serve`, as the `gbg-go`
+    /// npm package carries it), `env` in Node's environment (which jco
+    /// hands to the component whole), and `args` (such as
     /// `--isolate-requests`).
-    pub async fn jco(env: &[(&str, String)], args: &[&str]) -> Engine {
-        let shims = crate::runtimes::node_project()
-            .join("node_modules/gbg-go/serve")
-            .canonicalize()
-            .expect("the installed gbg-go package carries serve/");
+    pub async fn jco(shims: &Path, env: &[(&str, String)], args: &[&str]) -> Engine {
+        let shims = shims.canonicalize().expect("the shims' folder exists");
         let port = free_port();
         let dir = TempDir::new().unwrap();
         let mut command = Command::new(jco());

@@ -480,7 +480,9 @@ async fn wasmtime_serve_runs_the_service_with_one_token_for_every_instance() {
 #[tokio::test(flavor = "multi_thread")]
 async fn jco_serve_runs_the_service_with_the_keyvalue_shim() {
     let simulator = simulator().await;
-    let engine = Engine::jco(&service_env(&simulator), &[]).await;
+    // The shims as users get them: from the installed npm package.
+    let shims = crate::runtimes::node_project().join("node_modules/gbg-go/serve");
+    let engine = Engine::jco(&shims, &service_env(&simulator), &[]).await;
     let mut c = drive_the_api(&engine, &simulator).await;
     fetch_states(&mut c, 50).await;
     let token_requests = support::count_requests(&simulator, TOKEN) - c.others_tokens;

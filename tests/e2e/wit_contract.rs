@@ -272,7 +272,10 @@ fn the_spin_build_differs_only_in_the_store_drafts() {
     );
     assert_eq!(
         only_in(&service, &spin),
-        ["wasi:config/store@0.2.0-rc.1", "wasi:keyvalue/store@0.2.0-draft"]
+        [
+            "wasi:config/store@0.2.0-rc.1",
+            "wasi:keyvalue/store@0.2.0-draft"
+        ]
     );
 }
 
@@ -298,7 +301,9 @@ fn has_exactly_the_world(component: &[u8], world_name: &str) {
         for name in shipped {
             let (interface, version) = unversioned(name);
             let Some(wanted) = declared.get(interface) else {
-                panic!("the component {what} {name}, which the world {world_name} does not declare");
+                panic!(
+                    "the component {what} {name}, which the world {world_name} does not declare"
+                );
             };
             assert!(
                 satisfies(wanted, &version),

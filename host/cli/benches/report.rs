@@ -367,7 +367,8 @@ async fn service_rows(
     let wasmtime = engines::Engine::wasmtime(&env, &[dir]).await;
     let served_by_wasmtime = through_service(&wasmtime, simulator, &id).await;
     drop(wasmtime);
-    let jco = engines::Engine::jco(&engines::service_env(simulator), &[]).await;
+    let shims = support::repository().join("bindings/node/serve");
+    let jco = engines::Engine::jco(&shims, &engines::service_env(simulator), &[]).await;
     let served_by_jco = through_service(&jco, simulator, &id).await;
     drop(jco);
     let local = in_process(runtime, settings, &id).await;

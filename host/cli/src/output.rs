@@ -402,7 +402,10 @@ mod tests {
         serde::Serialize::serialize(&value, &mut serializer).unwrap();
         let line = String::from_utf8(line).unwrap();
         assert_eq!(line, r#"{"m":"a\u001b[2K\u009bb\u202ec\u007fé\""}"#);
-        assert_eq!(serde_json::from_str::<serde_json::Value>(&line).unwrap(), value);
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&line).unwrap(),
+            value
+        );
     }
 
     #[test]
