@@ -33,40 +33,41 @@ pub mod webhook;
 // this build is for: `service` by default, `service-spin` with `spin`.
 // wit/deps holds both drafts, so wit-bindgen names their modules by version;
 // `config_store` and `keyvalue_store` are the ones this build imports.
+#[cfg(target_arch = "wasm32")]
+macro_rules! engine_bindings {
+    ($imports:literal, $config:ident, $keyvalue:ident) => {
+        mod engine {
+            wit_bindgen::generate!({
+                inline: $imports,
+                path: "../../wit",
+                world: "gbg:go-service-engine/engine",
+                generate_all,
+            });
+            pub use self::wasi::$config::store as config_store;
+            pub use self::wasi::$keyvalue::store as keyvalue_store;
+        }
+    };
+}
 #[cfg(all(target_arch = "wasm32", not(feature = "spin")))]
-mod engine {
-    wit_bindgen::generate!({
-        inline: "
-            package gbg:go-service-engine;
-            world engine {
-                import wasi:config/store@0.2.0-rc.1;
-                import wasi:keyvalue/store@0.2.0-draft;
-            }
-        ",
-        path: "../../wit",
-        world: "gbg:go-service-engine/engine",
-        generate_all,
-    });
-    pub use self::wasi::config0_2_0_rc_1::store as config_store;
-    pub use self::wasi::keyvalue0_2_0_draft::store as keyvalue_store;
-}
+engine_bindings!(
+    "package gbg:go-service-engine;
+    world engine {
+        import wasi:config/store@0.2.0-rc.1;
+        import wasi:keyvalue/store@0.2.0-draft;
+    }",
+    config0_2_0_rc_1,
+    keyvalue0_2_0_draft
+);
 #[cfg(all(target_arch = "wasm32", feature = "spin"))]
-mod engine {
-    wit_bindgen::generate!({
-        inline: "
-            package gbg:go-service-engine;
-            world engine {
-                import wasi:config/store@0.2.0-draft-2024-09-27;
-                import wasi:keyvalue/store@0.2.0-draft2;
-            }
-        ",
-        path: "../../wit",
-        world: "gbg:go-service-engine/engine",
-        generate_all,
-    });
-    pub use self::wasi::config0_2_0_draft_2024_09_27::store as config_store;
-    pub use self::wasi::keyvalue0_2_0_draft2::store as keyvalue_store;
-}
+engine_bindings!(
+    "package gbg:go-service-engine;
+    world engine {
+        import wasi:config/store@0.2.0-draft-2024-09-27;
+        import wasi:keyvalue/store@0.2.0-draft2;
+    }",
+    config0_2_0_draft_2024_09_27,
+    keyvalue0_2_0_draft2
+);
 
 #[cfg(target_arch = "wasm32")]
 mod wasi_config;
