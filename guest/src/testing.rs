@@ -255,6 +255,23 @@ struct TransportState {
 /// The token path of [`config`].
 pub const TOKEN_PATH: &str = "/as/token.oauth2";
 
+/// The API paths of the requests the client sends, under the base URLs the
+/// tests configure (`.../v2/captain`).
+pub mod paths {
+    /// `journey/start`.
+    pub const START: &str = "/v2/captain/journey/start";
+    /// `journey/state/fetch`.
+    pub const STATE: &str = "/v2/captain/journey/state/fetch";
+    /// `journey/state/delete`.
+    pub const DELETE: &str = "/v2/captain/journey/state/delete";
+    /// `journey/health`.
+    pub const HEALTH: &str = "/v2/captain/journey/health";
+    /// `journey/interaction/fetch`.
+    pub const FETCH: &str = "/v2/captain/journey/interaction/fetch";
+    /// `journey/interaction/submit`.
+    pub const SUBMIT: &str = "/v2/captain/journey/interaction/submit";
+}
+
 impl FakeTransport {
     /// A transport on `clock`'s virtual time.
     pub fn new(clock: &FakeClock) -> Self {

@@ -4,6 +4,7 @@ use std::fmt::Debug;
 
 use super::*;
 use crate::http::SendError;
+use crate::testing::paths::{DELETE, FETCH, HEALTH, START, STATE, SUBMIT};
 use crate::testing::{
     CLIENT_SECRET, EPOCH_MS, FakeClock, FakeTransport, MARKER, MemoryStore, ODD_SECRET, TOKEN_PATH,
     answer, answer_with, api_failure_of, broken, config, echoes,
@@ -14,12 +15,6 @@ use crate::types::{
 };
 
 const BASE: &str = "https://api.test/v2/captain";
-const START: &str = "/v2/captain/journey/start";
-const STATE: &str = "/v2/captain/journey/state/fetch";
-const DELETE: &str = "/v2/captain/journey/state/delete";
-const HEALTH: &str = "/v2/captain/journey/health";
-const FETCH: &str = "/v2/captain/journey/interaction/fetch";
-const SUBMIT: &str = "/v2/captain/journey/interaction/submit";
 const DEVICE_START: &str = "/v2/captain/journey/device/start";
 const DEVICE_CONNECT: &str = "/v2/captain/journey/device/connect";
 const INSTANCE: &str = "Pq_hhIX6-sHUy9FLSDzPLu";

@@ -3,6 +3,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use gbg_go_guest::http::Request;
+use gbg_go_guest::testing::paths::{DELETE, FETCH, HEALTH, START, STATE, SUBMIT};
 use gbg_go_guest::testing::{FakeClock, FakeTransport, TOKEN_PATH as TOKEN, answer_with};
 use serde_json::Value;
 
@@ -13,12 +14,6 @@ use crate::settings::{
 };
 use crate::stores::InstanceStore;
 
-const START: &str = "/v2/captain/journey/start";
-const STATE: &str = "/v2/captain/journey/state/fetch";
-const DELETE: &str = "/v2/captain/journey/state/delete";
-const HEALTH: &str = "/v2/captain/journey/health";
-const FETCH: &str = "/v2/captain/journey/interaction/fetch";
-const SUBMIT: &str = "/v2/captain/journey/interaction/submit";
 const KEY: &str = "Bearer service-key-SECRET";
 
 /// GBG GO as the protocol core's tests script it, on virtual time.
