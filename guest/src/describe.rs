@@ -144,22 +144,12 @@ fn transport_kind(kind: TransportKind) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::{ApiProblem, RateLimited, TransportError, WaitTimeout};
+    use crate::testing::missing_resource_id;
+    use crate::types::{RateLimited, TransportError, WaitTimeout};
 
     #[test]
     fn sentences_name_the_cause() {
-        let bad = Error::BadRequest(ApiFailure {
-            status: 400,
-            request_id: Some("req-1".into()),
-            problems: vec![ApiProblem {
-                code: "4002".into(),
-                name: "MISSING_FIELD".into(),
-                location: "Body".into(),
-                problem: "resourceId is required".into(),
-                action: "Provide resourceId".into(),
-            }],
-            message: None,
-        });
+        let bad = Error::BadRequest(missing_resource_id(400, "req-1"));
         assert_eq!(
             describe(&bad),
             "GBG GO rejected the request (HTTP 400; 4002 MISSING_FIELD at Body: resourceId is required (Provide resourceId)) [request id req-1]"

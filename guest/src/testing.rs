@@ -8,8 +8,8 @@ use std::time::Duration;
 use crate::http::{Clock, Limits, Method, Request, Response, SendError, Transport};
 use crate::token_store::TokenStore;
 use crate::types::{
-    ApiFailure, ClientConfig, ClientCredentialsGrant, Endpoint, Error, Grant, InvalidInput,
-    InvalidResponse, TransportError, TransportKind,
+    ApiFailure, ApiProblem, ClientConfig, ClientCredentialsGrant, Endpoint, Error, Grant,
+    InvalidInput, InvalidResponse, TransportError, TransportKind,
 };
 
 /// Every secret used in tests contains this marker.
@@ -250,6 +250,23 @@ struct TransportState {
     scripts: RefCell<HashMap<String, VecDeque<Scripted>>>,
     seen: RefCell<Vec<Seen>>,
     tokens_issued: Cell<u32>,
+}
+
+/// GBG GO's answer with `status` to a start without `resourceId`: one
+/// `4002 MISSING_FIELD` problem, under `request_id`.
+pub fn missing_resource_id(status: u16, request_id: &str) -> ApiFailure {
+    ApiFailure {
+        status,
+        request_id: Some(request_id.into()),
+        problems: vec![ApiProblem {
+            code: "4002".into(),
+            name: "MISSING_FIELD".into(),
+            location: "Body".into(),
+            problem: "resourceId is required".into(),
+            action: "Provide resourceId".into(),
+        }],
+        message: None,
+    }
 }
 
 /// The token path of [`config`].

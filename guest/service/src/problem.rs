@@ -226,26 +226,15 @@ fn gbg_answer(error: &Error) -> Option<GbgAnswer> {
 
 #[cfg(test)]
 mod tests {
+    use gbg_go_guest::testing::missing_resource_id;
     use gbg_go_guest::types::{
-        ApiFailure, ApiProblem, InvalidInput, InvalidResponse, RateLimited, TransportError,
-        WaitTimeout,
+        ApiFailure, InvalidInput, InvalidResponse, RateLimited, TransportError, WaitTimeout,
     };
 
     use super::*;
 
     fn failure(status: u16) -> ApiFailure {
-        ApiFailure {
-            status,
-            request_id: Some("req-9".into()),
-            problems: vec![ApiProblem {
-                code: "4002".into(),
-                name: "MISSING_FIELD".into(),
-                location: "Body".into(),
-                problem: "resourceId is required".into(),
-                action: "Provide resourceId".into(),
-            }],
-            message: None,
-        }
+        missing_resource_id(status, "req-9")
     }
 
     fn transport(kind: TransportKind) -> Error {
