@@ -20,7 +20,7 @@ wit_bindgen::generate!({
     path: "../wit",
     additional_derives: [PartialEq],
     pub_export_macro: true,
-    default_bindings_module: "gbg_go_guest",
+    default_bindings_module: "gbg_go_core",
 });
 #[cfg(not(feature = "client"))]
 wit_bindgen::generate!({

@@ -6,19 +6,19 @@
 //! Bounded for CI: proptest's default of 256 cases per property, or
 //! `PROPTEST_CASES`.
 
-use gbg_go_guest::errors::{Answerer, api_failure, classify, retry_after_ms};
-use gbg_go_guest::http::Response;
-use gbg_go_guest::interaction::{
+use gbg_go_core::errors::{Answerer, api_failure, classify, retry_after_ms};
+use gbg_go_core::http::Response;
+use gbg_go_core::interaction::{
     Fetched, parse_connect_token, parse_end_user_token, parse_step, parse_submit, submit_body,
 };
-use gbg_go_guest::journey::{parse_health, parse_started, parse_state, start_body, status};
-use gbg_go_guest::redact::{MAX_TEXT_CHARS, scrub};
-use gbg_go_guest::token;
-use gbg_go_guest::types::{
+use gbg_go_core::journey::{parse_health, parse_started, parse_state, start_body, status};
+use gbg_go_core::redact::{MAX_TEXT_CHARS, scrub};
+use gbg_go_core::token;
+use gbg_go_core::types::{
     ApiProblem, Delivery, Error, InteractionStep, JourneyStatus, Participant, StartRequest,
     Submission,
 };
-use gbg_go_guest::validate;
+use gbg_go_core::validate;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 use url::Url;

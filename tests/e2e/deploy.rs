@@ -7,8 +7,8 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use gbg_go_guest::config::{DEFAULT_TOKEN_URL, region_base};
-use gbg_go_guest::types::Region;
+use gbg_go_core::config::{DEFAULT_TOKEN_URL, region_base};
+use gbg_go_core::types::Region;
 use gbg_go_service::settings::{SETTINGS, Setting};
 use serde_json::{Map, Value, json};
 

@@ -1,25 +1,25 @@
 //! The GBG GO v2 client as a WebAssembly component: the `gbg:go/client`
 //! export of the `gbg-go` world, delegating every call to the protocol core
-//! ([`gbg_go_guest::client::Client`]) over the WASI transport and clock.
+//! ([`gbg_go_core::client::Client`]) over the WASI transport and clock.
 //!
 //! Only `wasm32` builds hold anything; the protocol is tested natively in
-//! `gbg-go-guest`.
+//! `gbg-go-core`.
 
 #![cfg(target_arch = "wasm32")]
 
 use std::cell::RefCell;
 
-use gbg_go_guest::client::Client;
-use gbg_go_guest::describe::describe;
-use gbg_go_guest::errors::invalid_input;
-use gbg_go_guest::types::{
+use gbg_go_core::client::Client;
+use gbg_go_core::describe::describe;
+use gbg_go_core::errors::invalid_input;
+use gbg_go_core::types::{
     ClientConfig, Error, InteractionStep, JourneyState, StartRequest, StartedJourney, Submission,
     TokenInfo, WaitOptions,
 };
-use gbg_go_guest::wasi_clock::WasiClock;
-use gbg_go_guest::wasi_transport::WasiTransport;
+use gbg_go_core::wasi_clock::WasiClock;
+use gbg_go_core::wasi_transport::WasiTransport;
 
-use gbg_go_guest::exports::gbg::go::client::{Client as ClientHandle, Guest, GuestClient};
+use gbg_go_core::exports::gbg::go::client::{Client as ClientHandle, Guest, GuestClient};
 
 /// The component's export implementation.
 struct Component;
@@ -101,4 +101,4 @@ impl GuestClient for Resource {
     }
 }
 
-gbg_go_guest::export!(Component);
+gbg_go_core::export!(Component);

@@ -2,10 +2,10 @@
 //! the webhook's credentials, request bodies, and the GBG GO call through
 //! the protocol core's client.
 
-use gbg_go_guest::client::Client;
-use gbg_go_guest::describe::describe;
-use gbg_go_guest::http::{Clock, Transport};
-use gbg_go_guest::types::{ClientConfig, Delivery, Error, Participant, StartRequest, Submission};
+use gbg_go_core::client::Client;
+use gbg_go_core::describe::describe;
+use gbg_go_core::http::{Clock, Transport};
+use gbg_go_core::types::{ClientConfig, Delivery, Error, Participant, StartRequest, Submission};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;

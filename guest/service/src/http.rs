@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-pub use gbg_go_guest::http::Response;
+pub use gbg_go_core::http::Response;
 
 /// The largest request body the service reads; larger ones are refused
 /// with `413`.

@@ -15,8 +15,8 @@
 // own cargo invocation (see host/build.rs).
 #[cfg(target_arch = "wasm32")]
 const _: () = assert!(
-    !gbg_go_guest::CLIENT_EXPORT,
-    "gbg-go-guest was built with its `client` feature: build gbg-go-service in its own cargo invocation"
+    !gbg_go_core::CLIENT_EXPORT,
+    "gbg-go-core was built with its `client` feature: build gbg-go-service in its own cargo invocation"
 );
 
 pub mod api;

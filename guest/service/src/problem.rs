@@ -5,9 +5,9 @@
 //! them from its errors, and the service's own details name settings, never
 //! their values.
 
-use gbg_go_guest::describe::describe;
-use gbg_go_guest::errors::failure_of;
-use gbg_go_guest::types::{Error, TransportKind};
+use gbg_go_core::describe::describe;
+use gbg_go_core::errors::failure_of;
+use gbg_go_core::types::{Error, TransportKind};
 use serde::Serialize;
 use serde_json::json;
 
@@ -226,8 +226,8 @@ fn gbg_answer(error: &Error) -> Option<GbgAnswer> {
 
 #[cfg(test)]
 mod tests {
-    use gbg_go_guest::testing::missing_resource_id;
-    use gbg_go_guest::types::{
+    use gbg_go_core::testing::missing_resource_id;
+    use gbg_go_core::types::{
         ApiFailure, InvalidInput, InvalidResponse, RateLimited, TransportError, WaitTimeout,
     };
 

@@ -9,8 +9,8 @@
 
 use std::fmt;
 
-use gbg_go_guest::secret::Secret;
-use gbg_go_guest::types::{
+use gbg_go_core::secret::Secret;
+use gbg_go_core::types::{
     ClientConfig, ClientCredentialsGrant, Endpoint, Grant, InteractionAuth, PasswordGrant, Region,
 };
 

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::io::ErrorKind;
 use std::path::PathBuf;
 
-use gbg_go_guest::token_store::TokenStore;
+use gbg_go_core::token_store::TokenStore;
 
 use crate::warn;
 

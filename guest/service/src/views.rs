@@ -1,8 +1,8 @@
 //! The JSON the API answers with, in the vocabulary of the `gbg-go`
 //! command's `--json` output, so that one set of field names serves both.
 
-use gbg_go_guest::describe::status_text;
-use gbg_go_guest::types::{
+use gbg_go_core::describe::status_text;
+use gbg_go_core::types::{
     ElementInput, ElementRequirement, InteractionStep, JourneyState, Participant, StartedJourney,
 };
 use serde_json::{Value, json};
@@ -78,7 +78,7 @@ fn document(text: &str) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use gbg_go_guest::types::{Interaction, JourneyStatus};
+    use gbg_go_core::types::{Interaction, JourneyStatus};
 
     use super::*;
 

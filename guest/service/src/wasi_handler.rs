@@ -3,11 +3,11 @@
 //! [`api::handle`] with a client over the WASI transport, and writes the
 //! answer.
 
-use gbg_go_guest::client::Client;
-use gbg_go_guest::http::Clock;
-use gbg_go_guest::token_store::TokenStore;
-use gbg_go_guest::wasi_clock::WasiClock;
-use gbg_go_guest::wasi_transport::WasiTransport;
+use gbg_go_core::client::Client;
+use gbg_go_core::http::Clock;
+use gbg_go_core::token_store::TokenStore;
+use gbg_go_core::wasi_clock::WasiClock;
+use gbg_go_core::wasi_transport::WasiTransport;
 use wasi::exports::http::incoming_handler::Guest;
 use wasi::http::types::{
     Fields, IncomingBody, IncomingRequest as WasiRequest, Method, OutgoingBody, OutgoingResponse,

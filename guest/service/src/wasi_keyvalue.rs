@@ -2,7 +2,7 @@
 //! the engine connects to the same bucket (on Spin and wasmCloud, across
 //! machines when the bucket is backed by a shared database).
 
-use gbg_go_guest::token_store::TokenStore;
+use gbg_go_core::token_store::TokenStore;
 
 use crate::engine::keyvalue_store::{self as store, Bucket, Error};
 use crate::warn;

@@ -2,9 +2,9 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use gbg_go_guest::http::Request;
-use gbg_go_guest::testing::paths::{DELETE, FETCH, HEALTH, START, STATE, SUBMIT};
-use gbg_go_guest::testing::{FakeClock, FakeTransport, TOKEN_PATH as TOKEN, answer_with};
+use gbg_go_core::http::Request;
+use gbg_go_core::testing::paths::{DELETE, FETCH, HEALTH, START, STATE, SUBMIT};
+use gbg_go_core::testing::{FakeClock, FakeTransport, TOKEN_PATH as TOKEN, answer_with};
 use serde_json::Value;
 
 use super::*;
