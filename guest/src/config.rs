@@ -2,39 +2,24 @@
 //! with. Every refusal is `error::invalid-input` naming the field as
 //! `config.<field>`.
 
+use gbg_go_contract::{Secret, hosts};
 use url::Url;
 
 use crate::errors::invalid_input;
-use crate::secret::Secret;
 use crate::types::{ClientConfig, Endpoint, Error, Grant, InteractionAuth, Region, RetryPolicy};
 
-/// The documented public token endpoint.
-pub const DEFAULT_TOKEN_URL: &str = "https://api.auth.gbgplc.com/as/token.oauth2";
-/// The `scope` of the `client_credentials` grant when none is configured.
-pub const DEFAULT_SCOPE: &str = "gbg.token";
+use gbg_go_contract::defaults;
+use gbg_go_contract::identity::{SOURCE_HEADER, USER_AGENT};
+
 /// The retry policy when none is configured.
 pub const DEFAULT_RETRY: RetryPolicy = RetryPolicy {
-    max_attempts: 4,
-    initial_backoff_ms: 250,
-    max_backoff_ms: 5_000,
-    max_elapsed_ms: 30_000,
+    max_attempts: defaults::RETRY_MAX_ATTEMPTS,
+    initial_backoff_ms: defaults::RETRY_INITIAL_BACKOFF_MS,
+    max_backoff_ms: defaults::RETRY_MAX_BACKOFF_MS,
+    max_elapsed_ms: defaults::RETRY_MAX_ELAPSED_MS,
 };
-/// The token refresh margin when none is configured, in seconds.
-pub const DEFAULT_REFRESH_MARGIN_S: u32 = 60;
-/// The smallest accepted token refresh margin, in seconds.
-pub const MIN_REFRESH_MARGIN_S: u32 = 30;
-/// The response size limit when none is configured.
-pub const DEFAULT_MAX_RESPONSE_BYTES: u32 = 8 * 1024 * 1024;
-/// The per-request timeout when none is configured, in milliseconds.
-pub const DEFAULT_REQUEST_TIMEOUT_MS: u32 = 30_000;
 /// The longest accepted `X-GBG-Source` value.
 const MAX_SOURCE_LEN: usize = 256;
-/// The shortest accepted client secret or password, in characters (NIST SP
-/// 800-63B's minimum for a memorised secret; GBG's client secrets are long
-/// random strings). Shorter ones are refused rather than redacted: a secret of
-/// a few characters occurs by chance in ordinary error text, so redacting it
-/// would blank host names and words, and a secret that short protects nothing.
-pub const MIN_SECRET_CHARS: usize = 8;
 
 /// The credentials of the configured grant. Its `Debug` output hides the
 /// secrets, as [`Secret`] does.
@@ -130,8 +115,9 @@ pub struct Settings {
     pub credentials: Credentials,
     /// What a relative `instanceUrl` is resolved against.
     pub hosted_base: Url,
-    /// The `X-GBG-Source` header value.
-    pub source: Option<String>,
+    /// The `X-GBG-Source` header value: the configured source, else
+    /// [`USER_AGENT`].
+    pub source: String,
     /// The retry policy.
     pub retry: RetryPolicy,
     /// How long before expiry a cached token is replaced, in milliseconds.
@@ -145,13 +131,23 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The headers that name the client on every request: `User-Agent:
+    /// gbg-go/<version>` and `X-GBG-Source` with the configured source (the
+    /// same value when none is).
+    pub fn identity_headers(&self) -> [(String, String); 2] {
+        [
+            ("User-Agent".to_owned(), USER_AGENT.to_owned()),
+            (SOURCE_HEADER.to_owned(), self.source.clone()),
+        ]
+    }
+
     /// Validates `config`.
     pub fn from_config(config: ClientConfig) -> Result<Self, Error> {
         let api_base = api_base(&config.endpoint)?;
         let endpoints = Endpoints::under(&api_base)?;
         let token_url = match &config.token_url {
             Some(text) => http_url("config.token-url", text)?,
-            None => http_url("config.token-url", DEFAULT_TOKEN_URL)?,
+            None => http_url("config.token-url", hosts::TOKEN_URL)?,
         };
         let hosted_base = match &config.hosted_base_url {
             Some(text) => http_url("config.hosted-base-url", text)?,
@@ -161,7 +157,10 @@ impl Settings {
                 origin
             }
         };
-        let source = config.source.map(source_header).transpose()?;
+        let source = match config.source {
+            Some(source) => source_header(source)?,
+            None => USER_AGENT.to_owned(),
+        };
         let retry = config.retry.unwrap_or(DEFAULT_RETRY);
         if retry.max_attempts == 0 {
             return Err(invalid_input(
@@ -171,22 +170,25 @@ impl Settings {
         }
         let margin_s = config
             .token_refresh_margin_s
-            .unwrap_or(DEFAULT_REFRESH_MARGIN_S);
-        if margin_s < MIN_REFRESH_MARGIN_S {
+            .unwrap_or(defaults::REFRESH_MARGIN_S);
+        if margin_s < defaults::MIN_REFRESH_MARGIN_S {
             return Err(invalid_input(
                 "config.token-refresh-margin-s",
-                format!("must be at least {MIN_REFRESH_MARGIN_S} seconds"),
+                format!(
+                    "must be at least {} seconds",
+                    defaults::MIN_REFRESH_MARGIN_S
+                ),
             ));
         }
         let max_response_bytes = positive(
             "config.max-response-bytes",
             config.max_response_bytes,
-            DEFAULT_MAX_RESPONSE_BYTES,
+            defaults::MAX_RESPONSE_BYTES,
         )?;
         let request_timeout_ms = positive(
             "config.request-timeout-ms",
             config.request_timeout_ms,
-            DEFAULT_REQUEST_TIMEOUT_MS,
+            defaults::REQUEST_TIMEOUT_MS,
         )?;
         Ok(Self {
             endpoints,
@@ -205,21 +207,17 @@ impl Settings {
     }
 }
 
-/// The documented base URL of `region`.
-pub fn region_base(region: Region) -> &'static str {
-    match region {
-        Region::Eu => "https://eu.platform.go.gbgplc.com/v2/captain",
-        Region::Us => "https://us.platform.go.gbgplc.com/v2/captain",
-        Region::Au => "https://au.platform.go.gbgplc.com/v2/captain",
-    }
+/// The documented base URL of `region`. The WIT `region` enum lists the
+/// regions in the contract's order.
+pub fn region_base(region: Region) -> String {
+    hosts::region_base_url(hosts::REGIONS[region as usize])
 }
 
 fn api_base(endpoint: &Endpoint) -> Result<Url, Error> {
-    let (field, text) = match endpoint {
-        Endpoint::Region(region) => ("config.endpoint.region", region_base(*region)),
-        Endpoint::BaseUrl(text) => ("config.endpoint.base-url", text.as_str()),
+    let mut url = match endpoint {
+        Endpoint::Region(region) => http_url("config.endpoint.region", &region_base(*region))?,
+        Endpoint::BaseUrl(text) => http_url("config.endpoint.base-url", text)?,
     };
-    let mut url = http_url(field, text)?;
     let path = format!("{}/", url.path().trim_end_matches('/'));
     url.set_path(&path);
     Ok(url)
@@ -274,10 +272,13 @@ fn credentials(grant: Grant) -> Result<Credentials, Error> {
     };
     let secret = |field: &str, value: &str| {
         required(field, value)?;
-        if value.trim().chars().count() < MIN_SECRET_CHARS {
+        if value.trim().chars().count() < defaults::MIN_SECRET_CHARS {
             Err(invalid_input(
                 field,
-                format!("must be at least {MIN_SECRET_CHARS} characters long"),
+                format!(
+                    "must be at least {} characters long",
+                    defaults::MIN_SECRET_CHARS
+                ),
             ))
         } else {
             Ok(())
@@ -297,7 +298,7 @@ fn credentials(grant: Grant) -> Result<Credentials, Error> {
             Ok(Credentials::ClientCredentials {
                 client_id: g.client_id,
                 client_secret: Secret::new(g.client_secret),
-                scope: scope(g.scope)?.unwrap_or_else(|| DEFAULT_SCOPE.to_owned()),
+                scope: scope(g.scope)?.unwrap_or_else(|| defaults::SCOPE.to_owned()),
             })
         }
         Grant::Password(g) => {
@@ -351,16 +352,16 @@ mod tests {
         let mut c = config("http://127.0.0.1:8080/v2/captain");
         c.token_url = None;
         let s = Settings::from_config(c).unwrap();
-        assert_eq!(s.token_url.as_str(), DEFAULT_TOKEN_URL);
+        assert_eq!(s.token_url.as_str(), hosts::TOKEN_URL);
         assert_eq!(s.retry, DEFAULT_RETRY);
         assert_eq!(s.refresh_margin_ms, 60_000);
         assert_eq!(s.max_response_bytes, 8 * 1024 * 1024);
         assert_eq!(s.request_timeout_ms, 30_000);
         assert_eq!(s.interaction_auth, InteractionAuth::CustomerToken);
         assert_eq!(s.hosted_base.as_str(), "http://127.0.0.1:8080/");
-        assert_eq!(s.source, None);
+        assert_eq!(s.source, format!("gbg-go/{}", env!("CARGO_PKG_VERSION")));
         match &s.credentials {
-            Credentials::ClientCredentials { scope, .. } => assert_eq!(scope, DEFAULT_SCOPE),
+            Credentials::ClientCredentials { scope, .. } => assert_eq!(scope, defaults::SCOPE),
             other => panic!("{other:?}"),
         }
     }
@@ -536,9 +537,8 @@ mod tests {
         assert_eq!(
             settings(|c| c.source = Some("my-app/1.0".into()))
                 .unwrap()
-                .source
-                .as_deref(),
-            Some("my-app/1.0")
+                .source,
+            "my-app/1.0"
         );
     }
 

@@ -3,6 +3,8 @@
 
 use std::fmt::{self, Display};
 
+use gbg_go_contract::spellings;
+
 use crate::types::{ApiFailure, Error, JourneyStatus, TransportKind};
 
 /// One sentence naming the cause of `error`.
@@ -13,10 +15,10 @@ pub fn describe(error: &Error) -> String {
 /// A status as the service spells it (`InProgress`, `Completed`, ...).
 pub fn status_text(status: &JourneyStatus) -> &str {
     match status {
-        JourneyStatus::InProgress => "InProgress",
-        JourneyStatus::Completed => "Completed",
-        JourneyStatus::Failed => "Failed",
-        JourneyStatus::Paused => "Paused",
+        JourneyStatus::InProgress => spellings::IN_PROGRESS,
+        JourneyStatus::Completed => spellings::COMPLETED,
+        JourneyStatus::Failed => spellings::FAILED,
+        JourneyStatus::Paused => spellings::PAUSED,
         JourneyStatus::Other(text) => text,
     }
 }
@@ -27,34 +29,34 @@ impl Display for Describe<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
             Error::InvalidInput(i) => write!(f, "invalid {}: {}", i.field, i.reason),
-            Error::BadRequest(a) => write!(f, "GBG GO rejected the request{}", Failure(a)),
+            Error::BadRequest(a) => write!(f, "GBG GO rejected the request{}", Details(a)),
             Error::Unauthorized(a) => write!(
                 f,
                 "GBG GO refused the credentials or access token{}",
-                Failure(a)
+                Details(a)
             ),
             Error::Forbidden(a) => write!(
                 f,
                 "these credentials may not use this resource{}",
-                Failure(a)
+                Details(a)
             ),
             Error::NotFound(a) => write!(
                 f,
                 "not found: unknown or expired journey resource or instance{}",
-                Failure(a)
+                Details(a)
             ),
             Error::RateLimited(r) => {
                 write!(
                     f,
                     "GBG GO is rate limiting this client{}",
-                    Failure(&r.failure)
+                    Details(&r.failure)
                 )?;
                 match r.retry_after_ms {
                     Some(ms) => write!(f, "; retry after {:.1} s", ms as f64 / 1000.0),
                     None => Ok(()),
                 }
             }
-            Error::ServerError(a) => write!(f, "GBG GO had a server error{}", Failure(a)),
+            Error::ServerError(a) => write!(f, "GBG GO had a server error{}", Details(a)),
             Error::Transport(t) if t.kind == TransportKind::Denied => write!(
                 f,
                 "the host's egress policy denied a request to {}",
@@ -97,9 +99,9 @@ impl Display for Describe<'_> {
 }
 
 /// ` (HTTP 400; 4002 MISSING_FIELD at Body: problem (action); message) [request id X]`
-struct Failure<'a>(&'a ApiFailure);
+struct Details<'a>(&'a ApiFailure);
 
-impl Display for Failure<'_> {
+impl Display for Details<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let failure = self.0;
         write!(f, " (HTTP {}", failure.status)?;

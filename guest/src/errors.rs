@@ -4,6 +4,7 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
+use gbg_go_contract::spellings::ErrorKind;
 use serde_json::{Map, Value};
 
 use crate::http::Response;
@@ -43,6 +44,22 @@ const OAUTH_ERROR_CODES: [&str; 11] = [
 
 /// The longest request id kept from a token endpoint.
 const MAX_REQUEST_ID_CHARS: usize = 128;
+
+/// The kind of `error`: its WIT case.
+pub fn kind(error: &Error) -> ErrorKind {
+    match error {
+        Error::InvalidInput(_) => ErrorKind::InvalidInput,
+        Error::BadRequest(_) => ErrorKind::BadRequest,
+        Error::Unauthorized(_) => ErrorKind::Unauthorized,
+        Error::Forbidden(_) => ErrorKind::Forbidden,
+        Error::NotFound(_) => ErrorKind::NotFound,
+        Error::RateLimited(_) => ErrorKind::RateLimited,
+        Error::ServerError(_) => ErrorKind::ServerError,
+        Error::Transport(_) => ErrorKind::Transport,
+        Error::InvalidResponse(_) => ErrorKind::InvalidResponse,
+        Error::Timeout(_) => ErrorKind::Timeout,
+    }
+}
 
 /// `error::invalid-input` for `field`.
 pub fn invalid_input(field: &str, reason: impl Into<String>) -> Error {

@@ -9,13 +9,13 @@ use crate::errors::for_status;
 use crate::http::Response;
 use crate::journey::status;
 use crate::json::Body;
-use crate::secret::Secret;
 use crate::token::{DEFAULT_LIFETIME_S, Lease};
 use crate::types::{
     ApiFailure, ElementInput, ElementRequirement, Error, Interaction, InteractionStep,
     JourneyStatus, Submission,
 };
 use crate::validate;
+use gbg_go_contract::{Secret, spellings};
 
 /// The longest accepted `domain-element-id` of a participant.
 const MAX_ELEMENT_ID_LEN: usize = 256;
@@ -66,7 +66,7 @@ pub fn parse_step(response: &Response, instance_id: &str) -> Result<Fetched, Err
         None => Fetched::NotReadyUnstated,
     };
     if body.opt_bool(root, "processing", "processing")? == Some(true) {
-        return Ok(not_ready(journey_status.or(Some("InProgress"))));
+        return Ok(not_ready(journey_status.or(Some(spellings::IN_PROGRESS))));
     }
     let interaction_id = body
         .opt_str(root, "interactionId", "interactionId")?

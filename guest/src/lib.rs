@@ -14,25 +14,35 @@
 // only what its own world says: wit-bindgen records each world in the module,
 // and the component linker then requires every export the world names, while
 // an import with no function in use is left out.
+//
+// wit-bindgen documents every item from the WIT but not the modules of the
+// package's namespace (`gbg`, `gbg::go`), hence the `allow`.
 #[cfg(feature = "client")]
-wit_bindgen::generate!({
-    world: "gbg-go",
-    path: "../wit",
-    additional_derives: [PartialEq],
-    pub_export_macro: true,
-    default_bindings_module: "gbg_go_core",
-});
+#[allow(missing_docs)]
+#[doc(hidden)]
+pub mod bindings {
+    wit_bindgen::generate!({
+        world: "gbg-go",
+        path: "../wit",
+        additional_derives: [PartialEq],
+        pub_export_macro: true,
+        default_bindings_module: "gbg_go_core::bindings",
+    });
+}
 #[cfg(not(feature = "client"))]
-wit_bindgen::generate!({
-    inline: "
-        package gbg:go-protocol;
-        world protocol { import gbg:go/types@0.2.0; }
-    ",
-    path: "../wit",
-    world: "gbg:go-protocol/protocol",
-    with: { "gbg:go/types@0.2.0": generate },
-    additional_derives: [PartialEq],
-});
+#[allow(missing_docs)]
+mod bindings {
+    wit_bindgen::generate!({
+        inline: "
+            package gbg:go-protocol;
+            world protocol { import gbg:go/types@0.3.0; }
+        ",
+        path: "../wit",
+        world: "gbg:go-protocol/protocol",
+        with: { "gbg:go/types@0.3.0": generate },
+        additional_derives: [PartialEq],
+    });
+}
 
 /// Whether this build carries the `gbg:go/client` export glue (the `client`
 /// feature). A component that must not export the client asserts it is off.
@@ -40,12 +50,15 @@ pub const CLIENT_EXPORT: bool = cfg!(feature = "client");
 
 /// The contract's shared types (`gbg:go/types`).
 #[cfg(feature = "client")]
-pub use exports::gbg::go::types;
+pub use bindings::exports::gbg::go::types;
 /// The contract's shared types (`gbg:go/types`).
 #[cfg(not(feature = "client"))]
-pub use gbg::go::types;
+pub use bindings::gbg::go::types;
+/// The exports the client component implements (`gbg:go/client`,
+/// `gbg:go/interaction-planner`).
+#[cfg(feature = "client")]
+pub use bindings::{export, exports};
 
-pub mod client;
 pub mod config;
 pub mod describe;
 pub mod errors;
@@ -53,9 +66,10 @@ pub mod http;
 pub mod interaction;
 pub mod journey;
 pub mod json;
+pub mod planner;
 pub mod redact;
 pub mod retry;
-pub mod secret;
+pub mod session;
 pub mod token;
 pub mod token_store;
 pub mod validate;

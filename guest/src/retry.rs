@@ -15,7 +15,7 @@ pub enum Idempotency {
 
 /// A failed attempt.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Failure {
+pub struct FailedAttempt {
     /// The classified error.
     pub error: Error,
     /// The answer's `Retry-After`, in milliseconds, if it had one.
@@ -82,7 +82,7 @@ pub fn backoff_ms(policy: &RetryPolicy, retry: u32, random: u64) -> u64 {
 /// the remaining budget: then the error is returned.
 pub fn decide(
     policy: &RetryPolicy,
-    failure: &Failure,
+    failure: &FailedAttempt,
     idempotency: Idempotency,
     attempts: u32,
     remaining_ms: u64,
@@ -205,8 +205,8 @@ mod tests {
         assert!(backoff_ms(&POLICY, 1, u64::MAX) <= 250);
     }
 
-    fn fail(error: Error, retry_after_ms: Option<u64>) -> Failure {
-        Failure {
+    fn fail(error: Error, retry_after_ms: Option<u64>) -> FailedAttempt {
+        FailedAttempt {
             error,
             retry_after_ms,
         }

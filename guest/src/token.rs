@@ -5,8 +5,8 @@ use url::form_urlencoded;
 use crate::config::{Credentials, Settings};
 use crate::http::{Method, Request, Response};
 use crate::json::Body;
-use crate::secret::Secret;
 use crate::types::Error;
+use gbg_go_contract::Secret;
 
 /// The lifetime assumed when a token answer has no `expires_in`.
 pub const DEFAULT_LIFETIME_S: u64 = 300;
@@ -51,7 +51,10 @@ pub fn request(settings: &Settings) -> Request {
                 "application/x-www-form-urlencoded".to_owned(),
             ),
             ("Accept".to_owned(), "application/json".to_owned()),
-        ],
+        ]
+        .into_iter()
+        .chain(settings.identity_headers())
+        .collect(),
         body: form.finish().into_bytes(),
     }
 }

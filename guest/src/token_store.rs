@@ -23,7 +23,7 @@ use sha2::Sha256;
 
 use crate::config::{Credentials, Settings};
 use crate::http::Clock;
-use crate::secret::Secret;
+use gbg_go_contract::Secret;
 
 /// The prefix of every entry name; the version changes with the format.
 pub const ENTRY_PREFIX: &str = "gbg-go-token-v1-";

@@ -35,10 +35,10 @@ impl Transport for WasiTransport {
                 })
             };
             match failure {
-                Failure::Code(code) => transport(kind_of(&code), cause(&code)),
-                Failure::Other(message) => transport(TransportKind::Other, message),
-                Failure::BodyRead(message) => transport(body_read_kind(&message), message),
-                Failure::TooLarge(head) => SendError::InvalidResponse(InvalidResponse {
+                ExchangeError::Code(code) => transport(kind_of(&code), cause(&code)),
+                ExchangeError::Other(message) => transport(TransportKind::Other, message),
+                ExchangeError::BodyRead(message) => transport(body_read_kind(&message), message),
+                ExchangeError::TooLarge(head) => SendError::InvalidResponse(InvalidResponse {
                     status: head.status,
                     request_id: head.request_id(),
                     reason: format!("response body exceeds {} bytes", limits.max_response_bytes),
@@ -49,7 +49,7 @@ impl Transport for WasiTransport {
 }
 
 /// Why an exchange failed.
-enum Failure {
+enum ExchangeError {
     /// The host's error code.
     Code(ErrorCode),
     /// Anything else, for people.
@@ -61,39 +61,43 @@ enum Failure {
     BodyRead(String),
 }
 
-impl From<StreamError> for Failure {
+impl From<StreamError> for ExchangeError {
     fn from(error: StreamError) -> Self {
         match error {
-            StreamError::Closed => Failure::Other("stream closed".to_owned()),
+            StreamError::Closed => ExchangeError::Other("stream closed".to_owned()),
             StreamError::LastOperationFailed(e) => match http_error_code(&e) {
-                Some(code) => Failure::Code(code),
-                None => Failure::Other(e.to_debug_string()),
+                Some(code) => ExchangeError::Code(code),
+                None => ExchangeError::Other(e.to_debug_string()),
             },
         }
     }
 }
 
-fn exchange(request: &Request, limits: &Limits, authority: &str) -> Result<Response, Failure> {
-    let outgoing = outgoing_request(request, authority).map_err(Failure::Other)?;
+fn exchange(
+    request: &Request,
+    limits: &Limits,
+    authority: &str,
+) -> Result<Response, ExchangeError> {
+    let outgoing = outgoing_request(request, authority).map_err(ExchangeError::Other)?;
     let body = outgoing
         .body()
-        .map_err(|()| Failure::Other("request body unavailable".into()))?;
+        .map_err(|()| ExchangeError::Other("request body unavailable".into()))?;
     let stream = body
         .write()
-        .map_err(|()| Failure::Other("request body stream unavailable".into()))?;
+        .map_err(|()| ExchangeError::Other("request body stream unavailable".into()))?;
     let mut rest = request.body.as_slice();
     write_buffered(&stream, &mut rest)?;
     let future = if rest.is_empty() {
         drop(stream);
-        OutgoingBody::finish(body, None).map_err(Failure::Code)?;
-        outgoing_handler::handle(outgoing, Some(options(limits))).map_err(Failure::Code)?
+        OutgoingBody::finish(body, None).map_err(ExchangeError::Code)?;
+        outgoing_handler::handle(outgoing, Some(options(limits))).map_err(ExchangeError::Code)?
     } else {
-        let future =
-            outgoing_handler::handle(outgoing, Some(options(limits))).map_err(Failure::Code)?;
+        let future = outgoing_handler::handle(outgoing, Some(options(limits)))
+            .map_err(ExchangeError::Code)?;
         match write_all(&stream, rest) {
             Ok(()) => {
                 drop(stream);
-                OutgoingBody::finish(body, None).map_err(Failure::Code)?;
+                OutgoingBody::finish(body, None).map_err(ExchangeError::Code)?;
             }
             // The server stopped reading: its answer says why.
             Err(StreamError::Closed) => drop(stream),
@@ -194,19 +198,19 @@ fn write_all(stream: &OutputStream, mut bytes: &[u8]) -> Result<(), StreamError>
 }
 
 /// Waits for the response head.
-fn incoming_response(future: &FutureIncomingResponse) -> Result<IncomingResponse, Failure> {
+fn incoming_response(future: &FutureIncomingResponse) -> Result<IncomingResponse, ExchangeError> {
     loop {
         match future.get() {
             Some(Ok(Ok(response))) => return Ok(response),
-            Some(Ok(Err(code))) => return Err(Failure::Code(code)),
-            Some(Err(())) => return Err(Failure::Other("response already taken".to_owned())),
+            Some(Ok(Err(code))) => return Err(ExchangeError::Code(code)),
+            Some(Err(())) => return Err(ExchangeError::Other("response already taken".to_owned())),
             None => future.subscribe().block(),
         }
     }
 }
 
 /// Reads status, headers and at most `max_bytes` of body.
-fn read_response(response: &IncomingResponse, max_bytes: u32) -> Result<Response, Failure> {
+fn read_response(response: &IncomingResponse, max_bytes: u32) -> Result<Response, ExchangeError> {
     let fields = response.headers();
     let headers = fields
         .entries()
@@ -224,27 +228,27 @@ fn read_response(response: &IncomingResponse, max_bytes: u32) -> Result<Response
         .header("content-length")
         .and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|length| length > max) {
-        return Err(Failure::TooLarge(answer));
+        return Err(ExchangeError::TooLarge(answer));
     }
     let body = response
         .consume()
-        .map_err(|()| Failure::Other("response body unavailable".into()))?;
+        .map_err(|()| ExchangeError::Other("response body unavailable".into()))?;
     let stream = body
         .stream()
-        .map_err(|()| Failure::Other("response body stream unavailable".into()))?;
+        .map_err(|()| ExchangeError::Other("response body stream unavailable".into()))?;
     loop {
         let read = answer.body.len() as u64;
         match stream.blocking_read(READ_CHUNK.min(max - read + 1)) {
             Ok(chunk) if read + chunk.len() as u64 > max => {
                 answer.body.clear();
-                return Err(Failure::TooLarge(answer));
+                return Err(ExchangeError::TooLarge(answer));
             }
             Ok(chunk) => answer.body.extend_from_slice(&chunk),
             Err(StreamError::Closed) => break,
             Err(StreamError::LastOperationFailed(e)) => {
                 return Err(match http_error_code(&e) {
-                    Some(code) => Failure::Code(code),
-                    None => Failure::BodyRead(e.to_debug_string()),
+                    Some(code) => ExchangeError::Code(code),
+                    None => ExchangeError::BodyRead(e.to_debug_string()),
                 });
             }
         }

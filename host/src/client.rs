@@ -9,8 +9,8 @@ use wasmtime::component::ResourceAny;
 use crate::bindings::{GbgGo, GbgGoPre};
 use crate::state::HostState;
 use crate::{
-    ApiError, ClientSettings, Error, InteractionStep, JourneyState, StartRequest, StartedJourney,
-    Submission, TokenInfo, WaitOptions,
+    AcceptedElement, ApiError, ClientSettings, Error, InteractionStep, JourneyState, StartRequest,
+    StartedJourney, Submission, TokenInfo, WaitOptions,
 };
 
 /// A GBG GO client running inside the component's sandbox.
@@ -25,21 +25,31 @@ pub struct Client {
     poisoned: bool,
 }
 
-/// Runs `$method` on the guest resource under the client's time budget, or
-/// under `$budget` when given; a typed error comes back with the guest's
-/// sentence for it.
+/// Runs `$method` on the guest's `client` resource under the client's time
+/// budget, or under `$budget` when given, or `$method` on the interface
+/// `$interface` picks of the guest (whose arguments may name the resource
+/// `$handle`); a typed error comes back with the guest's sentence for it.
 macro_rules! guest_call {
     ($client:ident, $method:ident($($arg:expr),*)) => {{
         let budget = $client.budget;
         guest_call!($client, budget, $method($($arg),*))
     }};
-    ($client:ident, $budget:expr, $method:ident($($arg:expr),*)) => {{
+    ($client:ident, $budget:expr, $method:ident($($arg:expr),*)) => {
+        guest_call!(
+            $client,
+            $budget,
+            |guest, handle| guest.gbg_go_client().client(),
+            $method(handle $(, $arg)*)
+        )
+    };
+    ($client:ident, $budget:expr, |$guest:ident, $handle:ident| $interface:expr, $method:ident($($arg:expr),*)) => {{
         let Client { store, guest, handle, poisoned, .. } = $client;
         if *poisoned {
             return Err(Error::Poisoned);
         }
-        let resource = guest.gbg_go_client().client();
-        let call = resource.$method(&mut *store, *handle, $($arg),*);
+        let ($guest, $handle) = (&*guest, *handle);
+        let interface = $interface;
+        let call = interface.$method(&mut *store, $($arg),*);
         match guard(poisoned, $budget, call).await? {
             Ok(value) => Ok(value),
             Err(error) => Err(described(store, guest, poisoned, $budget, error).await),
@@ -135,6 +145,26 @@ impl Client {
     /// Submits collected data for an interaction.
     pub async fn submit_interaction(&mut self, submission: &Submission) -> Result<(), Error> {
         guest_call!(self, call_submit_interaction(submission))
+    }
+
+    /// The submission that answers `step` from the answers document
+    /// `answers` (a JSON object mapping domain elements to subject pieces),
+    /// less what `accepted` says the interaction already took; `None` when
+    /// no interaction is ready or nothing is left to send. Planned by the
+    /// component (`gbg:go/interaction-planner`); sends nothing.
+    pub async fn plan_submission(
+        &mut self,
+        step: &InteractionStep,
+        answers: &str,
+        accepted: &[AcceptedElement],
+    ) -> Result<Option<Submission>, Error> {
+        let budget = self.budget;
+        guest_call!(
+            self,
+            budget,
+            |guest, _handle| guest.gbg_go_interaction_planner(),
+            call_plan_submission(step, answers, accepted)
+        )
     }
 }
 

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use gbg_go_contract::spellings::{self, ErrorKind};
+
 use crate::bindings::exports::gbg::go::types::{Error as ApiError, JourneyStatus};
 
 /// Everything that can go wrong running the component.
@@ -46,10 +48,26 @@ impl Error {
 /// A status as the service spells it (`InProgress`, `Completed`, ...).
 pub fn status_text(status: &JourneyStatus) -> &str {
     match status {
-        JourneyStatus::InProgress => "InProgress",
-        JourneyStatus::Completed => "Completed",
-        JourneyStatus::Failed => "Failed",
-        JourneyStatus::Paused => "Paused",
+        JourneyStatus::InProgress => spellings::IN_PROGRESS,
+        JourneyStatus::Completed => spellings::COMPLETED,
+        JourneyStatus::Failed => spellings::FAILED,
+        JourneyStatus::Paused => spellings::PAUSED,
         JourneyStatus::Other(text) => text,
+    }
+}
+
+/// The kind of the component's typed error.
+pub fn error_kind(error: &ApiError) -> ErrorKind {
+    match error {
+        ApiError::InvalidInput(_) => ErrorKind::InvalidInput,
+        ApiError::BadRequest(_) => ErrorKind::BadRequest,
+        ApiError::Unauthorized(_) => ErrorKind::Unauthorized,
+        ApiError::Forbidden(_) => ErrorKind::Forbidden,
+        ApiError::NotFound(_) => ErrorKind::NotFound,
+        ApiError::RateLimited(_) => ErrorKind::RateLimited,
+        ApiError::ServerError(_) => ErrorKind::ServerError,
+        ApiError::Transport(_) => ErrorKind::Transport,
+        ApiError::InvalidResponse(_) => ErrorKind::InvalidResponse,
+        ApiError::Timeout(_) => ErrorKind::Timeout,
     }
 }

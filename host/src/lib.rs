@@ -27,7 +27,6 @@
 //! # Ok(()) }
 //! ```
 
-mod answers;
 mod bindings;
 mod client;
 mod component;
@@ -36,16 +35,14 @@ mod hooks;
 mod policy;
 mod pool;
 mod runtime;
-mod secret;
 mod settings;
 mod state;
 
-pub use answers::{Accepted, Answers, AnswersError};
 pub use bindings::exports::gbg::go::types::{
-    ApiFailure, ApiProblem, Delivery, ElementInput, ElementRequirement, Error as ApiError,
-    Interaction, InteractionAuth, InteractionStep, JourneyState, JourneyStatus, Participant,
-    Region, RetryPolicy, StartRequest, StartedJourney, Submission, TokenInfo, TransportKind,
-    WaitOptions,
+    AcceptedElement, ApiFailure, ApiProblem, Delivery, ElementInput, ElementRequirement,
+    Error as ApiError, Interaction, InteractionAuth, InteractionStep, JourneyState, JourneyStatus,
+    Participant, Region, RetryPolicy, StartRequest, StartedJourney, Submission, TokenInfo,
+    TransportKind, WaitOptions,
 };
 pub use client::Client;
 pub use component::{ComponentSource, GUEST_COMPONENT};
@@ -64,9 +61,9 @@ pub const SERVICE_COMPONENT: &[u8] =
 #[cfg(feature = "service-component")]
 pub const SERVICE_SPIN_COMPONENT: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/gbg_go_service_spin.wasm"));
-pub use error::{Error, status_text};
+pub use error::{Error, error_kind, status_text};
+pub use gbg_go_contract::{self as contract, Secret};
 pub use policy::{EgressPolicy, PlainHttp, Timeouts};
 pub use pool::ConnectionOptions;
 pub use runtime::{Allocation, Runtime, RuntimeOptions, SandboxLimits};
-pub use secret::Secret;
 pub use settings::{ClientSettings, Endpoint, Grant, is_documented_origin};

@@ -7,6 +7,7 @@
 //! `http://host:443` nor `http://host`. There are no wildcards and no "same
 //! origin as the component" shortcut.
 
+use gbg_go_contract::defaults;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::net::IpAddr;
@@ -45,10 +46,10 @@ pub struct Timeouts {
 impl Default for Timeouts {
     fn default() -> Self {
         Self {
-            connect: Duration::from_secs(10),
-            first_byte: Duration::from_secs(30),
-            between_bytes: Duration::from_secs(30),
-            total: Duration::from_secs(60),
+            connect: Duration::from_millis(defaults::CONNECT_TIMEOUT_MS),
+            first_byte: Duration::from_millis(defaults::FIRST_BYTE_TIMEOUT_MS),
+            between_bytes: Duration::from_millis(defaults::BETWEEN_BYTES_TIMEOUT_MS),
+            total: Duration::from_millis(defaults::EXCHANGE_DEADLINE_MS),
         }
     }
 }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use gbg_go_contract::defaults;
 use wasmtime::component::Linker;
 use wasmtime::{
     Config, Engine, EngineWeak, InstanceAllocationStrategy, PoolingAllocationConfig, Store,
@@ -63,7 +64,7 @@ pub struct SandboxLimits {
 impl Default for SandboxLimits {
     fn default() -> Self {
         Self {
-            memory_bytes: 64 << 20,
+            memory_bytes: defaults::MEMORY_BYTES,
             table_elements: 100_000,
             instances: 32,
             memories: 8,
@@ -71,7 +72,7 @@ impl Default for SandboxLimits {
             resources: 256,
             field_bytes: 16 << 10,
             concurrent_requests: 4,
-            call_budget: Duration::from_secs(120),
+            call_budget: Duration::from_millis(defaults::CALL_BUDGET_MS),
             timeouts: Timeouts::default(),
             plain_http: PlainHttp::LoopbackOnly,
         }

@@ -8,13 +8,11 @@
 use std::fmt;
 use std::time::Duration;
 
+use gbg_go_contract::hosts;
 use url::Url;
 
 use crate::bindings::exports::gbg::go::types as wit;
 use crate::{InteractionAuth, Region, RetryPolicy, Secret};
-
-/// The documented token endpoint of GBG GO's public platform.
-pub const DEFAULT_TOKEN_URL: &str = "https://api.auth.gbgplc.com/as/token.oauth2";
 
 /// Where the v2 Captain API lives. `Debug` hides a base URL's credentials
 /// and query.
@@ -31,13 +29,9 @@ impl Endpoint {
     pub fn base_url(&self) -> Url {
         match self {
             Endpoint::BaseUrl(url) => url.clone(),
+            // The WIT `region` enum lists the regions in the contract's order.
             Endpoint::Region(region) => {
-                let host = match region {
-                    Region::Eu => "eu",
-                    Region::Us => "us",
-                    Region::Au => "au",
-                };
-                Url::parse(&format!("https://{host}.platform.go.gbgplc.com/v2/captain"))
+                Url::parse(&hosts::region_base_url(hosts::REGIONS[*region as usize]))
                     .expect("the regional base URL is valid")
             }
         }
@@ -57,11 +51,9 @@ impl fmt::Debug for Endpoint {
 /// (`https://{eu,us,au}.platform.go.gbgplc.com`) or the token endpoint
 /// (`https://api.auth.gbgplc.com`), over `https` on port 443.
 pub fn is_documented_origin(url: &Url) -> bool {
-    let token = Url::parse(DEFAULT_TOKEN_URL).expect("the default is valid");
-    [Region::Eu, Region::Us, Region::Au]
-        .into_iter()
-        .map(|region| Endpoint::Region(region).base_url())
-        .chain([token])
+    hosts::documented_origins()
+        .iter()
+        .filter_map(|origin| Url::parse(origin).ok())
         .any(|documented| documented.origin() == url.origin())
 }
 
@@ -166,7 +158,7 @@ impl Grant {
 pub struct ClientSettings {
     /// The API base.
     pub endpoint: Endpoint,
-    /// The OAuth token URL; [`DEFAULT_TOKEN_URL`] when `None`.
+    /// The OAuth token URL; GBG's documented endpoint ([`hosts::TOKEN_URL`]) when `None`.
     pub token_url: Option<Url>,
     /// The grant and its credentials.
     pub grant: Grant,
@@ -207,7 +199,7 @@ impl ClientSettings {
     pub fn effective_token_url(&self) -> Url {
         self.token_url
             .clone()
-            .unwrap_or_else(|| Url::parse(DEFAULT_TOKEN_URL).expect("the default is valid"))
+            .unwrap_or_else(|| Url::parse(hosts::TOKEN_URL).expect("the default is valid"))
     }
 
     /// The URLs the component has to reach: the API base and the token URL.

@@ -4,8 +4,7 @@
 use std::process::Command;
 
 use gbg_go_host::{
-    Accepted, Answers, ApiError, Interaction, InteractionAuth, InteractionStep, JourneyStatus,
-    Participant, Submission,
+    ApiError, Interaction, InteractionAuth, InteractionStep, JourneyStatus, Participant, Submission,
 };
 use gbg_go_simulator::{
     Completion, InteractionAuth as SimulatorAuth, NotReadyAnswer, Outcome, Outstanding, Simulator,
@@ -33,10 +32,17 @@ async fn next(client: &mut gbg_go_host::Client, id: &str) -> InteractionStep {
     panic!("no interaction became ready");
 }
 
-/// The submission of everything `interaction` asks for, from `answers`.
-fn plan(answers: &Answers, interaction: &Interaction) -> Submission {
-    answers
-        .submission_for(interaction, &Accepted::default())
+/// The submission of everything `interaction` asks for, from `answers`,
+/// as the component plans it.
+async fn plan(
+    client: &mut gbg_go_host::Client,
+    answers: &str,
+    interaction: &Interaction,
+) -> Submission {
+    let step = InteractionStep::Ready(interaction.clone());
+    client
+        .plan_submission(&step, answers, &[])
+        .await
         .unwrap()
         .expect("something to submit")
 }
@@ -47,21 +53,22 @@ fn plan(answers: &Answers, interaction: &Interaction) -> Submission {
 pub async fn answer_interactions(
     client: &mut gbg_go_host::Client,
     id: &str,
-    answers: &Answers,
+    answers: &str,
 ) -> Vec<Submission> {
-    let mut accepted = Accepted::default();
+    let mut accepted = Vec::new();
     let mut submitted = Vec::new();
     for _ in 0..100 {
-        match client.fetch_interaction(id).await.unwrap() {
-            InteractionStep::Ready(interaction) => {
-                if let Some(submission) = answers.submission_for(&interaction, &accepted).unwrap() {
-                    client.submit_interaction(&submission).await.unwrap();
-                    accepted.record(&submission);
-                    submitted.push(submission);
-                }
+        let step = client.fetch_interaction(id).await.unwrap();
+        let planned = client.plan_submission(&step, answers, &accepted).await;
+        match (step, planned.unwrap()) {
+            (InteractionStep::Ready(_), Some(submission)) => {
+                client.submit_interaction(&submission).await.unwrap();
+                accepted.extend(submission.accepted());
+                submitted.push(submission);
             }
-            InteractionStep::NotReady(JourneyStatus::InProgress) => {}
-            InteractionStep::NotReady(_) => return submitted,
+            (InteractionStep::Ready(_), None)
+            | (InteractionStep::NotReady(JourneyStatus::InProgress), _) => {}
+            (InteractionStep::NotReady(_), _) => return submitted,
         }
     }
     panic!("journey {id} did not end");
@@ -132,11 +139,8 @@ async fn a_two_interaction_api_journey_completes_with_partial_submissions() {
     assert_eq!(rest.outstanding, ["DateOfBirth", "CurrentAddress"]);
 
     // The rest, planned from the answers file.
-    let answers = Answers::from_json(ANSWERS).unwrap();
-    client
-        .submit_interaction(&plan(&answers, &rest))
-        .await
-        .unwrap();
+    let planned = plan(&mut client, ANSWERS, &rest).await;
+    client.submit_interaction(&planned).await.unwrap();
 
     // A processing gap, then the document capture interaction.
     assert_eq!(
@@ -149,7 +153,7 @@ async fn a_two_interaction_api_journey_completes_with_partial_submissions() {
     assert_eq!(document.outstanding, ["PrimaryDocument/side1Image"]);
 
     // A wrong interaction id is rejected and changes nothing.
-    let mut wrong = plan(&answers, &document);
+    let mut wrong = plan(&mut client, ANSWERS, &document).await;
     wrong.interaction_id = personal.interaction_id.clone();
     let error = client.submit_interaction(&wrong).await.unwrap_err();
     assert_eq!(problem_names(&error), ["INTERACTION_MISMATCH"]);
@@ -162,10 +166,9 @@ async fn a_two_interaction_api_journey_completes_with_partial_submissions() {
         document.outstanding
     );
 
-    client
-        .submit_interaction(&plan(&answers, &document))
-        .await
-        .unwrap();
+    let planned = plan(&mut client, ANSWERS, &document).await;
+
+    client.submit_interaction(&planned).await.unwrap();
     assert_eq!(
         next(&mut client, &id).await,
         InteractionStep::NotReady(JourneyStatus::Completed)
@@ -179,10 +182,8 @@ async fn a_two_interaction_api_journey_completes_with_partial_submissions() {
     );
 
     // A submission after completion is refused.
-    let error = client
-        .submit_interaction(&plan(&answers, &document))
-        .await
-        .unwrap_err();
+    let planned = plan(&mut client, ANSWERS, &document).await;
+    let error = client.submit_interaction(&planned).await.unwrap_err();
     assert_eq!(problem_names(&error), ["JOURNEY_NOT_ACTIVE"]);
 
     // Every submission the component sent carried participants and context.subject.
@@ -249,11 +250,8 @@ async fn end_user_tokens_are_obtained_when_the_service_requires_them() {
     let mut end_user = support::runtime().open(settings).await.unwrap();
     let personal = ready(next(&mut end_user, &id).await);
     assert_eq!(personal.outstanding.len(), 3);
-    let answers = Answers::from_json(ANSWERS).unwrap();
-    end_user
-        .submit_interaction(&plan(&answers, &personal))
-        .await
-        .unwrap();
+    let planned = plan(&mut end_user, ANSWERS, &personal).await;
+    end_user.submit_interaction(&planned).await.unwrap();
     let count = |path: &str| support::count_requests(&simulator, path);
     assert_eq!(
         count("/v2/captain/journey/device/start"),
@@ -339,19 +337,23 @@ async fn an_outstanding_list_that_never_shrinks_gets_each_element_once() {
     let simulator = support::simulator_with(config).await;
     let mut client = support::client(&simulator).await;
     let id = support::start_api_kyc(&mut client, &simulator).await;
-    let answers = Answers::from_json(ANSWERS).unwrap();
-    let mut accepted = Accepted::default();
+    let mut accepted = Vec::new();
 
     let personal = ready(client.fetch_interaction(&id).await.unwrap());
-    let mut name = plan(&answers, &personal);
+    let mut name = plan(&mut client, ANSWERS, &personal).await;
     name.participants.truncate(1);
     client.submit_interaction(&name).await.unwrap();
-    accepted.record(&name);
+    accepted.extend(name.accepted());
     let again = ready(client.fetch_interaction(&id).await.unwrap());
     assert_eq!(again.interaction_id, personal.interaction_id);
     assert_eq!(again.outstanding, personal.outstanding, "it never shrinks");
 
-    let rest = answers.submission_for(&again, &accepted).unwrap().unwrap();
+    let again = InteractionStep::Ready(again);
+    let rest = client
+        .plan_submission(&again, ANSWERS, &accepted)
+        .await
+        .unwrap()
+        .unwrap();
     let rest_elements: Vec<_> = rest
         .participants
         .iter()
@@ -362,13 +364,20 @@ async fn an_outstanding_list_that_never_shrinks_gets_each_element_once() {
         ["DateOfBirth", "CurrentAddress", "PersonalEmail"]
     );
     client.submit_interaction(&rest).await.unwrap();
-    accepted.record(&rest);
+    accepted.extend(rest.accepted());
     // Shown again while its data is processed: nothing is left to send.
     let processing = ready(client.fetch_interaction(&id).await.unwrap());
     assert_eq!(processing.interaction_id, personal.interaction_id);
-    assert_eq!(answers.submission_for(&processing, &accepted), Ok(None));
+    let processing = InteractionStep::Ready(processing);
+    assert_eq!(
+        client
+            .plan_submission(&processing, ANSWERS, &accepted)
+            .await
+            .unwrap(),
+        None
+    );
 
-    let submitted = answer_interactions(&mut client, &id, &answers).await;
+    let submitted = answer_interactions(&mut client, &id, ANSWERS).await;
     assert_eq!(submitted.len(), 1, "the document, once");
     assert_eq!(
         submitted[0].participants[0].domain_element_id,

@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use gbg_go_host::{
-    Answers, ApiError, Client, Delivery, InteractionAuth, JourneyStatus, StartRequest, WaitOptions,
+    ApiError, Client, Delivery, InteractionAuth, JourneyStatus, StartRequest, WaitOptions,
 };
 use gbg_go_simulator::contract::contract;
 use gbg_go_simulator::{LoggedRequest, Simulator, end_user};
@@ -83,9 +83,8 @@ async fn api_journey(simulator: &Simulator) {
     let mut settings = support::settings(simulator);
     settings.interaction_auth = Some(InteractionAuth::EndUserToken);
     let mut client = support::runtime().open(settings).await.unwrap();
-    let answers = Answers::from_json(ANSWERS).unwrap();
     let id = support::start_api_kyc(&mut client, simulator).await;
-    answer_interactions(&mut client, &id, &answers).await;
+    answer_interactions(&mut client, &id, ANSWERS).await;
     let done = client.wait_for_completion(&id, wait()).await.unwrap();
     assert_eq!(done.status, JourneyStatus::Completed);
 }
@@ -137,7 +136,6 @@ fn fetch_answer_shapes(simulator: &Simulator) -> BTreeSet<&'static str> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_not_ready_answer_and_a_static_outstanding_match_the_contract() {
-    let answers = Answers::from_json(ANSWERS).unwrap();
     for (config, shapes) in modes().into_iter().zip([
         ["interaction", "not processing", "processing"].as_slice(),
         ["in-body error", "interaction"].as_slice(),
@@ -150,7 +148,7 @@ async fn every_not_ready_answer_and_a_static_outstanding_match_the_contract() {
                 .start_journey(&support::api_journey(resource_id))
                 .await
                 .unwrap();
-            answer_interactions(&mut client, &started.instance_id, &answers).await;
+            answer_interactions(&mut client, &started.instance_id, ANSWERS).await;
         }
         assert_every_exchange_conforms(&simulator);
         assert_eq!(

@@ -1,22 +1,21 @@
 //! The deployment files in `deploy/` (Spin, SpinKube, wasmCloud): each
 //! validates against its engine's published schema (`deploy/schemas/`),
-//! names exactly the service's settings (as `gbg-go-service` defines them),
+//! names exactly the service's settings (as `gbg-go-contract` names them),
 //! takes every secret from a secret store rather than a literal, and lets
 //! the component reach only GBG GO's API host and token host.
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use gbg_go_core::config::{DEFAULT_TOKEN_URL, region_base};
-use gbg_go_core::types::Region;
-use gbg_go_service::settings::{SETTINGS, Setting};
+use gbg_go_host::contract::hosts;
+use gbg_go_host::contract::settings::{SERVICE as SETTINGS, Setting};
 use serde_json::{Map, Value, json};
 
 use crate::support;
 
 /// The egress the manifests allow: the `eu` API host and the token host.
 fn allowed_hosts() -> Vec<String> {
-    [region_base(Region::Eu), DEFAULT_TOKEN_URL]
+    [hosts::region_base_url("eu").as_str(), hosts::TOKEN_URL]
         .iter()
         .map(|url| {
             let url = url::Url::parse(url).unwrap();

@@ -391,7 +391,11 @@ fn nested(module: &str, copies: usize) -> PathBuf {
     let mut guest = ComponentInstanceSection::new();
     guest.instantiate(0, Vec::<(&str, ComponentExportKind, u32)>::new());
     outer.section(&guest);
-    let names = ["gbg:go/types@0.2.0", "gbg:go/client@0.2.0"];
+    let names = [
+        "gbg:go/types@0.3.0",
+        "gbg:go/client@0.3.0",
+        "gbg:go/interaction-planner@0.3.0",
+    ];
     let mut aliases = ComponentAliasSection::new();
     let mut exports = ComponentExportSection::new();
     for (index, name) in names.into_iter().enumerate() {

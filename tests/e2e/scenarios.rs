@@ -5,8 +5,8 @@
 use std::time::{Duration, Instant};
 
 use gbg_go_host::{
-    Answers, ApiError, Client, Delivery, Error, JourneyState, JourneyStatus, RetryPolicy,
-    StartRequest, TransportKind, WaitOptions,
+    ApiError, Client, Delivery, Error, JourneyState, JourneyStatus, RetryPolicy, StartRequest,
+    TransportKind, WaitOptions,
 };
 use gbg_go_simulator::scenarios::{AUTO_POLLS, SLOW_POLLS};
 use gbg_go_simulator::{Completion, JourneyConfig, ServerErrorStatus, Simulator, end_user};
@@ -102,8 +102,7 @@ async fn outcome(
         }
         Delivery::Page => {}
         Delivery::Api => {
-            let answers = Answers::from_json(ANSWERS).unwrap();
-            answer_interactions(&mut client, &id, &answers).await;
+            answer_interactions(&mut client, &id, ANSWERS).await;
         }
     }
     let state = client.wait_for_completion(&id, wait()).await.unwrap();

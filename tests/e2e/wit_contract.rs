@@ -13,7 +13,7 @@ use wit_parser::{
     Function, FunctionKind, Handle, Resolve, Type, TypeDefKind, TypeOwner, WorldId, WorldKey,
 };
 
-const PACKAGE: &str = "gbg:go@0.2.0";
+const PACKAGE: &str = "gbg:go@0.3.0";
 const WORLD: &str = "gbg-go";
 
 /// Every type and function of `package`, as `interface.item` -> a one-line
@@ -210,7 +210,11 @@ fn the_component_exports_exactly_the_wit_contract() {
     assert_eq!(exports, contract_exports);
     assert_eq!(
         exports,
-        ["gbg:go/types@0.2.0", "gbg:go/client@0.2.0"],
+        [
+            "gbg:go/types@0.3.0",
+            "gbg:go/client@0.3.0",
+            "gbg:go/interaction-planner@0.3.0",
+        ],
         "the component exports the client and its types"
     );
     assert!(contract_imports.is_empty(), "{contract_imports:?}");

@@ -2,9 +2,9 @@
 //! the webhook's credentials, request bodies, and the GBG GO call through
 //! the protocol core's client.
 
-use gbg_go_core::client::Client;
 use gbg_go_core::describe::describe;
 use gbg_go_core::http::{Clock, Transport};
+use gbg_go_core::session::Session;
 use gbg_go_core::types::{ClientConfig, Delivery, Error, Participant, StartRequest, Submission};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -55,7 +55,7 @@ struct SubmitBody {
 pub fn handle<T: Transport, C: Clock>(
     request: &IncomingRequest,
     config: &Config,
-    connect: impl FnOnce(ClientConfig, &TokenStoreChoice) -> Result<Client<T, C>, Error>,
+    connect: impl FnOnce(ClientConfig, &TokenStoreChoice) -> Result<Session<T, C>, Error>,
 ) -> Response {
     route(&request.method, &request.path)
         .and_then(|route| serve(route, request, config, connect))
@@ -66,7 +66,7 @@ fn serve<T: Transport, C: Clock>(
     route: Route<'_>,
     request: &IncomingRequest,
     config: &Config,
-    connect: impl FnOnce(ClientConfig, &TokenStoreChoice) -> Result<Client<T, C>, Error>,
+    connect: impl FnOnce(ClientConfig, &TokenStoreChoice) -> Result<Session<T, C>, Error>,
 ) -> Result<Response, Problem> {
     if route.needs_service_key() {
         let key = config
@@ -167,8 +167,8 @@ fn serve<T: Transport, C: Clock>(
 /// configuration cannot make one.
 fn open<T: Transport, C: Clock>(
     config: &Config,
-    connect: impl FnOnce(ClientConfig, &TokenStoreChoice) -> Result<Client<T, C>, Error>,
-) -> Result<Client<T, C>, Problem> {
+    connect: impl FnOnce(ClientConfig, &TokenStoreChoice) -> Result<Session<T, C>, Error>,
+) -> Result<Session<T, C>, Problem> {
     let gbg = config.gbg.as_ref().map_err(Problem::not_configured)?;
     let store = config
         .token_store

@@ -6,7 +6,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use gbg_go_core::secret::Secret;
+use gbg_go_contract::Secret;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 

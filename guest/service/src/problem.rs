@@ -6,7 +6,7 @@
 //! their values.
 
 use gbg_go_core::describe::describe;
-use gbg_go_core::errors::failure_of;
+use gbg_go_core::errors::{self, failure_of};
 use gbg_go_core::types::{Error, TransportKind};
 use serde::Serialize;
 use serde_json::json;
@@ -129,33 +129,22 @@ impl Problem {
 
     /// The answer for a failed GBG GO call.
     pub fn from_error(error: &Error) -> Self {
-        let (status, kind, title) = match error {
-            Error::InvalidInput(_) => (400, "invalid-input", "Invalid input"),
-            Error::BadRequest(_) => (400, "bad-request", "GBG GO rejected the request"),
-            Error::Unauthorized(_) => (
-                502,
-                "unauthorized",
-                "GBG GO refused the service's credentials",
-            ),
-            Error::Forbidden(_) => (
-                502,
-                "forbidden",
-                "The service's credentials may not use this resource",
-            ),
-            Error::NotFound(_) => (
-                404,
-                "not-found",
-                "Unknown or expired journey instance or resource",
-            ),
-            Error::RateLimited(_) => (429, "rate-limited", "GBG GO is rate limiting the service"),
-            Error::ServerError(_) => (502, "server-error", "GBG GO failed"),
+        let (status, title) = match error {
+            Error::InvalidInput(_) => (400, "Invalid input"),
+            Error::BadRequest(_) => (400, "GBG GO rejected the request"),
+            Error::Unauthorized(_) => (502, "GBG GO refused the service's credentials"),
+            Error::Forbidden(_) => (502, "The service's credentials may not use this resource"),
+            Error::NotFound(_) => (404, "Unknown or expired journey instance or resource"),
+            Error::RateLimited(_) => (429, "GBG GO is rate limiting the service"),
+            Error::ServerError(_) => (502, "GBG GO failed"),
             Error::Transport(t) if t.kind == TransportKind::Timeout => {
-                (504, "transport", "GBG GO did not answer in time")
+                (504, "GBG GO did not answer in time")
             }
-            Error::Transport(_) => (502, "transport", "GBG GO could not be reached"),
-            Error::InvalidResponse(_) => (502, "invalid-response", "Unexpected answer from GBG GO"),
-            Error::Timeout(_) => (504, "timeout", "The journey did not finish in time"),
+            Error::Transport(_) => (502, "GBG GO could not be reached"),
+            Error::InvalidResponse(_) => (502, "Unexpected answer from GBG GO"),
+            Error::Timeout(_) => (504, "The journey did not finish in time"),
         };
+        let kind = errors::kind(error).as_str();
         let mut problem = Self::new(status, kind, title, describe(error));
         match error {
             Error::InvalidInput(input) => problem.field = Some(input.field.clone()),

@@ -1,5 +1,6 @@
-//! The service's settings: their names (defined once, here), where their
-//! values come from, and the configuration they resolve to.
+//! The service's settings: where their values come from, and the
+//! configuration they resolve to. Their names are the contract's
+//! ([`gbg_go_contract::settings`]).
 //!
 //! Every setting has an environment name (`GBG_GO_CLIENT_ID`, the names of
 //! the `gbg-go` command) and a config-store key, the same name in lower case
@@ -9,101 +10,11 @@
 
 use std::fmt;
 
-use gbg_go_core::secret::Secret;
+use gbg_go_contract::Secret;
+pub use gbg_go_contract::settings::*;
 use gbg_go_core::types::{
     ClientConfig, ClientCredentialsGrant, Endpoint, Grant, InteractionAuth, PasswordGrant, Region,
 };
-
-/// One setting the service reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Setting {
-    /// The environment variable, e.g. `GBG_GO_CLIENT_ID`.
-    pub env: &'static str,
-    /// Whether the value is a credential, to be given from a secret store
-    /// and never written into a manifest or shown.
-    pub secret: bool,
-}
-
-impl Setting {
-    /// The config-store key (a Spin variable's name): the environment name
-    /// in lower case.
-    pub fn config_key(&self) -> String {
-        self.env.to_ascii_lowercase()
-    }
-}
-
-impl fmt::Display for Setting {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.env)
-    }
-}
-
-const fn plain(env: &'static str) -> Setting {
-    Setting { env, secret: false }
-}
-
-const fn secret(env: &'static str) -> Setting {
-    Setting { env, secret: true }
-}
-
-/// `eu`, `us` or `au`; ignored when [`BASE_URL`] is set.
-pub const REGION: Setting = plain("GBG_GO_REGION");
-/// An explicit API base up to `/v2/captain`.
-pub const BASE_URL: Setting = plain("GBG_GO_BASE_URL");
-/// The OAuth token URL.
-pub const TOKEN_URL: Setting = plain("GBG_GO_TOKEN_URL");
-/// The API client id.
-pub const CLIENT_ID: Setting = plain("GBG_GO_CLIENT_ID");
-/// The API client secret.
-pub const CLIENT_SECRET: Setting = secret("GBG_GO_CLIENT_SECRET");
-/// The API user; selects the password grant.
-pub const USERNAME: Setting = plain("GBG_GO_USERNAME");
-/// The API user's password.
-pub const PASSWORD: Setting = secret("GBG_GO_PASSWORD");
-/// The OAuth scope.
-pub const SCOPE: Setting = plain("GBG_GO_SCOPE");
-/// What a relative hosted-journey URL is resolved against.
-pub const HOSTED_BASE_URL: Setting = plain("GBG_GO_HOSTED_BASE_URL");
-/// The `X-GBG-Source` header value.
-pub const SOURCE: Setting = plain("GBG_GO_SOURCE");
-/// `customer` or `end-user`: which token interaction calls present.
-pub const INTERACTION_AUTH: Setting = plain("GBG_GO_INTERACTION_AUTH");
-/// The journey `POST /journeys` starts when the body names none.
-pub const RESOURCE_ID: Setting = plain("GBG_GO_RESOURCE_ID");
-/// The key callers present as `Authorization: Bearer <key>`.
-pub const SERVICE_KEY: Setting = secret("GBG_GO_SERVICE_KEY");
-/// The Basic user name GBG's Webhook module sends.
-pub const WEBHOOK_USERNAME: Setting = plain("GBG_GO_WEBHOOK_USERNAME");
-/// The Basic password GBG's Webhook module sends.
-pub const WEBHOOK_PASSWORD: Setting = secret("GBG_GO_WEBHOOK_PASSWORD");
-/// The header that carries the Webhook module's API key.
-pub const WEBHOOK_HEADER: Setting = plain("GBG_GO_WEBHOOK_HEADER");
-/// The Webhook module's API key.
-pub const WEBHOOK_KEY: Setting = secret("GBG_GO_WEBHOOK_KEY");
-/// Where tokens are shared between instances (see [`TokenStoreChoice`]).
-pub const TOKEN_STORE: Setting = plain("GBG_GO_TOKEN_STORE");
-
-/// Every setting the service reads.
-pub const SETTINGS: &[Setting] = &[
-    REGION,
-    BASE_URL,
-    TOKEN_URL,
-    CLIENT_ID,
-    CLIENT_SECRET,
-    USERNAME,
-    PASSWORD,
-    SCOPE,
-    HOSTED_BASE_URL,
-    SOURCE,
-    INTERACTION_AUTH,
-    RESOURCE_ID,
-    SERVICE_KEY,
-    WEBHOOK_USERNAME,
-    WEBHOOK_PASSWORD,
-    WEBHOOK_HEADER,
-    WEBHOOK_KEY,
-    TOKEN_STORE,
-];
 
 /// The bucket [`TokenStoreChoice::KeyValue`] opens when none is named:
 /// Spin's default key-value store.
@@ -404,6 +315,7 @@ fn gbg(values: &Values<'_>) -> Result<Gbg, ConfigError> {
     })
 }
 
+/// Settings given as a map, for the tests of the service's answers.
 #[cfg(test)]
 pub mod tests {
     use std::collections::HashMap;
@@ -449,9 +361,9 @@ pub mod tests {
 
     #[test]
     fn names_are_unique_and_keys_are_spin_variable_names() {
-        let names: std::collections::HashSet<&str> = SETTINGS.iter().map(|s| s.env).collect();
-        assert_eq!(names.len(), SETTINGS.len());
-        for setting in SETTINGS {
+        let names: std::collections::HashSet<&str> = SERVICE.iter().map(|s| s.env).collect();
+        assert_eq!(names.len(), SERVICE.len());
+        for setting in SERVICE {
             assert!(setting.env.starts_with("GBG_GO_"), "{setting}");
             let key = setting.config_key();
             assert!(

@@ -1,84 +1,87 @@
-//! The JSON the API answers with, in the vocabulary of the `gbg-go`
-//! command's `--json` output, so that one set of field names serves both.
+//! The JSON the API answers with: the contract's views
+//! ([`gbg_go_contract::views`]), which the `gbg-go` command's `--json`
+//! output shares.
 
+use gbg_go_contract::views::{self, Document, Input, Ready, Requirement, Step, Submitted};
 use gbg_go_core::describe::status_text;
 use gbg_go_core::types::{
     ElementInput, ElementRequirement, InteractionStep, JourneyState, Participant, StartedJourney,
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// `POST /journeys` (`gbg-go start --json`).
 pub fn started(started: &StartedJourney) -> Value {
-    json!({
-        "instance_id": started.instance_id,
-        "instance_url": started.instance_url,
-        "status": started.status,
-        "message": started.message,
+    views::to_value(&views::Started {
+        instance_id: &started.instance_id,
+        instance_url: started.instance_url.as_deref(),
+        status: &started.status,
+        message: started.message.as_deref(),
     })
 }
 
-/// `GET /journeys/{id}` and the webhook receiver (`gbg-go state --json`).
+/// `GET /journeys/{id}` (`gbg-go state --json`).
 pub fn state(state: &JourneyState) -> Value {
-    json!({
-        "instance_id": state.instance_id,
-        "status": state.status_text,
-        "created_at": state.created_at,
-        "completed_at": state.completed_at,
-        "state": document(&state.document),
+    views::to_value(&views::State {
+        instance_id: &state.instance_id,
+        status: &state.status_text,
+        created_at: state.created_at.as_deref(),
+        completed_at: state.completed_at.as_deref(),
+        state: Document(&state.document),
     })
 }
 
 /// `GET /journeys/{id}/interaction` (`gbg-go interaction fetch --json`).
 pub fn step(instance_id: &str, step: &InteractionStep) -> Value {
-    match step {
-        InteractionStep::Ready(interaction) => json!({
-            "instance_id": interaction.instance_id,
-            "ready": true,
-            "journey_status": status_text(&interaction.journey_status),
-            "interaction_id": interaction.interaction_id,
-            "collects": interaction.collects.iter().map(requirement).collect::<Vec<_>>(),
-            "consumes": interaction.consumes.iter().map(requirement).collect::<Vec<_>>(),
-            "outstanding": interaction.outstanding,
-            "interaction": document(&interaction.document),
-        }),
-        InteractionStep::NotReady(status) => json!({
-            "instance_id": instance_id,
-            "ready": false,
-            "journey_status": status_text(status),
-        }),
-    }
+    let view = match step {
+        InteractionStep::Ready(interaction) => Step {
+            instance_id: &interaction.instance_id,
+            ready: true,
+            journey_status: status_text(&interaction.journey_status),
+            interaction: Some(Ready {
+                interaction_id: &interaction.interaction_id,
+                collects: interaction.collects.iter().map(requirement).collect(),
+                consumes: interaction.consumes.iter().map(requirement).collect(),
+                outstanding: &interaction.outstanding,
+                interaction: Document(&interaction.document),
+            }),
+        },
+        InteractionStep::NotReady(status) => Step {
+            instance_id,
+            ready: false,
+            journey_status: status_text(status),
+            interaction: None,
+        },
+    };
+    views::to_value(&view)
 }
 
 /// `POST /journeys/{id}/interaction` (`gbg-go interaction submit --json`).
 pub fn submitted(participants: &[Participant]) -> Value {
-    let elements: Vec<&str> = participants
-        .iter()
-        .map(|p| p.domain_element_id.as_str())
-        .collect();
-    json!({ "submitted": elements.join(", ") })
+    views::to_value(&Submitted::of(
+        participants.iter().map(|p| p.domain_element_id.as_str()),
+    ))
 }
 
-fn requirement(requirement: &ElementRequirement) -> Value {
-    let mut out = input(&requirement.element);
-    if let Some(combinator) = &requirement.combinator {
-        out["combinator"] = json!(combinator);
-        out["inputs"] = requirement.inputs.iter().map(input).collect();
+fn requirement(requirement: &ElementRequirement) -> Requirement<'_> {
+    Requirement::new(
+        input(&requirement.element),
+        requirement.combinator.as_deref(),
+        requirement.inputs.iter().map(input).collect(),
+    )
+}
+
+fn input(input: &ElementInput) -> Input<'_> {
+    Input {
+        element: &input.ref_,
+        spec: &input.spec,
+        recommended: input.recommended,
     }
-    out
-}
-
-fn input(input: &ElementInput) -> Value {
-    json!({"ref": input.ref_, "spec": input.spec, "recommended": input.recommended})
-}
-
-/// A JSON document given as text (kept as a string should it not parse).
-fn document(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()))
 }
 
 #[cfg(test)]
 mod tests {
     use gbg_go_core::types::{Interaction, JourneyStatus};
+    use serde_json::json;
 
     use super::*;
 

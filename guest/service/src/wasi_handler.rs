@@ -3,8 +3,8 @@
 //! [`api::handle`] with a client over the WASI transport, and writes the
 //! answer.
 
-use gbg_go_core::client::Client;
 use gbg_go_core::http::Clock;
+use gbg_go_core::session::Session;
 use gbg_go_core::token_store::TokenStore;
 use gbg_go_core::wasi_clock::WasiClock;
 use gbg_go_core::wasi_transport::WasiTransport;
@@ -35,7 +35,7 @@ impl Guest for Handler {
             Ok(request) => {
                 let config = Config::resolve(&EngineSettings);
                 api::handle(&request, &config, |client, store| {
-                    let client = Client::open(client, WasiTransport, WasiClock)?;
+                    let client = Session::open(client, WasiTransport, WasiClock)?;
                     Ok(client.with_token_store(token_store(store)))
                 })
             }

@@ -5,13 +5,7 @@ use std::path::PathBuf;
 
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
-
-/// The variable that chooses a region.
-pub const REGION_VAR: &str = "GBG_GO_REGION";
-/// The variable that gives an explicit API base URL.
-pub const BASE_URL_VAR: &str = "GBG_GO_BASE_URL";
-/// The variable that gives the token URL.
-pub const TOKEN_URL_VAR: &str = "GBG_GO_TOKEN_URL";
+use gbg_go_host::contract::settings;
 
 /// Run GBG GO v2 identity-verification journeys through a sandboxed
 /// WebAssembly client.
@@ -162,7 +156,7 @@ pub struct InteractArgs {
     #[command(flatten)]
     pub connection: ConnectionArgs,
     /// Published journey: <resource id>@<version> or <resource id>@latest.
-    #[arg(long, env = "GBG_GO_RESOURCE_ID", value_name = "ID")]
+    #[arg(long, env = settings::RESOURCE_ID.env, value_name = "ID")]
     pub resource_id: String,
     /// Answers: a JSON object mapping domain elements to subject pieces.
     #[arg(long, value_name = "FILE")]
@@ -182,41 +176,41 @@ pub struct InteractArgs {
 #[derive(Debug, Args, Clone)]
 pub struct ConnectionArgs {
     /// GBG GO region (conflicts with --base-url).
-    #[arg(long, env = REGION_VAR, value_enum)]
+    #[arg(long, env = settings::REGION.env, value_enum)]
     pub region: Option<RegionArg>,
     /// API base URL up to /v2/captain, e.g. a simulator's (conflicts with --region).
-    #[arg(long, env = BASE_URL_VAR, value_name = "URL")]
+    #[arg(long, env = settings::BASE_URL.env, value_name = "URL")]
     pub base_url: Option<url::Url>,
     /// OAuth token URL [default: https://api.auth.gbgplc.com/as/token.oauth2].
-    #[arg(long, env = TOKEN_URL_VAR, value_name = "URL")]
+    #[arg(long, env = settings::TOKEN_URL.env, value_name = "URL")]
     pub token_url: Option<url::Url>,
     /// API client id.
-    #[arg(long, env = "GBG_GO_CLIENT_ID", value_name = "ID")]
+    #[arg(long, env = settings::CLIENT_ID.env, value_name = "ID")]
     pub client_id: Option<String>,
     /// Read the client secret from this file (else GBG_GO_CLIENT_SECRET).
     #[arg(long, value_name = "PATH")]
     pub client_secret_file: Option<PathBuf>,
     /// API username; selects the password grant.
-    #[arg(long, env = "GBG_GO_USERNAME", value_name = "NAME")]
+    #[arg(long, env = settings::USERNAME.env, value_name = "NAME")]
     pub username: Option<String>,
     /// Read the password from this file (else GBG_GO_PASSWORD).
     #[arg(long, value_name = "PATH")]
     pub password_file: Option<PathBuf>,
     /// OAuth scope [default for client credentials: gbg.token].
-    #[arg(long, env = "GBG_GO_SCOPE")]
+    #[arg(long, env = settings::SCOPE.env)]
     pub scope: Option<String>,
     /// Base URL for resolving a relative hosted-journey URL.
-    #[arg(long, env = "GBG_GO_HOSTED_BASE_URL", value_name = "URL")]
+    #[arg(long, env = settings::HOSTED_BASE_URL.env, value_name = "URL")]
     pub hosted_base_url: Option<url::Url>,
     /// Value of the X-GBG-Source header.
-    #[arg(long, env = "GBG_GO_SOURCE")]
+    #[arg(long, env = settings::SOURCE.env)]
     pub source: Option<String>,
     /// Attempts per call for transient failures (429, 5xx, connection errors).
     #[arg(long, value_name = "N")]
     pub max_attempts: Option<u32>,
     /// Which token interaction calls present: the customer token, or an
     /// end-user token obtained through device/start and device/connect.
-    #[arg(long, env = "GBG_GO_INTERACTION_AUTH", value_enum)]
+    #[arg(long, env = settings::INTERACTION_AUTH.env, value_enum)]
     pub interaction_auth: Option<InteractionAuthArg>,
     /// Where `region`, `base_url` and `token_url` came from.
     #[arg(skip)]
@@ -301,7 +295,7 @@ pub struct StartArgs {
 #[derive(Debug, Args, Clone)]
 pub struct JourneyArgs {
     /// Published journey: <resource id>@<version> or <resource id>@latest.
-    #[arg(long, env = "GBG_GO_RESOURCE_ID", value_name = "ID")]
+    #[arg(long, env = settings::RESOURCE_ID.env, value_name = "ID")]
     pub resource_id: String,
     /// Hosted pages (page) or your own UI through interactions (api).
     #[arg(long, value_enum, default_value_t = DeliveryArg::Page)]

@@ -15,7 +15,8 @@ use crate::args::{
     Cli, Command, ComponentArgs, ComponentKind, ConnectionArgs, DeliveryArg, DemoArgs,
     InteractionCommand, JourneyArgs, PollArgs, SimulateArgs,
 };
-use crate::exit::{Exit, Failure};
+use crate::exit::{CommandError, Exit};
+use crate::files::read_file;
 use crate::interactions;
 use crate::output::{Output, print_json};
 
@@ -23,7 +24,7 @@ use crate::output::{Output, print_json};
 const DEMO_USER_DELAY: Duration = Duration::from_millis(1500);
 
 /// Runs the parsed command line.
-pub async fn run(cli: Cli) -> Result<Exit, Failure> {
+pub async fn run(cli: Cli) -> Result<Exit, CommandError> {
     let out = Output::new(cli.json);
     let component = cli.component.clone();
     let open = |connection: &ConnectionArgs| {
@@ -95,7 +96,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Failure> {
 async fn open_settings(
     component: Option<std::path::PathBuf>,
     settings: ClientSettings,
-) -> Result<Client, Failure> {
+) -> Result<Client, CommandError> {
     let runtime = Runtime::new(RuntimeOptions {
         component: component.map_or(ComponentSource::Embedded, ComponentSource::File),
         ..RuntimeOptions::default()
@@ -105,14 +106,14 @@ async fn open_settings(
 
 /// `component`: writes an embedded component (the client or a service build)
 /// to a file.
-fn write_component(args: &ComponentArgs, out: Output) -> Result<Exit, Failure> {
+fn write_component(args: &ComponentArgs, out: Output) -> Result<Exit, CommandError> {
     let (name, bytes) = match args.which {
         ComponentKind::Client => ("client", gbg_go_host::GUEST_COMPONENT),
         ComponentKind::Service => ("service", gbg_go_host::SERVICE_COMPONENT),
         ComponentKind::ServiceSpin => ("service-spin", gbg_go_host::SERVICE_SPIN_COMPONENT),
     };
     std::fs::write(&args.out, bytes).map_err(|e| {
-        Failure::usage(format!(
+        CommandError::usage(format!(
             "cannot write the {name} component to {}: {e}",
             args.out.display()
         ))
@@ -138,10 +139,10 @@ fn write_component(args: &ComponentArgs, out: Output) -> Result<Exit, Failure> {
 /// `simulate`: serve until Ctrl-C, after saying where and with what. The
 /// banner names the address actually bound, and a warning says so when it is
 /// not loopback, since the banner prints fixed demo credentials.
-async fn simulate(args: &SimulateArgs, out: Output) -> Result<Exit, Failure> {
+async fn simulate(args: &SimulateArgs, out: Output) -> Result<Exit, CommandError> {
     let config = match &args.config {
         Some(path) => SimulatorConfig::from_json_file(path).map_err(|e| {
-            Failure::usage(format!(
+            CommandError::usage(format!(
                 "cannot load the simulator configuration {}: {e}",
                 path.display()
             ))
@@ -151,7 +152,7 @@ async fn simulate(args: &SimulateArgs, out: Output) -> Result<Exit, Failure> {
     let names: Vec<String> = config.journeys.iter().map(|j| j.name.clone()).collect();
     let simulator = Simulator::start(config, args.listen)
         .await
-        .map_err(|e| Failure::usage(format!("cannot listen on {}: {e}", args.listen)))?;
+        .map_err(|e| CommandError::usage(format!("cannot listen on {}: {e}", args.listen)))?;
     // The simulator names the address clients connect to (loopback for an
     // unspecified address); the port is the one bound.
     let port = parse_url(&simulator.origin())?
@@ -232,14 +233,14 @@ async fn demo(
     args: &DemoArgs,
     component: Option<std::path::PathBuf>,
     out: Output,
-) -> Result<Exit, Failure> {
+) -> Result<Exit, CommandError> {
     let simulator = Simulator::start(SimulatorConfig::default(), ([127, 0, 0, 1], 0).into())
         .await
-        .map_err(|e| Failure::internal(format!("cannot start the simulator: {e}")))?;
+        .map_err(|e| CommandError::internal(format!("cannot start the simulator: {e}")))?;
     let resource_id = simulator
         .journey_resource_id(&args.scenario)
         .ok_or_else(|| {
-            Failure::usage(format!(
+            CommandError::usage(format!(
                 "the simulator publishes no journey named {:?}",
                 args.scenario
             ))
@@ -285,9 +286,9 @@ async fn run_journey(
     poll: &PollArgs,
     out: Output,
     play_end_user: bool,
-) -> Result<Exit, Failure> {
+) -> Result<Exit, CommandError> {
     if journey.delivery != DeliveryArg::Page {
-        return Err(Failure::usage(
+        return Err(CommandError::usage(
             "run drives hosted journeys only: use --delivery page (API journeys need interactions)",
         ));
     }
@@ -311,8 +312,8 @@ async fn run_journey(
     if let Some(end_user) = end_user {
         end_user
             .await
-            .map_err(|e| Failure::internal(format!("the demo's end user stopped: {e}")))?
-            .map_err(|e| Failure::internal(format!("the demo's end user failed: {e:#}")))?;
+            .map_err(|e| CommandError::internal(format!("the demo's end user stopped: {e}")))?
+            .map_err(|e| CommandError::internal(format!("the demo's end user failed: {e:#}")))?;
         out.note("3. the end user opened the hosted page and submitted the form");
     }
     let state = state?;
@@ -330,14 +331,15 @@ fn spawn_end_user(started: &StartedJourney) -> tokio::task::JoinHandle<anyhow::R
     })
 }
 
-fn parse_url(url: &str) -> Result<url::Url, Failure> {
-    url::Url::parse(url).map_err(|e| Failure::internal(format!("bad simulator URL {url}: {e}")))
+fn parse_url(url: &str) -> Result<url::Url, CommandError> {
+    url::Url::parse(url)
+        .map_err(|e| CommandError::internal(format!("bad simulator URL {url}: {e}")))
 }
 
 impl JourneyArgs {
     /// The start request these flags describe; the subject file is read and
     /// must hold a JSON object.
-    fn request(&self) -> Result<StartRequest, Failure> {
+    fn request(&self) -> Result<StartRequest, CommandError> {
         Ok(StartRequest {
             resource_id: self.resource_id.clone(),
             delivery: match self.delivery {
@@ -353,24 +355,14 @@ impl JourneyArgs {
     }
 }
 
-/// The text of the `what` file at `path`.
-pub fn read_file(path: &std::path::Path, what: &str) -> Result<String, Failure> {
-    std::fs::read_to_string(path).map_err(|e| {
-        Failure::usage(format!(
-            "cannot read the {what} file {}: {e}",
-            path.display()
-        ))
-    })
-}
-
 impl PollArgs {
     /// The wait options, checked.
-    pub fn options(&self) -> Result<WaitOptions, Failure> {
+    pub fn options(&self) -> Result<WaitOptions, CommandError> {
         let millis = |seconds: f64, what: &str| {
             if seconds.is_finite() && seconds > 0.0 && seconds <= 86_400.0 {
                 Ok((seconds * 1000.0).round() as u32)
             } else {
-                Err(Failure::usage(format!(
+                Err(CommandError::usage(format!(
                     "--{what} must be a number of seconds between 0 and 86400, not {seconds}"
                 )))
             }

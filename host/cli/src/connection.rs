@@ -2,16 +2,15 @@
 
 use std::path::Path;
 
+use gbg_go_host::contract::settings;
 use gbg_go_host::{
     ClientSettings, Endpoint, Grant, InteractionAuth, Region, RetryPolicy, Secret,
     is_documented_origin,
 };
 use url::Url;
 
-use crate::args::{
-    BASE_URL_VAR, ConnectionArgs, InteractionAuthArg, Origin, REGION_VAR, RegionArg, TOKEN_URL_VAR,
-};
-use crate::exit::Failure;
+use crate::args::{ConnectionArgs, InteractionAuthArg, Origin, RegionArg};
+use crate::exit::CommandError;
 use crate::output::Output;
 
 /// An endpoint setting's flag and environment variable.
@@ -22,15 +21,15 @@ struct Names {
 
 const REGION: Names = Names {
     flag: "--region",
-    var: REGION_VAR,
+    var: settings::REGION.env,
 };
 const BASE_URL: Names = Names {
     flag: "--base-url",
-    var: BASE_URL_VAR,
+    var: settings::BASE_URL.env,
 };
 const TOKEN_URL: Names = Names {
     flag: "--token-url",
-    var: TOKEN_URL_VAR,
+    var: settings::TOKEN_URL.env,
 };
 
 impl Names {
@@ -54,15 +53,17 @@ impl Names {
 impl ConnectionArgs {
     /// The settings these flags and the environment describe. Notes about
     /// where the hosts came from go to stderr through `out`.
-    pub fn settings(&self, out: Output) -> Result<ClientSettings, Failure> {
+    pub fn settings(&self, out: Output) -> Result<ClientSettings, CommandError> {
         let (endpoint, token_url) = self.endpoints(out)?;
-        let client_id = self
-            .client_id
-            .clone()
-            .ok_or_else(|| Failure::usage("no client id: set --client-id or GBG_GO_CLIENT_ID"))?;
+        let client_id = self.client_id.clone().ok_or_else(|| {
+            CommandError::usage(format!(
+                "no client id: set --client-id or {}",
+                settings::CLIENT_ID
+            ))
+        })?;
         let client_secret = secret(
             self.client_secret_file.as_deref(),
-            "GBG_GO_CLIENT_SECRET",
+            settings::CLIENT_SECRET.env,
             "client secret",
             "--client-secret-file",
         )?;
@@ -78,7 +79,7 @@ impl ConnectionArgs {
                 username: username.clone(),
                 password: secret(
                     self.password_file.as_deref(),
-                    "GBG_GO_PASSWORD",
+                    settings::PASSWORD.env,
                     "password",
                     "--password-file",
                 )?,
@@ -110,7 +111,7 @@ impl ConnectionArgs {
     /// simulator's `GBG_GO_TOKEN_URL` sends the secret to GBG's token
     /// endpoint, not to the simulator; the ignored variables are named on
     /// stderr. From the same source, a region and a base URL conflict.
-    fn endpoints(&self, out: Output) -> Result<(Endpoint, Option<Url>), Failure> {
+    fn endpoints(&self, out: Output) -> Result<(Endpoint, Option<Url>), CommandError> {
         let origins = self.origins;
         let settings = [
             (&REGION, origins.region),
@@ -140,7 +141,7 @@ impl ConnectionArgs {
         let endpoint = match (region, base_url) {
             (Some(_), Some(_)) => {
                 let both = format!("{} and {}", REGION.given(from), BASE_URL.given(from));
-                return Err(Failure::usage(match from {
+                return Err(CommandError::usage(match from {
                     Origin::Flag => format!("{both} both choose the API endpoint: give one"),
                     Origin::Environment => {
                         format!("{both} are both set and both choose the API endpoint: unset one")
@@ -154,14 +155,16 @@ impl ConnectionArgs {
             }),
             (None, Some(url)) => Endpoint::BaseUrl(url),
             (None, None) if from == Origin::Flag => {
-                return Err(Failure::usage(format!(
+                return Err(CommandError::usage(format!(
                     "--token-url needs --region or --base-url beside it: endpoint flags are not \
-                     combined with {REGION_VAR} or {BASE_URL_VAR} from the environment"
+                     combined with {} or {} from the environment",
+                    REGION.var, BASE_URL.var
                 )));
             }
             (None, None) => {
-                return Err(Failure::usage(format!(
-                    "no GBG GO endpoint: set --region or --base-url (or {REGION_VAR} / {BASE_URL_VAR})"
+                return Err(CommandError::usage(format!(
+                    "no GBG GO endpoint: set --region or --base-url (or {} / {})",
+                    REGION.var, BASE_URL.var
                 )));
             }
         };
@@ -190,20 +193,20 @@ impl ConnectionArgs {
 
 /// A secret from `file` (surrounding whitespace trimmed) or else from the
 /// environment variable `var`; `what` names it and `flag` is the file flag.
-fn secret(file: Option<&Path>, var: &str, what: &str, flag: &str) -> Result<Secret, Failure> {
+fn secret(file: Option<&Path>, var: &str, what: &str, flag: &str) -> Result<Secret, CommandError> {
     let value = match file {
         Some(path) => std::fs::read_to_string(path).map_err(|e| {
-            Failure::usage(format!(
+            CommandError::usage(format!(
                 "cannot read the {what} from {}: {e}",
                 path.display()
             ))
         })?,
         None => std::env::var(var)
-            .map_err(|_| Failure::usage(format!("no {what}: set {var} or {flag}")))?,
+            .map_err(|_| CommandError::usage(format!("no {what}: set {var} or {flag}")))?,
     };
     let value = value.trim();
     if value.is_empty() {
-        return Err(Failure::usage(format!("the {what} is empty")));
+        return Err(CommandError::usage(format!("the {what} is empty")));
     }
     Ok(Secret::new(value))
 }

@@ -2,7 +2,8 @@
 
 use std::process::ExitCode;
 
-use gbg_go_host::{ApiError, Error, JourneyStatus};
+use gbg_go_host::contract::spellings::ErrorKind;
+use gbg_go_host::{Error, JourneyStatus, error_kind};
 
 /// The exit statuses `gbg-go` uses; scripts may rely on them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,15 +40,32 @@ impl Exit {
     }
 }
 
+impl Exit {
+    /// The status for a call that failed with the component's error `kind`.
+    fn for_error(kind: ErrorKind) -> Exit {
+        match kind {
+            ErrorKind::InvalidInput => Exit::Usage,
+            ErrorKind::BadRequest => Exit::Rejected,
+            ErrorKind::Unauthorized | ErrorKind::Forbidden => Exit::Auth,
+            ErrorKind::NotFound => Exit::NotFound,
+            ErrorKind::RateLimited
+            | ErrorKind::ServerError
+            | ErrorKind::Transport
+            | ErrorKind::InvalidResponse => Exit::Unavailable,
+            ErrorKind::Timeout => Exit::NotCompleted,
+        }
+    }
+}
+
 impl From<Exit> for ExitCode {
     fn from(exit: Exit) -> Self {
         ExitCode::from(exit as u8)
     }
 }
 
-/// A command's failure: what to say and how to exit.
+/// Why a command failed: what to say and how to exit.
 #[derive(Debug)]
-pub struct Failure {
+pub struct CommandError {
     /// The exit status.
     pub exit: Exit,
     /// The message naming the cause.
@@ -56,7 +74,7 @@ pub struct Failure {
     pub kind: &'static str,
 }
 
-impl Failure {
+impl CommandError {
     /// A failure that exits with `exit`, tagged `kind` in JSON output.
     fn new(exit: Exit, kind: &'static str, message: impl Into<String>) -> Self {
         Self {
@@ -87,21 +105,13 @@ impl Failure {
     }
 }
 
-impl From<Error> for Failure {
+impl From<Error> for CommandError {
     fn from(error: Error) -> Self {
         let (exit, kind) = match &error {
-            Error::Api { error, .. } => match error {
-                ApiError::InvalidInput(_) => (Exit::Usage, "invalid-input"),
-                ApiError::BadRequest(_) => (Exit::Rejected, "bad-request"),
-                ApiError::Unauthorized(_) => (Exit::Auth, "unauthorized"),
-                ApiError::Forbidden(_) => (Exit::Auth, "forbidden"),
-                ApiError::NotFound(_) => (Exit::NotFound, "not-found"),
-                ApiError::RateLimited(_) => (Exit::Unavailable, "rate-limited"),
-                ApiError::ServerError(_) => (Exit::Unavailable, "server-error"),
-                ApiError::Transport(_) => (Exit::Unavailable, "transport"),
-                ApiError::InvalidResponse(_) => (Exit::Unavailable, "invalid-response"),
-                ApiError::Timeout(_) => (Exit::NotCompleted, "timeout"),
-            },
+            Error::Api { error, .. } => {
+                let kind = error_kind(error);
+                (Exit::for_error(kind), kind.as_str())
+            }
             Error::Load(_) => (Exit::Internal, "load"),
             Error::BudgetExceeded(_) => (Exit::Internal, "budget-exceeded"),
             Error::Trap(_) => (Exit::Internal, "trap"),

@@ -3,13 +3,13 @@
 use std::time::{Duration, Instant};
 
 use gbg_go_host::{
-    Accepted, Answers, Client, Delivery, Interaction, InteractionStep, JourneyStatus, Participant,
+    AcceptedElement, Client, Delivery, Interaction, InteractionStep, JourneyStatus, Participant,
     StartRequest, Submission, WaitOptions,
 };
 
 use crate::args::{InteractArgs, SubmitArgs};
-use crate::commands::read_file;
-use crate::exit::{Exit, Failure};
+use crate::exit::{CommandError, Exit};
+use crate::files::read_file;
 use crate::output::Output;
 
 /// `interact`: start an API journey and answer each interaction from the
@@ -18,9 +18,8 @@ pub async fn interact(
     mut client: Client,
     args: &InteractArgs,
     out: Output,
-) -> Result<Exit, Failure> {
-    let answers = Answers::from_json(&read_file(&args.answers, "answers")?)
-        .map_err(|e| Failure::usage(format!("{}: {e}", args.answers.display())))?;
+) -> Result<Exit, CommandError> {
+    let answers = read_file(&args.answers, "answers")?;
     let subject = args
         .subject
         .as_deref()
@@ -55,44 +54,43 @@ pub async fn interact(
     Ok(Exit::for_status(&state.status))
 }
 
-/// Answers each interaction of instance `id` from `answers` until none is left
-/// (the journey ended); returns what was submitted. Nothing is submitted twice:
-/// GBG's `outstanding` may never shrink, and GBG may show an answered
+/// Answers each interaction of instance `id` from the answers document
+/// `answers` until none is left (the journey ended); returns what was
+/// submitted. The component plans each submission; nothing is submitted
+/// twice: GBG's `outstanding` may never shrink, and GBG may show an answered
 /// interaction again while it processes its data, so what each interaction
-/// accepted is tracked here.
+/// accepted is kept here and handed to the planner.
 async fn answer_until_ended(
     client: &mut Client,
     id: &str,
-    answers: &Answers,
+    answers: &str,
     deadline: Instant,
     options: WaitOptions,
     out: Output,
-) -> Result<Vec<(Interaction, Submission)>, Failure> {
-    let mut accepted = Accepted::default();
+) -> Result<Vec<(Interaction, Submission)>, CommandError> {
+    let mut accepted: Vec<AcceptedElement> = Vec::new();
     let mut submitted = Vec::new();
     loop {
-        match client.fetch_interaction(id).await? {
-            InteractionStep::Ready(interaction) => {
-                let planned = answers
-                    .submission_for(&interaction, &accepted)
-                    .map_err(|e| Failure::usage(e.to_string()))?;
-                let Some(submission) = planned else {
-                    poll_again(deadline, options, id, Some(&interaction.interaction_id)).await?;
-                    continue;
-                };
+        let step = client.fetch_interaction(id).await?;
+        let planned = client.plan_submission(&step, answers, &accepted).await?;
+        match (step, planned) {
+            (InteractionStep::Ready(interaction), Some(submission)) => {
                 out.interaction(&interaction);
                 out.note(format!(
                     "  submitting: {}",
                     elements(&submission.participants)
                 ));
                 client.submit_interaction(&submission).await?;
-                accepted.record(&submission);
+                accepted.extend(submission.accepted());
                 submitted.push((interaction, submission));
             }
-            InteractionStep::NotReady(JourneyStatus::InProgress) => {
+            (InteractionStep::Ready(interaction), None) => {
+                poll_again(deadline, options, id, Some(&interaction.interaction_id)).await?
+            }
+            (InteractionStep::NotReady(JourneyStatus::InProgress), _) => {
                 poll_again(deadline, options, id, None).await?
             }
-            InteractionStep::NotReady(_) => return Ok(submitted),
+            (InteractionStep::NotReady(_), _) => return Ok(submitted),
         }
     }
 }
@@ -105,14 +103,14 @@ async fn poll_again(
     options: WaitOptions,
     id: &str,
     answered: Option<&str>,
-) -> Result<(), Failure> {
+) -> Result<(), CommandError> {
     if Instant::now() >= deadline {
         let waited = f64::from(options.timeout_ms) / 1000.0;
         return Err(match answered {
-            Some(interaction_id) => Failure::stalled(format!(
+            Some(interaction_id) => CommandError::stalled(format!(
                 "journey {id} still showed interaction {interaction_id} after all its elements were accepted, and did not move on within {waited:.1} s"
             )),
-            None => Failure::timeout(format!(
+            None => CommandError::timeout(format!(
                 "journey {id} had no interaction ready and did not end within {waited:.1} s"
             )),
         });
@@ -122,14 +120,22 @@ async fn poll_again(
 }
 
 /// `interaction fetch`.
-pub async fn fetch(mut client: Client, instance_id: &str, out: Output) -> Result<Exit, Failure> {
+pub async fn fetch(
+    mut client: Client,
+    instance_id: &str,
+    out: Output,
+) -> Result<Exit, CommandError> {
     let step = client.fetch_interaction(instance_id).await?;
     out.interaction_step(instance_id, &step);
     Ok(Exit::Ok)
 }
 
 /// `interaction submit`.
-pub async fn submit(mut client: Client, args: &SubmitArgs, out: Output) -> Result<Exit, Failure> {
+pub async fn submit(
+    mut client: Client,
+    args: &SubmitArgs,
+    out: Output,
+) -> Result<Exit, CommandError> {
     let submission = Submission {
         instance_id: args.instance.instance_id.clone(),
         interaction_id: args.interaction_id.clone(),

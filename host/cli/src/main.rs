@@ -4,6 +4,7 @@ mod args;
 mod commands;
 mod connection;
 mod exit;
+mod files;
 mod interactions;
 mod output;
 
@@ -13,7 +14,7 @@ use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
 use self::args::Cli;
-use self::exit::Failure;
+use self::exit::CommandError;
 use self::output::Output;
 
 /// Parses the command line, runs the command, and turns its outcome into an
@@ -25,7 +26,7 @@ fn main() -> ExitCode {
     let outcome = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| Failure::internal(format!("cannot start the async runtime: {e}")))
+        .map_err(|e| CommandError::internal(format!("cannot start the async runtime: {e}")))
         .and_then(|runtime| runtime.block_on(commands::run(cli)));
     match outcome {
         Ok(exit) => exit.into(),

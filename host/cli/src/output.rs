@@ -11,12 +11,13 @@ use qrcode::QrCode;
 use qrcode::render::unicode::Dense1x2;
 use serde_json::{Value, json};
 
+use gbg_go_host::contract::views::{self, Document};
 use gbg_go_host::{
-    ElementRequirement, Interaction, InteractionStep, JourneyState, StartedJourney, Submission,
-    TokenInfo, status_text,
+    ElementInput, ElementRequirement, Interaction, InteractionStep, JourneyState, StartedJourney,
+    Submission, TokenInfo, status_text,
 };
 
-use crate::exit::Failure;
+use crate::exit::CommandError;
 
 /// Prints one line for people on stdout, with control characters escaped
 /// ([`printable`]).
@@ -215,7 +216,7 @@ impl Output {
 
     /// A failure: always a sentence on stderr; also a JSON object on stdout
     /// in JSON mode.
-    pub fn failure(self, failure: &Failure) {
+    pub fn failure(self, failure: &CommandError) {
         eprintln!("error: {}", printable(&failure.message));
         if self.json {
             print_json(&json!({
@@ -241,49 +242,55 @@ impl Output {
 
 /// A state as `state --json` prints it.
 fn state_json(state: &JourneyState) -> Value {
-    json!({
-        "instance_id": state.instance_id,
-        "status": state.status_text,
-        "created_at": state.created_at,
-        "completed_at": state.completed_at,
-        "state": document(&state.document),
+    views::to_value(&views::State {
+        instance_id: &state.instance_id,
+        status: &state.status_text,
+        created_at: state.created_at.as_deref(),
+        completed_at: state.completed_at.as_deref(),
+        state: Document(&state.document),
     })
-}
-
-/// A JSON document given as text (kept as a string should it not parse).
-fn document(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()))
 }
 
 /// `interaction fetch --json`.
 fn step_json(instance_id: &str, step: &InteractionStep) -> Value {
-    match step {
-        InteractionStep::Ready(interaction) => json!({
-            "instance_id": interaction.instance_id,
-            "ready": true,
-            "journey_status": status_text(&interaction.journey_status),
-            "interaction_id": interaction.interaction_id,
-            "collects": interaction.collects.iter().map(requirement_json).collect::<Vec<_>>(),
-            "consumes": interaction.consumes.iter().map(requirement_json).collect::<Vec<_>>(),
-            "outstanding": interaction.outstanding,
-            "interaction": document(&interaction.document),
-        }),
-        InteractionStep::NotReady(status) => json!({
-            "instance_id": instance_id,
-            "ready": false,
-            "journey_status": status_text(status),
-        }),
-    }
+    let view = match step {
+        InteractionStep::Ready(interaction) => views::Step {
+            instance_id: &interaction.instance_id,
+            ready: true,
+            journey_status: status_text(&interaction.journey_status),
+            interaction: Some(views::Ready {
+                interaction_id: &interaction.interaction_id,
+                collects: interaction.collects.iter().map(requirement_view).collect(),
+                consumes: interaction.consumes.iter().map(requirement_view).collect(),
+                outstanding: &interaction.outstanding,
+                interaction: Document(&interaction.document),
+            }),
+        },
+        InteractionStep::NotReady(status) => views::Step {
+            instance_id,
+            ready: false,
+            journey_status: status_text(status),
+            interaction: None,
+        },
+    };
+    views::to_value(&view)
 }
 
-fn requirement_json(requirement: &ElementRequirement) -> Value {
-    let input = |i: &gbg_go_host::ElementInput| json!({"ref": i.ref_, "spec": i.spec, "recommended": i.recommended});
-    let mut out = input(&requirement.element);
-    if let Some(combinator) = &requirement.combinator {
-        out["combinator"] = json!(combinator);
-        out["inputs"] = requirement.inputs.iter().map(input).collect();
+fn requirement_view(requirement: &ElementRequirement) -> views::Requirement<'_> {
+    let element = &requirement.element;
+    views::Requirement::new(
+        input_view(element),
+        requirement.combinator.as_deref(),
+        requirement.inputs.iter().map(input_view).collect(),
+    )
+}
+
+fn input_view(input: &ElementInput) -> views::Input<'_> {
+    views::Input {
+        element: &input.ref_,
+        spec: &input.spec,
+        recommended: input.recommended,
     }
-    out
 }
 
 /// `FullName (required), PersonalEmail (optional)`
@@ -297,11 +304,11 @@ fn requirements(requirements: &[ElementRequirement]) -> String {
 
 /// The start answer as `start --json` prints it.
 fn started_json(started: &StartedJourney) -> Value {
-    json!({
-        "instance_id": started.instance_id,
-        "instance_url": started.instance_url,
-        "status": started.status,
-        "message": started.message,
+    views::to_value(&views::Started {
+        instance_id: &started.instance_id,
+        instance_url: started.instance_url.as_deref(),
+        status: &started.status,
+        message: started.message.as_deref(),
     })
 }
 

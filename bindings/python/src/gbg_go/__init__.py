@@ -26,7 +26,7 @@ from typing import Any, Callable, Optional, Union
 import wasmtime
 from wasmtime.component import Component, Linker, Variant
 
-CLIENT_INTERFACE = "gbg:go/client@0.2.0"
+CLIENT_INTERFACE = "gbg:go/client@0.3.0"
 
 COMPONENT_FILE = "gbg_go_client.wasm"
 """The component this package ships, next to this module."""

@@ -53,7 +53,7 @@ impl Gbg {
 fn call_with(gbg: &Gbg, given: &Given, request: IncomingRequest) -> (u16, Response, Value) {
     let config = Config::resolve(given);
     let response = handle(&request, &config, |client, _| {
-        Client::open(client, gbg.net.clone(), gbg.clock.clone())
+        Session::open(client, gbg.net.clone(), gbg.clock.clone())
             .map(|c| c.with_token_store(Box::new(InstanceStore)))
     });
     let text = String::from_utf8_lossy(&response.body).into_owned();

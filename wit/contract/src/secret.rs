@@ -2,10 +2,13 @@
 
 use std::fmt;
 
-/// A client secret, password or token. `Debug` and `Display` print `***`;
-/// only [`Secret::expose`] reveals the value, where it is sent.
+/// A client secret, password, key or token. `Debug` and `Display` print
+/// `[redacted]`; only [`Secret::expose`] reveals the value, where it is used.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
+
+/// What a [`Secret`] prints instead of its value.
+pub const REDACTED: &str = "[redacted]";
 
 impl Secret {
     /// Wraps a sensitive value.
@@ -13,7 +16,7 @@ impl Secret {
         Self(value.into())
     }
 
-    /// The value itself, for handing to the component.
+    /// The value itself, for placing it into a request.
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -21,24 +24,24 @@ impl Secret {
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
+        f.write_str(REDACTED)
     }
 }
 
 impl fmt::Display for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
+        f.write_str(REDACTED)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::Secret;
+    use super::*;
 
     #[test]
     fn formatting_never_reveals_the_value() {
-        let secret = Secret::new("hunter2");
-        assert_eq!(format!("{secret:?} {secret}"), "Secret(***) ***");
-        assert_eq!(secret.expose(), "hunter2");
+        let secret = Secret::new("hunter2-value");
+        assert_eq!(format!("{secret:?} {secret}"), "[redacted] [redacted]");
+        assert_eq!(secret.expose(), "hunter2-value");
     }
 }

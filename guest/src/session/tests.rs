@@ -22,7 +22,7 @@ const INSTANCE: &str = "Pq_hhIX6-sHUy9FLSDzPLu";
 struct Harness {
     clock: FakeClock,
     net: FakeTransport,
-    client: Client<FakeTransport, FakeClock>,
+    client: Session<FakeTransport, FakeClock>,
 }
 
 fn harness(configure: impl FnOnce(&mut ClientConfig)) -> Harness {
@@ -30,7 +30,7 @@ fn harness(configure: impl FnOnce(&mut ClientConfig)) -> Harness {
     let net = FakeTransport::new(&clock);
     let mut c = config(BASE);
     configure(&mut c);
-    let client = Client::open(c, net.clone(), clock.clone()).unwrap();
+    let client = Session::open(c, net.clone(), clock.clone()).unwrap();
     Harness { clock, net, client }
 }
 
@@ -220,8 +220,8 @@ fn malformed_token_answer_is_invalid_response() {
 
 /// A client like [`default_harness`]'s, on its transport and clock, sharing
 /// tokens through `store`: another instance of the same component.
-fn instance(h: &Harness, store: &MemoryStore) -> Client<FakeTransport, FakeClock> {
-    Client::open(config(BASE), h.net.clone(), h.clock.clone())
+fn instance(h: &Harness, store: &MemoryStore) -> Session<FakeTransport, FakeClock> {
+    Session::open(config(BASE), h.net.clone(), h.clock.clone())
         .unwrap()
         .with_token_store(Box::new(store.clone()))
 }
@@ -303,7 +303,7 @@ fn a_store_holding_another_credential_sets_token_is_not_used() {
         scope: None,
     });
     h.net.script(STATE, states("InProgress", 2));
-    Client::open(other, h.net.clone(), h.clock.clone())
+    Session::open(other, h.net.clone(), h.clock.clone())
         .unwrap()
         .with_token_store(Box::new(store.clone()))
         .fetch_journey_state(INSTANCE, &[])

@@ -1,5 +1,6 @@
-//! The client: token caching and renewal, retries, one re-authentication
-//! on 401, and the journey and interaction calls.
+//! A session with GBG GO: one configuration and its cached tokens, with
+//! token renewal, retries, one re-authentication on 401, and the journey
+//! and interaction calls.
 
 use std::time::Duration;
 
@@ -11,14 +12,14 @@ use crate::http::{Clock, Limits, Method, Request, Response, Transport};
 use crate::interaction::{self, EndUserTokens, Fetched};
 use crate::journey;
 use crate::redact::{redact, scrub};
-use crate::retry::{Decision, Failure, Idempotency, decide, is_retryable};
-use crate::secret::Secret;
+use crate::retry::{Decision, FailedAttempt, Idempotency, decide, is_retryable};
 use crate::token::{self, Lease};
 use crate::token_store::{SharedTokens, StoredToken, TokenStore};
 use crate::types::{
     ClientConfig, Error, InteractionAuth, InteractionStep, JourneyState, JourneyStatus,
     StartRequest, StartedJourney, Submission, TokenInfo, WaitOptions, WaitTimeout,
 };
+use gbg_go_contract::Secret;
 
 /// The shortest accepted `poll-interval-ms` of `wait-for-completion`.
 pub const MIN_POLL_INTERVAL_MS: u32 = 10;
@@ -34,8 +35,10 @@ enum Auth<'a> {
     EndUser(&'a str),
 }
 
-/// A GBG GO client over a transport and a clock.
-pub struct Client<T: Transport, C: Clock> {
+/// A session with GBG GO over a transport and a clock: the protocol side of
+/// the WIT `client` resource (and of each request the journey service
+/// serves).
+pub struct Session<T: Transport, C: Clock> {
     settings: Settings,
     transport: T,
     clock: C,
@@ -47,7 +50,7 @@ pub struct Client<T: Transport, C: Clock> {
     device_id: Option<String>,
 }
 
-impl<T: Transport, C: Clock> Client<T, C> {
+impl<T: Transport, C: Clock> Session<T, C> {
     /// Validates `config`; sends nothing.
     pub fn open(config: ClientConfig, transport: T, clock: C) -> Result<Self, Error> {
         let settings = Settings::from_config(config)?;
@@ -423,9 +426,7 @@ impl<T: Transport, C: Clock> Client<T, C> {
                 format!("Bearer {}", token.expose()),
             ));
         }
-        if let Some(source) = &self.settings.source {
-            headers.push(("X-GBG-Source".to_owned(), source.clone()));
-        }
+        headers.extend(self.settings.identity_headers());
         Request {
             method,
             url,
@@ -472,12 +473,12 @@ impl<T: Transport, C: Clock> Client<T, C> {
                 Ok(response) if response.is_success() => return Ok(response),
                 Ok(response) => {
                     let now = self.clock.now_unix_ms();
-                    Failure {
+                    FailedAttempt {
                         error: classify(&response, now, answerer),
                         retry_after_ms: retry_after_ms(&response, now),
                     }
                 }
-                Err(error) => Failure {
+                Err(error) => FailedAttempt {
                     error: error.into(),
                     retry_after_ms: None,
                 },
