@@ -15,7 +15,7 @@ use crate::errors::ApiError;
 use crate::instances::{Delivery, Instance};
 use crate::schema::{RequestBody, check};
 use crate::server::AppState;
-use crate::state_document;
+use crate::{paths, state_document};
 
 /// `GET journey/health`: `{"message":"OK"}`, no token needed.
 pub async fn health() -> Json<Value> {
@@ -58,7 +58,7 @@ pub async fn start(
         StatusCode::CREATED,
         Json(json!({
             "instanceId": id,
-            "instanceUrl": format!("/journey/{id}"),
+            "instanceUrl": paths::hosted_page(&id),
             "status": "started",
             "message": format!("Journey {id} started successfully"),
         })),

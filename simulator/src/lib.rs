@@ -35,6 +35,7 @@ mod interactions;
 mod journeys;
 mod middleware;
 mod module_results;
+mod paths;
 mod registry;
 mod request_log;
 pub mod scenarios;
@@ -53,6 +54,7 @@ pub use faults::{
     FaultHandle, Faults, RateLimitFault, ServerErrorFault, ServerErrorStatus, UnsupportedStatus,
 };
 pub use interactions::NOT_READY_CODE;
+pub use paths::API_PREFIX;
 pub use request_log::{LOG_CAPACITY, LoggedRequest, REDACTED};
-pub use server::{API_PREFIX, Simulator};
+pub use server::Simulator;
 pub use token_endpoint::SCOPE;

@@ -15,9 +15,9 @@ use tracing::Instrument;
 use crate::errors::{ApiError, OAuthError};
 use crate::faults::FaultAction;
 use crate::ids;
+use crate::paths;
 use crate::request_log::{self, LoggedRequest};
 use crate::server::{AppState, DropConnection, MAX_BODY_BYTES};
-use crate::token_endpoint;
 
 /// The response header carrying the request id.
 pub const REQUEST_ID: &str = "x-request-id";
@@ -68,7 +68,7 @@ pub async fn front_door(
                 if !decision.latency.is_zero() {
                     tokio::time::sleep(decision.latency).await;
                 }
-                let is_token = token_endpoint::PATHS.contains(&path.as_str());
+                let is_token = paths::is_token_path(&path);
                 match decision.action {
                     Some(FaultAction::Drop) => {
                         let mut response = Response::new(Body::empty());

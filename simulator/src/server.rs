@@ -22,6 +22,7 @@ use crate::config::{Credentials, InteractionAuth, NotReadyAnswer, Outstanding, S
 use crate::errors::{ApiError, OAuthError};
 use crate::faults::FaultHandle;
 use crate::instances::{Instance, InstanceStore};
+use crate::paths::{self, API_PREFIX, TOKEN_PATHS, api};
 use crate::registry::Registry;
 use crate::request_log::{LoggedRequest, RequestLog};
 use crate::tokens::TokenStore;
@@ -29,9 +30,6 @@ use crate::{
     devices, hosted_page, interactions, journeys, middleware, schema, state_document,
     token_endpoint,
 };
-
-/// The path prefix of the journey API (`<origin>/v2/captain/journey/...`).
-pub const API_PREFIX: &str = "/v2/captain";
 
 /// The largest request body accepted, in bytes (document images travel inline).
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -87,23 +85,19 @@ impl AppState {
 pub struct DropConnection;
 
 fn router(state: Arc<AppState>) -> Router {
-    let api = |path: &str| format!("{API_PREFIX}/{path}");
     Router::new()
-        .route(&api("journey/health"), get(journeys::health))
-        .route(&api("journey/start"), post(journeys::start))
-        .route(&api("journey/state/fetch"), post(journeys::fetch_state))
-        .route(&api("journey/state/delete"), post(journeys::delete_state))
-        .route(&api("journey/interaction/fetch"), post(interactions::fetch))
+        .route(&api(paths::HEALTH), get(journeys::health))
+        .route(&api(paths::START), post(journeys::start))
+        .route(&api(paths::STATE_FETCH), post(journeys::fetch_state))
+        .route(&api(paths::STATE_DELETE), post(journeys::delete_state))
+        .route(&api(paths::INTERACTION_FETCH), post(interactions::fetch))
+        .route(&api(paths::INTERACTION_SUBMIT), post(interactions::submit))
+        .route(&api(paths::DEVICE_START), post(devices::start))
+        .route(&api(paths::DEVICE_CONNECT), post(devices::connect))
+        .route(TOKEN_PATHS[0], post(token_endpoint::issue))
+        .route(TOKEN_PATHS[1], post(token_endpoint::issue))
         .route(
-            &api("journey/interaction/submit"),
-            post(interactions::submit),
-        )
-        .route(&api("journey/device/start"), post(devices::start))
-        .route(&api("journey/device/connect"), post(devices::connect))
-        .route(token_endpoint::PATHS[0], post(token_endpoint::issue))
-        .route(token_endpoint::PATHS[1], post(token_endpoint::issue))
-        .route(
-            "/journey/{instance_id}",
+            paths::HOSTED_PAGE_ROUTE,
             get(hosted_page::show).post(hosted_page::submit),
         )
         .fallback(not_found)
@@ -118,7 +112,7 @@ async fn not_found(uri: Uri) -> ApiError {
 }
 
 async fn method_not_allowed(method: Method, uri: Uri) -> Response {
-    if token_endpoint::PATHS.contains(&uri.path()) {
+    if paths::is_token_path(uri.path()) {
         OAuthError::method_not_allowed().into_response()
     } else {
         ApiError::method_not_allowed(method.as_str(), uri.path()).into_response()
@@ -178,7 +172,7 @@ impl Simulator {
 
     /// The token URL: the origin + `/as/token.oauth2`.
     pub fn token_url(&self) -> String {
-        format!("{}{}", self.origin(), token_endpoint::PATHS[0])
+        format!("{}{}", self.origin(), TOKEN_PATHS[0])
     }
 
     /// The credentials the token endpoint accepts.

@@ -17,12 +17,6 @@ use crate::ids;
 use crate::server::AppState;
 use crate::tokens::TokenKind;
 
-/// The token endpoint paths: the docs' PingFederate path and the OpenAPI's Keycloak path.
-pub const PATHS: [&str; 2] = [
-    "/as/token.oauth2",
-    "/auth/realms/go/protocol/openid-connect/token",
-];
-
 /// The scope the `client_credentials` grant must ask for.
 pub const SCOPE: &str = "gbg.token";
 
