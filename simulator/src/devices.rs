@@ -16,7 +16,7 @@ use crate::clock::unix_millis;
 use crate::errors::ApiError;
 use crate::ids;
 use crate::schema::{RequestBody, check};
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::tokens::TokenKind;
 
 /// Lifetime of a connect token, in seconds (the OpenAPI example's 120).

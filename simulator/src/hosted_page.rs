@@ -16,7 +16,7 @@ use crate::body::is_form;
 use crate::instances::{Instance, Status};
 use crate::paths;
 use crate::schema::{RequestBody, check};
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// The form's fields, in page order: name, label, input type, hint.
 const FIELDS: [Field; 7] = [

@@ -14,7 +14,7 @@ use crate::config::{ElementConfig, NotReadyAnswer, Outstanding};
 use crate::errors::ApiError;
 use crate::instances::Instance;
 use crate::schema::{RequestBody, check};
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// The `code` of the in-body error answer [`NotReadyAnswer::Error`]: GBG's in-body codes
 /// are HTTP statuses (the OpenAPI's example is `500`, "Internal server error"), and 404 is

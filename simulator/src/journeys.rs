@@ -14,7 +14,7 @@ use crate::body::json_object;
 use crate::errors::ApiError;
 use crate::instances::{Delivery, Instance};
 use crate::schema::{RequestBody, check};
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::{paths, state_document};
 
 /// `GET journey/health`: `{"message":"OK"}`, no token needed.

@@ -41,6 +41,7 @@ mod request_log;
 pub mod scenarios;
 mod schema;
 mod server;
+mod state;
 mod state_document;
 mod token_endpoint;
 mod tokens;

@@ -12,18 +12,24 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::Value;
 use tracing::Instrument;
 
+use crate::body::MAX_BODY_BYTES;
 use crate::errors::{ApiError, OAuthError};
 use crate::faults::FaultAction;
 use crate::ids;
 use crate::paths;
 use crate::request_log::{self, LoggedRequest};
-use crate::server::{AppState, DropConnection, MAX_BODY_BYTES};
+use crate::state::AppState;
 
 /// The response header carrying the request id.
 pub const REQUEST_ID: &str = "x-request-id";
 
 /// The largest answer body the request log records, in bytes.
 const MAX_RECORDED_ANSWER: u64 = 1024 * 1024;
+
+/// Marks a response whose connection must be closed without sending it.
+#[derive(Clone, Copy, Debug, thiserror::Error)]
+#[error("connection dropped by a fault knob")]
+pub struct DropConnection;
 
 /// Gives the request an id (answered as `X-Request-ID`) and a tracing span, records it
 /// in the request log, then applies the fault knobs or passes it on.

@@ -18,71 +18,18 @@ use tokio::sync::oneshot;
 use tokio::task::{JoinHandle, JoinSet};
 use tower::ServiceExt;
 
-use crate::config::{Credentials, InteractionAuth, NotReadyAnswer, Outstanding, SimulatorConfig};
+use crate::config::{Credentials, SimulatorConfig};
 use crate::errors::{ApiError, OAuthError};
 use crate::faults::FaultHandle;
-use crate::instances::{Instance, InstanceStore};
+use crate::middleware::DropConnection;
 use crate::paths::{self, API_PREFIX, TOKEN_PATHS, api};
 use crate::registry::Registry;
-use crate::request_log::{LoggedRequest, RequestLog};
-use crate::tokens::TokenStore;
+use crate::request_log::LoggedRequest;
+use crate::state::AppState;
 use crate::{
     devices, hosted_page, interactions, journeys, middleware, schema, state_document,
     token_endpoint,
 };
-
-/// The largest request body accepted, in bytes (document images travel inline).
-pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
-
-/// Everything the handlers share.
-pub struct AppState {
-    /// The accepted credentials.
-    pub credentials: Credentials,
-    /// Which tokens interaction calls accept.
-    pub interaction_auth: InteractionAuth,
-    /// What an interaction fetch answers while no interaction is ready.
-    pub not_ready_answer: NotReadyAnswer,
-    /// Whether `outstanding` shrinks.
-    pub outstanding: Outstanding,
-    /// The published journeys.
-    pub registry: Registry,
-    /// The live instances.
-    pub instances: InstanceStore,
-    /// The issued tokens.
-    pub tokens: TokenStore,
-    /// The fault knobs.
-    pub faults: FaultHandle,
-    /// The received requests.
-    pub log: RequestLog,
-}
-
-impl AppState {
-    /// Runs `action` on instance `id`; 404 `NOT_FOUND` when it is unknown, deleted or
-    /// older than the retention TTL in force.
-    pub fn with_instance<R>(
-        &self,
-        id: &str,
-        action: impl FnOnce(&mut Instance) -> R,
-    ) -> Result<R, ApiError> {
-        self.instances
-            .with(id, self.faults.instance_ttl(), action)
-            .ok_or_else(|| ApiError::instance_not_found(id))
-    }
-
-    /// Forgets instance `id`; 404 `NOT_FOUND` as for [`AppState::with_instance`].
-    pub fn remove_instance(&self, id: &str) -> Result<(), ApiError> {
-        if self.instances.remove(id, self.faults.instance_ttl()) {
-            Ok(())
-        } else {
-            Err(ApiError::instance_not_found(id))
-        }
-    }
-}
-
-/// Marks a response whose connection must be closed without sending it.
-#[derive(Clone, Copy, Debug, thiserror::Error)]
-#[error("connection dropped by a fault knob")]
-pub struct DropConnection;
 
 fn router(state: Arc<AppState>) -> Router {
     Router::new()
@@ -136,17 +83,7 @@ impl Simulator {
         schema::ensure_compiled().map_err(invalid)?;
         let registry = Registry::new(&config.journeys, &config.default_journey)
             .ok_or_else(|| invalid("the default journey is not published".to_owned()))?;
-        let state = Arc::new(AppState {
-            credentials: config.credentials,
-            interaction_auth: config.interaction_auth,
-            not_ready_answer: config.not_ready_answer,
-            outstanding: config.outstanding,
-            registry,
-            instances: InstanceStore::default(),
-            tokens: TokenStore::default(),
-            faults: FaultHandle::new(config.faults),
-            log: RequestLog::default(),
-        });
+        let state = Arc::new(AppState::new(config, registry));
         let listener = TcpListener::bind(listen).await?;
         let address = reachable(listener.local_addr()?);
         let (stop, stopped) = oneshot::channel();

@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::body::is_form;
 use crate::errors::OAuthError;
 use crate::ids;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::tokens::TokenKind;
 
 /// The scope the `client_credentials` grant must ask for.
