@@ -17,6 +17,7 @@
 //! # Ok(()) }
 //! ```
 
+mod api_call;
 mod auth;
 mod body;
 mod clock;

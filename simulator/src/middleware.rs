@@ -68,7 +68,7 @@ pub async fn front_door(
             Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
                 ApiError::payload_too_large(MAX_BODY_BYTES).into_response()
             }
-            Err(_) => ApiError::invalid_json("The request body could not be read").into_response(),
+            Err(_) => ApiError::unreadable_body().into_response(),
             Ok(_) => {
                 let decision = state.faults.decide(&path);
                 if !decision.latency.is_zero() {
