@@ -1,9 +1,13 @@
-//! Reading JSON request bodies: content type, syntax, and the object shape.
+//! Reading request bodies: the size cap, the content type, JSON syntax and the object
+//! shape.
 
 use axum::http::{HeaderMap, header};
 use serde_json::Value;
 
 use crate::errors::ApiError;
+
+/// The largest request body accepted, in bytes (document images travel inline).
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 /// Whether `accepts` accepts the `Content-Type` header's media type (lower-cased,
 /// parameters removed).

@@ -14,8 +14,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::deviations::{self, Deviation, EVERY_OPERATION, merge_patch};
+use crate::paths::{self, API_PREFIX};
 use crate::request_log::{LoggedRequest, REDACTED};
-use crate::server::API_PREFIX;
 
 /// The derived schema document: `definitions` of request and response bodies (with the
 /// shared `context.subject` schema) and `operations`.
@@ -241,9 +241,8 @@ impl Contract {
     pub fn check_exchange(&self, exchange: &LoggedRequest) -> Option<Conformance<'_>> {
         let call = format!("{} {}", exchange.method, exchange.path);
         let Some(operation) = self.operation(&exchange.path) else {
-            return exchange
-                .path
-                .starts_with(&format!("{API_PREFIX}/"))
+            return paths::below_api(&exchange.path)
+                .is_some()
                 .then(|| Conformance {
                     operation: None,
                     request: vec![format!("{call}: no such operation in the contract")],

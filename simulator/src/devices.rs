@@ -5,18 +5,16 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
-use crate::auth::{Access, authorize};
-use crate::body::json_object;
+use crate::api_call::{ApiCall, Endpoint};
+use crate::auth::Access;
 use crate::clock::unix_millis;
 use crate::errors::ApiError;
 use crate::ids;
-use crate::schema::{RequestBody, check};
-use crate::server::AppState;
+use crate::schema::RequestBody;
+use crate::state::AppState;
 use crate::tokens::TokenKind;
 
 /// Lifetime of a connect token, in seconds (the OpenAPI example's 120).
@@ -25,16 +23,30 @@ pub const CONNECT_TOKEN_LIFETIME_S: u64 = 120;
 /// Lifetime of an end-user token, in seconds (as observed on a live tenant).
 pub const END_USER_TOKEN_LIFETIME_S: u64 = 86_399;
 
+/// `journey/device/start`, with a customer token.
+pub struct Start;
+
+impl Endpoint for Start {
+    const BODY: RequestBody = RequestBody::DeviceStart;
+}
+
+/// `journey/device/connect`, with the connect token.
+pub struct Connect;
+
+impl Endpoint for Connect {
+    const BODY: RequestBody = RequestBody::DeviceConnect;
+
+    fn access(_state: &AppState) -> Access {
+        Access::Connect
+    }
+}
+
 /// `POST journey/device/start`: `{connectToken, tokenType:"connect", expiresIn:120, scope}`.
 pub async fn start(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Bytes,
+    call: ApiCall<Start>,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&state.tokens, &headers, Access::Customer)?;
-    let body = json_object(&headers, &body)?;
-    check(RequestBody::DeviceStart, &body, "")?;
-    let id = body["instanceId"].as_str().unwrap_or_default();
+    let id = call.instance_id();
     state.with_instance(id, |_| ())?;
     let token = ids::opaque_token();
     let kind = TokenKind::Connect {
@@ -47,7 +59,7 @@ pub async fn start(
         "connectToken": token,
         "tokenType": "connect",
         "expiresIn": CONNECT_TOKEN_LIFETIME_S,
-        "scope": body["scope"],
+        "scope": call.body["scope"],
     })))
 }
 
@@ -55,12 +67,8 @@ pub async fn start(
 /// `{endUserToken, tokenType:"end-user", expiresIn}`.
 pub async fn connect(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Bytes,
+    ApiCall { bearer, body, .. }: ApiCall<Connect>,
 ) -> Result<Json<Value>, ApiError> {
-    let bearer = authorize(&state.tokens, &headers, Access::Connect)?;
-    let body = json_object(&headers, &body)?;
-    check(RequestBody::DeviceConnect, &body, "")?;
     if body["connectToken"].as_str() != Some(bearer.token.as_str()) {
         return Err(ApiError::invalid_field(
             "connectToken: does not match the bearer token of the Authorization header",

@@ -104,6 +104,11 @@ impl ApiError {
         )
     }
 
+    /// 400 `4000 INVALID_JSON`: the body could not be read.
+    pub fn unreadable_body() -> Self {
+        Self::invalid_json("The request body could not be read")
+    }
+
     /// 400 `4004 INTERACTION_MISMATCH`: the `interactionId` is not the current one.
     pub fn interaction_mismatch(sent: &str, current: &str) -> Self {
         Self::new(

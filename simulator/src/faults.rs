@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::server::API_PREFIX;
+use crate::paths;
 
 /// The fault knobs. `Default`: no faults, 3600 s tokens, instances kept forever.
 ///
@@ -267,15 +267,13 @@ impl FaultHandle {
 
 /// Whether the knobs select a request for `path` (see [`Faults::path_prefix`]).
 fn selects(prefix: Option<&str>, path: &str) -> bool {
-    let api_path = path
-        .strip_prefix(API_PREFIX)
-        .and_then(|rest| rest.strip_prefix('/'));
+    let api_path = paths::below_api(path);
     match prefix {
         Some(prefix) => {
             let relative = api_path.unwrap_or_else(|| path.trim_start_matches('/'));
             relative.starts_with(prefix.trim_start_matches('/'))
         }
-        None => api_path.is_some() || crate::token_endpoint::PATHS.contains(&path),
+        None => api_path.is_some() || paths::is_token_path(path),
     }
 }
 

@@ -14,8 +14,9 @@ use serde_json::{Value, json};
 
 use crate::body::is_form;
 use crate::instances::{Instance, Status};
+use crate::paths;
 use crate::schema::{RequestBody, check};
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// The form's fields, in page order: name, label, input type, hint.
 const FIELDS: [Field; 7] = [
@@ -356,7 +357,7 @@ fn form_page(instance: &Instance, form: &FormState) -> Markup {
                 ul { @for (field, message) in &form.errors { li { a href={ "#" (field) } { (message) } } } }
             }
         }
-        form id="journey-form" method="post" action={ "/journey/" (instance.id) } novalidate {
+        form id="journey-form" method="post" action=(paths::hosted_page(&instance.id)) novalidate {
             @for (number, (name, fields)) in STEPS.iter().enumerate() {
                 fieldset {
                     legend { (number + 1) " " (name) }

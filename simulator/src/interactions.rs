@@ -3,23 +3,57 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
-use crate::auth::{Access, authorize};
-use crate::body::json_object;
+use crate::api_call::{ApiCall, Endpoint};
+use crate::auth::Access;
 use crate::config::{ElementConfig, NotReadyAnswer, Outstanding};
 use crate::errors::ApiError;
 use crate::instances::Instance;
-use crate::schema::{RequestBody, check};
-use crate::server::AppState;
+use crate::schema::RequestBody;
+use crate::state::AppState;
 
 /// The `code` of the in-body error answer [`NotReadyAnswer::Error`]: GBG's in-body codes
 /// are HTTP statuses (the OpenAPI's example is `500`, "Internal server error"), and 404 is
 /// the one the OpenAPI lists for this operation that says "nothing found".
 pub const NOT_READY_CODE: u16 = 404;
+
+/// `journey/interaction/fetch`, with the tokens the configuration allows.
+pub struct Fetch;
+
+impl Endpoint for Fetch {
+    const BODY: RequestBody = RequestBody::InteractionFetch;
+
+    fn access(state: &AppState) -> Access {
+        Access::Interaction(state.interaction_auth)
+    }
+}
+
+/// `journey/interaction/submit`, with the tokens the configuration allows.
+pub struct Submit;
+
+impl Endpoint for Submit {
+    const BODY: RequestBody = RequestBody::InteractionSubmit;
+
+    fn access(state: &AppState) -> Access {
+        Access::Interaction(state.interaction_auth)
+    }
+
+    /// Participants need the data they name: a `context.subject`.
+    fn precheck(body: &Value) -> Result<(), ApiError> {
+        let has_participants = body["participants"]
+            .as_array()
+            .is_some_and(|p| !p.is_empty());
+        if has_participants && body["context"].get("subject").is_none() {
+            return Err(ApiError::missing_field(
+                "context.subject: Invalid input",
+                "Send the collected data in context.subject together with participants",
+            ));
+        }
+        Ok(())
+    }
+}
 
 /// `POST journey/interaction/fetch`: the interaction shown (see
 /// [`Instance::shown_interaction`]), else the configured not-ready answer (while modules
@@ -27,18 +61,10 @@ pub const NOT_READY_CODE: u16 = 404;
 /// fetch.
 pub async fn fetch(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Bytes,
+    call: ApiCall<Fetch>,
 ) -> Result<Json<Value>, ApiError> {
-    let bearer = authorize(
-        &state.tokens,
-        &headers,
-        Access::Interaction(state.interaction_auth),
-    )?;
-    let body = json_object(&headers, &body)?;
-    check(RequestBody::InteractionFetch, &body, "")?;
-    let id = body["instanceId"].as_str().unwrap_or_default();
-    bearer.check_instance(id)?;
+    let id = call.instance_id();
+    call.bearer.check_instance(id)?;
     state
         .with_instance(id, |instance| {
             instance.observe();
@@ -52,25 +78,10 @@ pub async fn fetch(
 /// [`Instance::submit_interaction`] and the README).
 pub async fn submit(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Bytes,
+    ApiCall {
+        bearer, mut body, ..
+    }: ApiCall<Submit>,
 ) -> Result<Json<Value>, ApiError> {
-    let bearer = authorize(
-        &state.tokens,
-        &headers,
-        Access::Interaction(state.interaction_auth),
-    )?;
-    let mut body = json_object(&headers, &body)?;
-    let has_participants = body["participants"]
-        .as_array()
-        .is_some_and(|p| !p.is_empty());
-    if has_participants && body["context"].get("subject").is_none() {
-        return Err(ApiError::missing_field(
-            "context.subject: Invalid input",
-            "Send the collected data in context.subject together with participants",
-        ));
-    }
-    check(RequestBody::InteractionSubmit, &body, "")?;
     let participants = participants(&body)?;
     // Taken, not copied: it may carry document images.
     let subject = body

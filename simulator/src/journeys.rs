@@ -4,18 +4,47 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::auth::{Access, authorize};
-use crate::body::json_object;
+use crate::api_call::{ApiCall, Endpoint};
 use crate::errors::ApiError;
 use crate::instances::{Delivery, Instance};
-use crate::schema::{RequestBody, check};
-use crate::server::AppState;
-use crate::state_document;
+use crate::schema::RequestBody;
+use crate::state::AppState;
+use crate::{paths, state_document};
+
+/// `journey/start`.
+pub struct Start;
+
+impl Endpoint for Start {
+    const BODY: RequestBody = RequestBody::Start;
+
+    fn precheck(body: &Value) -> Result<(), ApiError> {
+        if body.get("resourceId").is_none() {
+            return Err(ApiError::missing_field(
+                "Either resourceId or deliveryId is required",
+                "Please provide resourceId (e.g., 'my-delivery@latest') or deliveryId",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `journey/state/fetch`.
+pub struct StateFetch;
+
+impl Endpoint for StateFetch {
+    const BODY: RequestBody = RequestBody::StateFetch;
+}
+
+/// `journey/state/delete`.
+pub struct StateDelete;
+
+impl Endpoint for StateDelete {
+    const BODY: RequestBody = RequestBody::StateDelete;
+}
 
 /// `GET journey/health`: `{"message":"OK"}`, no token needed.
 pub async fn health() -> Json<Value> {
@@ -25,18 +54,8 @@ pub async fn health() -> Json<Value> {
 /// `POST journey/start`: 201 `{instanceId, instanceUrl, status, message}`.
 pub async fn start(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Bytes,
+    ApiCall { body, .. }: ApiCall<Start>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    authorize(&state.tokens, &headers, Access::Customer)?;
-    let body = json_object(&headers, &body)?;
-    if body.get("resourceId").is_none() {
-        return Err(ApiError::missing_field(
-            "Either resourceId or deliveryId is required",
-            "Please provide resourceId (e.g., 'my-delivery@latest') or deliveryId",
-        ));
-    }
-    check(RequestBody::Start, &body, "")?;
     let resource_id = body["resourceId"].as_str().unwrap_or_default();
     let journey = state
         .registry
@@ -58,7 +77,7 @@ pub async fn start(
         StatusCode::CREATED,
         Json(json!({
             "instanceId": id,
-            "instanceUrl": format!("/journey/{id}"),
+            "instanceUrl": paths::hosted_page(&id),
             "status": "started",
             "message": format!("Journey {id} started successfully"),
         })),
@@ -68,15 +87,10 @@ pub async fn start(
 /// `POST journey/state/fetch`: the state document; counts as one fetch.
 pub async fn fetch_state(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Bytes,
+    call: ApiCall<StateFetch>,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&state.tokens, &headers, Access::Customer)?;
-    let body = json_object(&headers, &body)?;
-    check(RequestBody::StateFetch, &body, "")?;
-    let id = body["instanceId"].as_str().unwrap_or_default();
     state
-        .with_instance(id, |instance| {
+        .with_instance(call.instance_id(), |instance| {
             instance.observe();
             state_document::render(instance)
         })
@@ -86,13 +100,9 @@ pub async fn fetch_state(
 /// `POST journey/state/delete`: forgets the instance; 200 `{instanceId}`.
 pub async fn delete_state(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Bytes,
+    call: ApiCall<StateDelete>,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&state.tokens, &headers, Access::Customer)?;
-    let body = json_object(&headers, &body)?;
-    check(RequestBody::StateDelete, &body, "")?;
-    let id = body["instanceId"].as_str().unwrap_or_default();
+    let id = call.instance_id();
     state.remove_instance(id)?;
     Ok(Json(json!({"instanceId": id})))
 }

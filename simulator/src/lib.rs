@@ -17,6 +17,7 @@
 //! # Ok(()) }
 //! ```
 
+mod api_call;
 mod auth;
 mod body;
 mod clock;
@@ -35,11 +36,13 @@ mod interactions;
 mod journeys;
 mod middleware;
 mod module_results;
+mod paths;
 mod registry;
 mod request_log;
 pub mod scenarios;
 mod schema;
 mod server;
+mod state;
 mod state_document;
 mod token_endpoint;
 mod tokens;
@@ -53,6 +56,7 @@ pub use faults::{
     FaultHandle, Faults, RateLimitFault, ServerErrorFault, ServerErrorStatus, UnsupportedStatus,
 };
 pub use interactions::NOT_READY_CODE;
+pub use paths::API_PREFIX;
 pub use request_log::{LOG_CAPACITY, LoggedRequest, REDACTED};
-pub use server::{API_PREFIX, Simulator};
+pub use server::Simulator;
 pub use token_endpoint::SCOPE;

@@ -12,18 +12,24 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::Value;
 use tracing::Instrument;
 
+use crate::body::MAX_BODY_BYTES;
 use crate::errors::{ApiError, OAuthError};
 use crate::faults::FaultAction;
 use crate::ids;
+use crate::paths;
 use crate::request_log::{self, LoggedRequest};
-use crate::server::{AppState, DropConnection, MAX_BODY_BYTES};
-use crate::token_endpoint;
+use crate::state::AppState;
 
 /// The response header carrying the request id.
 pub const REQUEST_ID: &str = "x-request-id";
 
 /// The largest answer body the request log records, in bytes.
 const MAX_RECORDED_ANSWER: u64 = 1024 * 1024;
+
+/// Marks a response whose connection must be closed without sending it.
+#[derive(Clone, Copy, Debug, thiserror::Error)]
+#[error("connection dropped by a fault knob")]
+pub struct DropConnection;
 
 /// Gives the request an id (answered as `X-Request-ID`) and a tracing span, records it
 /// in the request log, then applies the fault knobs or passes it on.
@@ -62,13 +68,13 @@ pub async fn front_door(
             Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
                 ApiError::payload_too_large(MAX_BODY_BYTES).into_response()
             }
-            Err(_) => ApiError::invalid_json("The request body could not be read").into_response(),
+            Err(_) => ApiError::unreadable_body().into_response(),
             Ok(_) => {
                 let decision = state.faults.decide(&path);
                 if !decision.latency.is_zero() {
                     tokio::time::sleep(decision.latency).await;
                 }
-                let is_token = token_endpoint::PATHS.contains(&path.as_str());
+                let is_token = paths::is_token_path(&path);
                 match decision.action {
                     Some(FaultAction::Drop) => {
                         let mut response = Response::new(Body::empty());

@@ -18,92 +18,33 @@ use tokio::sync::oneshot;
 use tokio::task::{JoinHandle, JoinSet};
 use tower::ServiceExt;
 
-use crate::config::{Credentials, InteractionAuth, NotReadyAnswer, Outstanding, SimulatorConfig};
+use crate::config::{Credentials, SimulatorConfig};
 use crate::errors::{ApiError, OAuthError};
 use crate::faults::FaultHandle;
-use crate::instances::{Instance, InstanceStore};
+use crate::middleware::DropConnection;
+use crate::paths::{self, API_PREFIX, TOKEN_PATHS, api};
 use crate::registry::Registry;
-use crate::request_log::{LoggedRequest, RequestLog};
-use crate::tokens::TokenStore;
+use crate::request_log::LoggedRequest;
+use crate::state::AppState;
 use crate::{
     devices, hosted_page, interactions, journeys, middleware, schema, state_document,
     token_endpoint,
 };
 
-/// The path prefix of the journey API (`<origin>/v2/captain/journey/...`).
-pub const API_PREFIX: &str = "/v2/captain";
-
-/// The largest request body accepted, in bytes (document images travel inline).
-pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
-
-/// Everything the handlers share.
-pub struct AppState {
-    /// The accepted credentials.
-    pub credentials: Credentials,
-    /// Which tokens interaction calls accept.
-    pub interaction_auth: InteractionAuth,
-    /// What an interaction fetch answers while no interaction is ready.
-    pub not_ready_answer: NotReadyAnswer,
-    /// Whether `outstanding` shrinks.
-    pub outstanding: Outstanding,
-    /// The published journeys.
-    pub registry: Registry,
-    /// The live instances.
-    pub instances: InstanceStore,
-    /// The issued tokens.
-    pub tokens: TokenStore,
-    /// The fault knobs.
-    pub faults: FaultHandle,
-    /// The received requests.
-    pub log: RequestLog,
-}
-
-impl AppState {
-    /// Runs `action` on instance `id`; 404 `NOT_FOUND` when it is unknown, deleted or
-    /// older than the retention TTL in force.
-    pub fn with_instance<R>(
-        &self,
-        id: &str,
-        action: impl FnOnce(&mut Instance) -> R,
-    ) -> Result<R, ApiError> {
-        self.instances
-            .with(id, self.faults.instance_ttl(), action)
-            .ok_or_else(|| ApiError::instance_not_found(id))
-    }
-
-    /// Forgets instance `id`; 404 `NOT_FOUND` as for [`AppState::with_instance`].
-    pub fn remove_instance(&self, id: &str) -> Result<(), ApiError> {
-        if self.instances.remove(id, self.faults.instance_ttl()) {
-            Ok(())
-        } else {
-            Err(ApiError::instance_not_found(id))
-        }
-    }
-}
-
-/// Marks a response whose connection must be closed without sending it.
-#[derive(Clone, Copy, Debug, thiserror::Error)]
-#[error("connection dropped by a fault knob")]
-pub struct DropConnection;
-
 fn router(state: Arc<AppState>) -> Router {
-    let api = |path: &str| format!("{API_PREFIX}/{path}");
     Router::new()
-        .route(&api("journey/health"), get(journeys::health))
-        .route(&api("journey/start"), post(journeys::start))
-        .route(&api("journey/state/fetch"), post(journeys::fetch_state))
-        .route(&api("journey/state/delete"), post(journeys::delete_state))
-        .route(&api("journey/interaction/fetch"), post(interactions::fetch))
+        .route(&api(paths::HEALTH), get(journeys::health))
+        .route(&api(paths::START), post(journeys::start))
+        .route(&api(paths::STATE_FETCH), post(journeys::fetch_state))
+        .route(&api(paths::STATE_DELETE), post(journeys::delete_state))
+        .route(&api(paths::INTERACTION_FETCH), post(interactions::fetch))
+        .route(&api(paths::INTERACTION_SUBMIT), post(interactions::submit))
+        .route(&api(paths::DEVICE_START), post(devices::start))
+        .route(&api(paths::DEVICE_CONNECT), post(devices::connect))
+        .route(TOKEN_PATHS[0], post(token_endpoint::issue))
+        .route(TOKEN_PATHS[1], post(token_endpoint::issue))
         .route(
-            &api("journey/interaction/submit"),
-            post(interactions::submit),
-        )
-        .route(&api("journey/device/start"), post(devices::start))
-        .route(&api("journey/device/connect"), post(devices::connect))
-        .route(token_endpoint::PATHS[0], post(token_endpoint::issue))
-        .route(token_endpoint::PATHS[1], post(token_endpoint::issue))
-        .route(
-            "/journey/{instance_id}",
+            paths::HOSTED_PAGE_ROUTE,
             get(hosted_page::show).post(hosted_page::submit),
         )
         .fallback(not_found)
@@ -118,7 +59,7 @@ async fn not_found(uri: Uri) -> ApiError {
 }
 
 async fn method_not_allowed(method: Method, uri: Uri) -> Response {
-    if token_endpoint::PATHS.contains(&uri.path()) {
+    if paths::is_token_path(uri.path()) {
         OAuthError::method_not_allowed().into_response()
     } else {
         ApiError::method_not_allowed(method.as_str(), uri.path()).into_response()
@@ -142,17 +83,7 @@ impl Simulator {
         schema::ensure_compiled().map_err(invalid)?;
         let registry = Registry::new(&config.journeys, &config.default_journey)
             .ok_or_else(|| invalid("the default journey is not published".to_owned()))?;
-        let state = Arc::new(AppState {
-            credentials: config.credentials,
-            interaction_auth: config.interaction_auth,
-            not_ready_answer: config.not_ready_answer,
-            outstanding: config.outstanding,
-            registry,
-            instances: InstanceStore::default(),
-            tokens: TokenStore::default(),
-            faults: FaultHandle::new(config.faults),
-            log: RequestLog::default(),
-        });
+        let state = Arc::new(AppState::new(config, registry));
         let listener = TcpListener::bind(listen).await?;
         let address = reachable(listener.local_addr()?);
         let (stop, stopped) = oneshot::channel();
@@ -178,7 +109,7 @@ impl Simulator {
 
     /// The token URL: the origin + `/as/token.oauth2`.
     pub fn token_url(&self) -> String {
-        format!("{}{}", self.origin(), token_endpoint::PATHS[0])
+        format!("{}{}", self.origin(), TOKEN_PATHS[0])
     }
 
     /// The credentials the token endpoint accepts.

@@ -14,14 +14,8 @@ use serde_json::json;
 use crate::body::is_form;
 use crate::errors::OAuthError;
 use crate::ids;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::tokens::TokenKind;
-
-/// The token endpoint paths: the docs' PingFederate path and the OpenAPI's Keycloak path.
-pub const PATHS: [&str; 2] = [
-    "/as/token.oauth2",
-    "/auth/realms/go/protocol/openid-connect/token",
-];
 
 /// The scope the `client_credentials` grant must ask for.
 pub const SCOPE: &str = "gbg.token";

@@ -247,32 +247,21 @@ async fn submit_rule_violations() {
     let h = Harness::start().await;
     let token = h.token().await;
     let id = h.start_journey(&token, "api-kyc", "api").await;
+    let submit_subject = async |interaction: &str, participants: &[&str], subject: Value| {
+        let body = submission(&id, interaction, participants, Some(subject));
+        submit(&h, &token, &body).await
+    };
 
-    let wrong = submit(
-        &h,
-        &token,
-        &submission(&id, DOCUMENT, &["FullName"], Some(identity())),
-    )
-    .await;
+    let wrong = submit_subject(DOCUMENT, &["FullName"], identity()).await;
     assert_eq!(wrong.status, 400);
     assert_eq!(wrong.problem()["code"], "4004");
     assert_eq!(wrong.problem()["name"], "INTERACTION_MISMATCH");
 
-    let unknown = submit(
-        &h,
-        &token,
-        &submission(&id, PERSONAL, &["Selfie"], Some(identity())),
-    )
-    .await;
+    let unknown = submit_subject(PERSONAL, &["Selfie"], identity()).await;
     assert_eq!(unknown.status, 400);
     assert_eq!(unknown.problem()["name"], "UNKNOWN_DOMAIN_ELEMENT");
 
-    let no_data = submit(
-        &h,
-        &token,
-        &submission(&id, PERSONAL, &["DateOfBirth"], Some(json!({"uid": "x"}))),
-    )
-    .await;
+    let no_data = submit_subject(PERSONAL, &["DateOfBirth"], json!({"uid": "x"})).await;
     assert_eq!(no_data.status, 400);
     assert_eq!(
         no_data.problem()["problem"],
@@ -281,12 +270,7 @@ async fn submit_rule_violations() {
 
     let mut bad_country = identity();
     bad_country["identity"]["currentAddress"]["country"] = json!("usa");
-    let country = submit(
-        &h,
-        &token,
-        &submission(&id, PERSONAL, &["CurrentAddress"], Some(bad_country)),
-    )
-    .await;
+    let country = submit_subject(PERSONAL, &["CurrentAddress"], bad_country).await;
     assert_eq!(country.status, 400);
     assert!(
         country
@@ -296,12 +280,7 @@ async fn submit_rule_violations() {
 
     let mut bad_date = identity();
     bad_date["identity"]["dateOfBirth"] = json!("22/11/2007");
-    let date = submit(
-        &h,
-        &token,
-        &submission(&id, PERSONAL, &["DateOfBirth"], Some(bad_date)),
-    )
-    .await;
+    let date = submit_subject(PERSONAL, &["DateOfBirth"], bad_date).await;
     assert_eq!(date.status, 400);
     assert!(
         date.problem_text()

@@ -9,7 +9,7 @@ use gbg_go_simulator::scenarios::SLOW_POLLS;
 use gbg_go_simulator::{NOT_READY_CODE, NotReadyAnswer, Outstanding, Simulator, SimulatorConfig};
 use serde_json::{Value, json};
 
-use crate::support::{Harness, PERSON};
+use crate::support::{Harness, PERSON, client_credentials};
 
 /// Checks every exchange in the log: every answer must conform, and every request
 /// except `refused` ones the test sent invalid on purpose, which must have been answered
@@ -61,12 +61,7 @@ async fn hosted_journey_exchanges_match_the_contract() {
     let refused = h
         .token_request(
             "/as/token.oauth2",
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", &c.client_id),
-                ("client_secret", "wrong"),
-                ("scope", "gbg.token"),
-            ],
+            &client_credentials(&c.client_id, "wrong"),
         )
         .await;
     assert_eq!(refused.status, 401);
