@@ -3,8 +3,8 @@
 //! `.tools/temporal`, headless, on free loopback ports, with a database of
 //! its own; the whole process group is stopped on drop.
 
-use std::path::PathBuf;
 use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
