@@ -189,3 +189,14 @@ pub fn free_port() -> u16 {
         .expect("binding an ephemeral loopback port")
         .port()
 }
+
+/// Writes `bytes` to `path` through a file of this process renamed into
+/// place, so that another test process reading `path` meanwhile (the
+/// hostile-guest tests run this binary again) sees the old file or the new
+/// one, never a truncated one.
+pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) {
+    let partial = path.with_extension(format!("partial-{}", std::process::id()));
+    std::fs::write(&partial, bytes)
+        .and_then(|()| std::fs::rename(&partial, path))
+        .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+}
