@@ -96,7 +96,7 @@ fn embed(guest: &Guest, workspace: &Path, out_dir: &Path) {
         copy(Path::new(&prebuilt), embedded);
         return;
     }
-    for input in ["guest", "wit", "Cargo.lock"] {
+    for input in ["guest", "wit", "Cargo.toml", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", workspace.join(input).display());
     }
 
