@@ -80,13 +80,10 @@ async fn a_replaced_cache_entry_is_compiled_again_not_run() {
                 std::fs::copy(tag(other), tag(entry)).unwrap();
             },
         ),
-        (
-            "its own bytes written again in place",
-            |entry, _| {
-                let bytes = std::fs::read(entry).unwrap();
-                std::fs::write(entry, bytes).unwrap();
-            },
-        ),
+        ("its own bytes written again in place", |entry, _| {
+            let bytes = std::fs::read(entry).unwrap();
+            std::fs::write(entry, bytes).unwrap();
+        }),
         (
             "a symbolic link to the other component's entry",
             |entry, other| {
