@@ -77,7 +77,7 @@ pub fn parse(response: &Response) -> Result<IssuedToken, Error> {
     Ok(IssuedToken {
         access_token: Secret::new(body.req_non_empty(root, "access_token", "access_token")?),
         token_type: body
-            .opt_str(root, "token_type", "token_type")?
+            .opt::<&str>(root, "token_type", "token_type")?
             .unwrap_or("Bearer")
             .to_owned(),
         expires_in_s: body.seconds(root, "expires_in", DEFAULT_LIFETIME_S)?,
