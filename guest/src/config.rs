@@ -8,6 +8,8 @@ use std::cell::OnceCell;
 use url::Url;
 
 use crate::errors::invalid_input;
+use crate::http::Method;
+use crate::retry::Idempotency;
 use crate::types::{ClientConfig, Endpoint, Error, Grant, InteractionAuth, Region, RetryPolicy};
 
 use gbg_go_contract::defaults;
@@ -143,6 +145,23 @@ impl Operation {
             Operation::InteractionSubmit => "journey/interaction/submit",
             Operation::DeviceStart => "journey/device/start",
             Operation::DeviceConnect => "journey/device/connect",
+        }
+    }
+
+    /// The operation's HTTP method: `GET` for health, `POST` for the rest.
+    pub fn method(self) -> Method {
+        match self {
+            Operation::Health => Method::Get,
+            _ => Method::Post,
+        }
+    }
+
+    /// Whether sending the operation twice is harmless: it is for all but
+    /// starting a journey and submitting an interaction.
+    pub fn idempotency(self) -> Idempotency {
+        match self {
+            Operation::Start | Operation::InteractionSubmit => Idempotency::NonIdempotent,
+            _ => Idempotency::Idempotent,
         }
     }
 }
