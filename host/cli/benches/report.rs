@@ -24,7 +24,9 @@ use gbg_go_host::{
     Allocation, Client, ClientSettings, ConnectionOptions, Delivery, Endpoint, GUEST_COMPONENT,
     Grant, Runtime, RuntimeOptions, Secret, StartRequest,
 };
-use gbg_go_simulator::{Completion, JourneyConfig, Outcome, Simulator, SimulatorConfig};
+use gbg_go_simulator::{
+    Completion, Credentials, JourneyConfig, Outcome, Simulator, SimulatorConfig,
+};
 use serde_json::{Value, json};
 
 // The engines the tests run the service on, started the same way here.
@@ -172,45 +174,27 @@ struct Native {
     http: reqwest::Client,
     token_url: String,
     base_url: String,
-    client_id: String,
-    client_secret: String,
+    credentials: Credentials,
 }
 
 impl Native {
     /// A customer access token, fetched as the component fetches it.
     async fn token(&self) -> String {
-        let form = [
-            ("grant_type", "client_credentials"),
-            ("client_id", self.client_id.as_str()),
-            ("client_secret", self.client_secret.as_str()),
-            ("scope", "gbg.token"),
-        ];
-        let token: Value = self
+        let request = self
             .http
             .post(&self.token_url)
-            .header("accept", "application/json")
-            .form(&form)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .form(&self.credentials.client_credentials_form());
+        let token = json_answer(request).await;
         token["access_token"].as_str().unwrap().to_owned()
     }
 
     async fn post(&self, path: &str, token: &str, body: Value) -> Value {
-        self.http
+        let request = self
+            .http
             .post(format!("{}/{path}", self.base_url))
             .bearer_auth(token)
-            .header("accept", "application/json")
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+            .json(&body);
+        json_answer(request).await
     }
 
     async fn journey(&self, resource_id: &str) {
@@ -225,6 +209,18 @@ impl Native {
             assert!(state["status"].is_string());
         }
     }
+}
+
+/// The JSON answer to `request`, which asks for JSON as the component does.
+async fn json_answer(request: reqwest::RequestBuilder) -> Value {
+    request
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 /// State fetches per second by `CONCURRENT` native tasks polling `ids`.
@@ -455,8 +451,7 @@ async fn report() -> String {
         http: reqwest::Client::new(),
         token_url: simulator.token_url(),
         base_url: simulator.base_url(),
-        client_id: credentials.client_id.clone(),
-        client_secret: credentials.client_secret.clone(),
+        credentials: credentials.clone(),
     };
     let pooled = runtime(ConnectionOptions::default(), Allocation::OnDemand);
     let unpooled = runtime(

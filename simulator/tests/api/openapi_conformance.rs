@@ -6,10 +6,12 @@ use std::collections::BTreeSet;
 
 use gbg_go_simulator::contract::contract;
 use gbg_go_simulator::scenarios::SLOW_POLLS;
-use gbg_go_simulator::{NOT_READY_CODE, NotReadyAnswer, Outstanding, Simulator, SimulatorConfig};
+use gbg_go_simulator::{
+    Credentials, NOT_READY_CODE, NotReadyAnswer, Outstanding, Simulator, SimulatorConfig,
+};
 use serde_json::{Value, json};
 
-use crate::support::{Harness, PERSON, client_credentials};
+use crate::support::{Harness, PERSON};
 
 /// Checks every exchange in the log: every answer must conform, and every request
 /// except `refused` ones the test sent invalid on purpose, which must have been answered
@@ -44,25 +46,15 @@ async fn hosted_journey_exchanges_match_the_contract() {
         "/as/token.oauth2",
         "/auth/realms/go/protocol/openid-connect/token",
     ] {
-        let answer = h
-            .token_request(
-                path,
-                &[
-                    ("grant_type", "password"),
-                    ("client_id", &c.client_id),
-                    ("client_secret", &c.client_secret),
-                    ("username", &c.username),
-                    ("password", &c.password),
-                ],
-            )
-            .await;
+        let answer = h.token_request(path, &c.password_form()).await;
         assert_eq!(answer.status, 200);
     }
+    let wrong = Credentials {
+        client_secret: "wrong".into(),
+        ..c
+    };
     let refused = h
-        .token_request(
-            "/as/token.oauth2",
-            &client_credentials(&c.client_id, "wrong"),
-        )
+        .token_request("/as/token.oauth2", &wrong.client_credentials_form())
         .await;
     assert_eq!(refused.status, 401);
     let token = h.token().await;

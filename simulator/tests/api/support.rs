@@ -37,16 +37,6 @@ impl Answer {
 /// Every field of the hosted page's form, valid (what `gbg-go demo` types).
 pub use gbg_go_simulator::end_user::ANSWERS as PERSON;
 
-/// A `client_credentials` grant's form for `id` and `secret`.
-pub fn client_credentials<'a>(id: &'a str, secret: &'a str) -> [(&'a str, &'a str); 4] {
-    [
-        ("grant_type", "client_credentials"),
-        ("client_id", id),
-        ("client_secret", secret),
-        ("scope", "gbg.token"),
-    ]
-}
-
 impl Harness {
     pub async fn start() -> Harness {
         Harness::with(SimulatorConfig::default()).await
@@ -88,12 +78,8 @@ impl Harness {
     /// The token endpoint's answer to a `client_credentials` grant with the simulator's
     /// credentials.
     pub async fn request_token(&self) -> Answer {
-        let c = self.sim.credentials();
-        self.token_request(
-            "/as/token.oauth2",
-            &client_credentials(&c.client_id, &c.client_secret),
-        )
-        .await
+        let form = self.sim.credentials().client_credentials_form();
+        self.token_request("/as/token.oauth2", &form).await
     }
 
     /// A customer access token (client_credentials grant).
