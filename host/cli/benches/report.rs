@@ -393,14 +393,31 @@ async fn service_rows(
         let tokens = fetch
             .tokens_per_1000
             .map_or("n/a".to_owned(), |t| format!("{t:.0}"));
-        let _ = writeln!(
+        let (p50, p99) = fetch.latency;
+        row(
             out,
-            "| {name} | {} | {} | {:.0} | {tokens} |",
-            ms(fetch.latency.0),
-            ms(fetch.latency.1),
-            fetch.per_second
+            &[
+                name.into(),
+                ms(p50),
+                ms(p99),
+                format!("{:.0}", fetch.per_second),
+                tokens,
+            ],
         );
     }
+}
+
+/// Writes a row of a Markdown table; an empty cell stays empty.
+fn row(out: &mut String, cells: &[String]) {
+    out.push('|');
+    for cell in cells {
+        if !cell.is_empty() {
+            out.push(' ');
+            out.push_str(cell);
+        }
+        out.push_str(" |");
+    }
+    out.push('\n');
 }
 
 fn peak_rss_kib() -> u64 {
@@ -529,7 +546,7 @@ async fn report() -> String {
         assert!(status.success());
     });
 
-    let ratio = |x: Duration| x.as_secs_f64() / a.as_secs_f64();
+    let ratio = |x: Duration| format!("{:.2}", x.as_secs_f64() / a.as_secs_f64());
     let binary = std::fs::metadata(env!("CARGO_BIN_EXE_gbg-go"))
         .map(|m| m.len())
         .unwrap_or(0);
@@ -551,91 +568,98 @@ async fn report() -> String {
         "## Results\n\nMachine: {cpu}, {cores} cores. One journey = token + start + {POLLS} state polls ({requests} requests); medians of {JOURNEYS} journeys.\n"
     );
     let _ = writeln!(out, "| Measure | Value | Ratio to A |\n| --- | --- | --- |");
-    let _ = writeln!(
-        out,
-        "| A: native client (reqwest, pooled) | {} | 1.00 |",
-        ms(a)
-    );
-    let _ = writeln!(
-        out,
-        "| B: component, one instance reused | {} | {:.2} |",
-        ms(b),
-        ratio(b)
-    );
-    let _ = writeln!(
-        out,
-        "| B with the pooling allocator | {} | {:.2} |",
-        ms(b_pooling),
-        ratio(b_pooling)
-    );
-    let _ = writeln!(
-        out,
-        "| B without the connection pool | {} | {:.2} |",
-        ms(b_unpooled),
-        ratio(b_unpooled)
-    );
-    let _ = writeln!(
-        out,
-        "| C: fresh instance per call ({} requests: each instance fetches its own token) | {} | {:.2} |",
-        2 * (1 + POLLS),
-        ms(c),
-        ratio(c)
-    );
-    let _ = writeln!(
-        out,
-        "| Connection pool effect (B without pool / B) | {:.2}x | |",
-        b_unpooled.as_secs_f64() / b.as_secs_f64()
-    );
-    let _ = writeln!(
-        out,
-        "| New client: store + instantiate + open, pooling allocator | {} | |",
-        us(instantiate_pooling)
-    );
-    let _ = writeln!(
-        out,
-        "| New client, on-demand allocator | {} | |",
-        us(instantiate_on_demand)
-    );
-    let _ = writeln!(
-        out,
-        "| Component load from the compile cache | {} | |",
-        ms(load)
-    );
-    let _ = writeln!(
-        out,
-        "| `gbg-go state` end to end, cold process, warm cache | {} | |",
-        ms(cli)
-    );
-    let _ = writeln!(
-        out,
-        "| State fetches/s, {CONCURRENT} concurrent clients, {} s | {throughput:.0} | {:.2} (native: {native_throughput:.0}/s) |",
-        THROUGHPUT_RUN.as_secs(),
-        throughput / native_throughput
-    );
-    let _ = writeln!(
-        out,
-        "| Memory per concurrent client (RSS growth / {CONCURRENT}) | {per_client_kib} KiB | |"
-    );
-    let _ = writeln!(
-        out,
-        "| Peak RSS of the benchmark process | {} MiB | |",
-        peak_rss_kib() / 1024
-    );
-    let _ = writeln!(
-        out,
-        "| Guest component (`.wasm`) | {} KiB | |",
-        GUEST_COMPONENT.len() / 1024
-    );
-    let _ = writeln!(
-        out,
-        "| Host binary (`gbg-go`, release profile) | {:.1} MiB | |",
-        binary as f64 / (1024.0 * 1024.0)
-    );
+    let results = [
+        ["A: native client (reqwest, pooled)".into(), ms(a), ratio(a)],
+        ["B: component, one instance reused".into(), ms(b), ratio(b)],
+        [
+            "B with the pooling allocator".into(),
+            ms(b_pooling),
+            ratio(b_pooling),
+        ],
+        [
+            "B without the connection pool".into(),
+            ms(b_unpooled),
+            ratio(b_unpooled),
+        ],
+        [
+            format!(
+                "C: fresh instance per call ({} requests: each instance fetches its own token)",
+                2 * (1 + POLLS)
+            ),
+            ms(c),
+            ratio(c),
+        ],
+        [
+            "Connection pool effect (B without pool / B)".into(),
+            format!("{:.2}x", b_unpooled.as_secs_f64() / b.as_secs_f64()),
+            String::new(),
+        ],
+        [
+            "New client: store + instantiate + open, pooling allocator".into(),
+            us(instantiate_pooling),
+            String::new(),
+        ],
+        [
+            "New client, on-demand allocator".into(),
+            us(instantiate_on_demand),
+            String::new(),
+        ],
+        [
+            "Component load from the compile cache".into(),
+            ms(load),
+            String::new(),
+        ],
+        [
+            "`gbg-go state` end to end, cold process, warm cache".into(),
+            ms(cli),
+            String::new(),
+        ],
+        [
+            format!(
+                "State fetches/s, {CONCURRENT} concurrent clients, {} s",
+                THROUGHPUT_RUN.as_secs()
+            ),
+            format!("{throughput:.0}"),
+            format!(
+                "{:.2} (native: {native_throughput:.0}/s)",
+                throughput / native_throughput
+            ),
+        ],
+        [
+            format!("Memory per concurrent client (RSS growth / {CONCURRENT})"),
+            format!("{per_client_kib} KiB"),
+            String::new(),
+        ],
+        [
+            "Peak RSS of the benchmark process".into(),
+            format!("{} MiB", peak_rss_kib() / 1024),
+            String::new(),
+        ],
+        [
+            "Guest component (`.wasm`)".into(),
+            format!("{} KiB", GUEST_COMPONENT.len() / 1024),
+            String::new(),
+        ],
+        [
+            "Host binary (`gbg-go`, release profile)".into(),
+            format!("{:.1} MiB", binary as f64 / (1024.0 * 1024.0)),
+            String::new(),
+        ],
+    ];
+    for cells in &results {
+        row(&mut out, cells);
+    }
     service_rows(&mut out, &simulator, &pooling, &settings).await;
-    let _ = writeln!(
-        out,
-        "| Service component (`gbg_go_service.wasm`) | {} KiB | | | |",
-        gbg_go_host::SERVICE_COMPONENT.len() / 1024
+    let service_kib = format!("{} KiB", gbg_go_host::SERVICE_COMPONENT.len() / 1024);
+    row(
+        &mut out,
+        &[
+            "Service component (`gbg_go_service.wasm`)".into(),
+            service_kib,
+            String::new(),
+            String::new(),
+            String::new(),
+        ],
     );
     simulator.shutdown().await;
     out
