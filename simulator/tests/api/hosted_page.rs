@@ -15,9 +15,7 @@ fn without(field: &str) -> Vec<(&'static str, &'static str)> {
 
 #[tokio::test]
 async fn the_page_shows_one_form_with_the_named_inputs() {
-    let h = Harness::start().await;
-    let token = h.token().await;
-    let id = h.start_journey(&token, "accept", "page").await;
+    let (h, _, id) = Harness::with_journey("accept", "page").await;
     let (status, headers, html) = h.get_page(&format!("/journey/{id}")).await;
     assert_eq!(status, 200);
     assert!(
@@ -58,9 +56,7 @@ async fn the_page_shows_one_form_with_the_named_inputs() {
 
 #[tokio::test]
 async fn submitting_the_form_records_the_subject_and_completes() {
-    let h = Harness::start().await;
-    let token = h.token().await;
-    let id = h.start_journey(&token, "accept", "page").await;
+    let (h, token, id) = Harness::with_journey("accept", "page").await;
     let (status, html) = h.submit_page(&id, &PERSON).await;
     assert_eq!(status, 200);
     assert!(html.contains("Thank you"));
@@ -84,9 +80,7 @@ async fn submitting_the_form_records_the_subject_and_completes() {
 
 #[tokio::test]
 async fn a_missing_or_malformed_field_re_renders_the_form_with_422() {
-    let h = Harness::start().await;
-    let token = h.token().await;
-    let id = h.start_journey(&token, "accept", "page").await;
+    let (h, token, id) = Harness::with_journey("accept", "page").await;
     let (status, html) = h.submit_page(&id, &without("locality")).await;
     assert_eq!(status, 422);
     assert!(html.contains("There is a problem"));
@@ -118,8 +112,7 @@ async fn everything_shown_is_escaped() {
             .collect(),
         ..SimulatorConfig::default()
     };
-    let h = Harness::with(config).await;
-    let token = h.token().await;
+    let (h, token) = Harness::signed_in_with(config).await;
     let id = h.start_journey(&token, "accept", "page").await;
     let (_, _, html) = h.get_page(&format!("/journey/{id}")).await;
     assert!(html.contains("&lt;b&gt;Bank &amp; &quot;Co&quot;&lt;/b&gt;"));
@@ -140,8 +133,7 @@ async fn everything_shown_is_escaped() {
 
 #[tokio::test]
 async fn unknown_expired_and_wrongly_encoded_requests() {
-    let h = Harness::start().await;
-    let token = h.token().await;
+    let (h, token) = Harness::signed_in().await;
     let (status, headers, html) = h.get_page("/journey/Pq_hhIX6-sHUy9FLSDzPLu").await;
     assert_eq!(status, 404);
     assert!(
@@ -171,8 +163,7 @@ async fn unknown_expired_and_wrongly_encoded_requests() {
 
 #[tokio::test]
 async fn a_prefilled_subject_fills_the_form() {
-    let h = Harness::start().await;
-    let token = h.token().await;
+    let (h, token) = Harness::signed_in().await;
     let body = json!({"resourceId": h.sim.resource_id(), "context": {"config": {"delivery": "page"},
         "subject": {"identity": {"firstName": "Red", "lastNames": ["Hawk", "Jr"],
                     "currentAddress": {"lines": ["99 STATE ST"], "country": "US"}}}}});
@@ -189,9 +180,7 @@ async fn a_prefilled_subject_fills_the_form() {
 #[tokio::test]
 async fn the_end_user_stand_in_completes_a_hosted_journey() {
     use gbg_go_simulator::end_user::complete_hosted_page;
-    let h = Harness::start().await;
-    let token = h.token().await;
-    let id = h.start_journey(&token, "accept", "page").await;
+    let (h, token, id) = Harness::with_journey("accept", "page").await;
     complete_hosted_page(&format!("{}/journey/{id}", h.sim.origin()))
         .await
         .unwrap();

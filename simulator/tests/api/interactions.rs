@@ -72,9 +72,7 @@ async fn at_document_capture(h: &Harness, token: &str) -> String {
 
 #[tokio::test]
 async fn the_api_journey_loop_runs_to_completion() {
-    let h = Harness::start().await;
-    let token = h.token().await;
-    let id = h.start_journey(&token, "api-kyc", "api").await;
+    let (h, token, id) = Harness::with_journey("api-kyc", "api").await;
 
     let first = h.fetch_interaction(&token, &id).await;
     assert_eq!(first.status, 200);
@@ -187,8 +185,7 @@ async fn the_api_journey_loop_runs_to_completion() {
 
 #[tokio::test]
 async fn the_last_gap_also_counts_state_fetches() {
-    let h = Harness::start().await;
-    let token = h.token().await;
+    let (h, token) = Harness::signed_in().await;
     let id = at_document_capture(&h, &token).await;
     let doc_submit = submission(&id, DOCUMENT, &["PrimaryDocument"], Some(document()));
     assert_eq!(submit(&h, &token, &doc_submit).await.status, 200);
@@ -200,9 +197,7 @@ async fn the_last_gap_also_counts_state_fetches() {
 
 #[tokio::test]
 async fn a_subject_only_submission_succeeds_but_changes_nothing() {
-    let h = Harness::start().await;
-    let token = h.token().await;
-    let id = h.start_journey(&token, "api-kyc", "api").await;
+    let (h, token, id) = Harness::with_journey("api-kyc", "api").await;
     for body in [submission(&id, PERSONAL, &[], Some(identity())), {
         let mut b = submission(&id, PERSONAL, &[], Some(identity()));
         b.as_object_mut().unwrap().remove("participants");
@@ -222,9 +217,7 @@ async fn a_subject_only_submission_succeeds_but_changes_nothing() {
 
 #[tokio::test]
 async fn participants_without_a_subject_are_400() {
-    let h = Harness::start().await;
-    let token = h.token().await;
-    let id = h.start_journey(&token, "api-kyc", "api").await;
+    let (h, token, id) = Harness::with_journey("api-kyc", "api").await;
     let mut with_empty_context = submission(&id, PERSONAL, &["FullName"], None);
     with_empty_context["context"] = json!({});
     for body in [
@@ -244,9 +237,7 @@ async fn participants_without_a_subject_are_400() {
 
 #[tokio::test]
 async fn submit_rule_violations() {
-    let h = Harness::start().await;
-    let token = h.token().await;
-    let id = h.start_journey(&token, "api-kyc", "api").await;
+    let (h, token, id) = Harness::with_journey("api-kyc", "api").await;
     let submit_subject = async |interaction: &str, participants: &[&str], subject: Value| {
         let body = submission(&id, interaction, participants, Some(subject));
         submit(&h, &token, &body).await
@@ -319,8 +310,7 @@ async fn submit_rule_violations() {
 
 #[tokio::test]
 async fn submitting_during_a_processing_gap_is_409() {
-    let h = Harness::start().await;
-    let token = h.token().await;
+    let (h, token) = Harness::signed_in().await;
     let id = personal_details_answered(&h, &token).await;
     let early = submit(
         &h,
@@ -334,8 +324,7 @@ async fn submitting_during_a_processing_gap_is_409() {
 
 #[tokio::test]
 async fn hosted_journeys_offer_their_form_as_an_interaction_and_api_journeys_can_be_hosted() {
-    let h = Harness::start().await;
-    let token = h.token().await;
+    let (h, token) = Harness::signed_in().await;
     let hosted = h.start_journey(&token, "slow", "api").await;
     let form = h.fetch_interaction(&token, &hosted).await.body;
     assert_eq!(form["interactionId"], FORM);
@@ -392,12 +381,11 @@ async fn hosted_journeys_offer_their_form_as_an_interaction_and_api_journeys_can
 
 #[tokio::test]
 async fn the_not_ready_answer_can_be_gbg_openapi_in_body_error() {
-    let h = Harness::with(SimulatorConfig {
+    let (h, token) = Harness::signed_in_with(SimulatorConfig {
         not_ready_answer: NotReadyAnswer::Error,
         ..SimulatorConfig::default()
     })
     .await;
-    let token = h.token().await;
     let not_ready = |id: &str, status: &str| {
         json!({"status": "error", "code": NOT_READY_CODE,
                "message": format!("No interaction is ready for journey instance '{id}' (the journey is {status})")})
@@ -430,12 +418,11 @@ async fn the_not_ready_answer_can_be_gbg_openapi_in_body_error() {
 
 #[tokio::test]
 async fn static_outstanding_never_shrinks_and_shows_the_interaction_while_it_is_processed() {
-    let h = Harness::with(SimulatorConfig {
+    let (h, token) = Harness::signed_in_with(SimulatorConfig {
         outstanding: Outstanding::Static,
         ..SimulatorConfig::default()
     })
     .await;
-    let token = h.token().await;
     let id = h.start_journey(&token, "api-kyc", "api").await;
     let first = h.fetch_interaction(&token, &id).await.body;
     assert_eq!(first["outstanding"], json!(IDENTITY));
@@ -507,9 +494,7 @@ async fn end_user_token(h: &Harness, token: &str, id: &str) -> String {
 
 #[tokio::test]
 async fn end_user_tokens_drive_their_own_instance_only() {
-    let h = Harness::start().await;
-    let token = h.token().await;
-    let id = h.start_journey(&token, "api-kyc", "api").await;
+    let (h, token, id) = Harness::with_journey("api-kyc", "api").await;
     let other = h.start_journey(&token, "api-kyc", "api").await;
     let end_user = end_user_token(&h, &token, &id).await;
     assert_eq!(end_user.split('.').count(), 3);
@@ -546,9 +531,7 @@ async fn end_user_tokens_drive_their_own_instance_only() {
 
 #[tokio::test]
 async fn device_endpoints_validate_their_tokens_and_bodies() {
-    let h = Harness::start().await;
-    let token = h.token().await;
-    let id = h.start_journey(&token, "api-kyc", "api").await;
+    let (h, token, id) = Harness::with_journey("api-kyc", "api").await;
     let scope_string = h
         .post(
             "journey/device/start",
@@ -616,12 +599,11 @@ async fn interaction_auth_can_demand_one_kind_of_token() {
         (InteractionAuth::EndUser, 403, 200),
         (InteractionAuth::Either, 200, 200),
     ] {
-        let h = Harness::with(SimulatorConfig {
+        let (h, token) = Harness::signed_in_with(SimulatorConfig {
             interaction_auth: mode,
             ..SimulatorConfig::default()
         })
         .await;
-        let token = h.token().await;
         let id = h.start_journey(&token, "api-kyc", "api").await;
         let end_user = end_user_token(&h, &token, &id).await;
         assert_eq!(

@@ -100,9 +100,7 @@ async fn hosted_journey_exchanges_match_the_contract() {
 
 #[tokio::test]
 async fn api_journey_exchanges_match_the_contract() {
-    let h = Harness::start().await;
-    let token = h.token().await;
-    let id = h.start_journey(&token, "api-kyc", "api").await;
+    let (h, token, id) = Harness::with_journey("api-kyc", "api").await;
     let device = h
         .post(
             "journey/device/start",
@@ -156,13 +154,12 @@ async fn not_ready_answers_of_every_configuration_match_the_contract() {
         (NotReadyAnswer::Status, Outstanding::Shrinking),
         (NotReadyAnswer::Error, Outstanding::Static),
     ] {
-        let h = Harness::with(SimulatorConfig {
+        let (h, token) = Harness::signed_in_with(SimulatorConfig {
             not_ready_answer,
             outstanding,
             ..SimulatorConfig::default()
         })
         .await;
-        let token = h.token().await;
         // Waiting for its hosted page, then processing, then ended.
         let hosted = h.start_journey(&token, "api-kyc", "page").await;
         h.fetch_interaction(&token, &hosted).await;
@@ -204,8 +201,7 @@ async fn not_ready_answers_of_every_configuration_match_the_contract() {
 
 #[tokio::test]
 async fn fault_answers_match_the_contract() {
-    let h = Harness::start().await;
-    let token = h.token().await;
+    let (h, token) = Harness::signed_in().await;
     h.sim.faults().rate_limit_next(1, Some(1));
     h.sim
         .faults()

@@ -42,6 +42,26 @@ impl Harness {
         Harness::with(SimulatorConfig::default()).await
     }
 
+    /// A started simulator and a customer token for it.
+    pub async fn signed_in() -> (Harness, String) {
+        Harness::signed_in_with(SimulatorConfig::default()).await
+    }
+
+    /// A simulator started with `config` and a customer token for it.
+    pub async fn signed_in_with(config: SimulatorConfig) -> (Harness, String) {
+        let h = Harness::with(config).await;
+        let token = h.token().await;
+        (h, token)
+    }
+
+    /// A started simulator, a customer token and an instance of scenario
+    /// `name` started with `delivery`.
+    pub async fn with_journey(name: &str, delivery: &str) -> (Harness, String, String) {
+        let (h, token) = Harness::signed_in().await;
+        let id = h.start_journey(&token, name, delivery).await;
+        (h, token, id)
+    }
+
     pub async fn with(config: SimulatorConfig) -> Harness {
         let sim = Simulator::start(config, "127.0.0.1:0".parse().unwrap())
             .await
