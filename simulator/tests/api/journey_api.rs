@@ -127,25 +127,19 @@ async fn bodies_must_be_json_objects() {
         "journey/interaction/fetch",
     ] {
         let url = format!("{}/{path}", h.sim.base_url());
-        let text = h
-            .http
-            .post(&url)
-            .bearer_auth(&token)
-            .header("content-type", "text/plain")
-            .body("{}")
-            .send()
-            .await
-            .unwrap();
+        let send = async |content_type: &str, body: &'static str| {
+            h.http
+                .post(&url)
+                .bearer_auth(&token)
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        };
+        let text = send("text/plain", "{}").await;
         assert_eq!(text.status().as_u16(), 415, "{path}");
-        let broken = h
-            .http
-            .post(&url)
-            .bearer_auth(&token)
-            .header("content-type", "application/json")
-            .body("{\"a\":")
-            .send()
-            .await
-            .unwrap();
+        let broken = send("application/json", "{\"a\":").await;
         assert_eq!(broken.status().as_u16(), 400, "{path}");
         let body: Value = broken.json().await.unwrap();
         assert_eq!(body["errors"][0]["name"], "INVALID_JSON");
@@ -293,47 +287,24 @@ async fn state_fetch_and_delete_validate_and_404() {
         assert!(unknown.problem_text().contains("Pq_hhIX6-sHUy9FLSDzPLu"));
     }
     let filtered = h.start_journey(&token, "accept", "page").await;
-    let answer = h
-        .post(
-            "journey/state/fetch",
-            Some(&token),
-            &json!({"instanceId": filtered, "filterKeys": ["/.*/"]}),
-        )
-        .await;
+    let fetch_filtered = async |filter_keys: Value| {
+        let body = json!({"instanceId": filtered, "filterKeys": filter_keys});
+        h.post("journey/state/fetch", Some(&token), &body).await
+    };
+    let answer = fetch_filtered(json!(["/.*/"])).await;
     assert_eq!(answer.status, 200);
-    let bad_filter = h
-        .post(
-            "journey/state/fetch",
-            Some(&token),
-            &json!({"instanceId": filtered, "filterKeys": "x"}),
-        )
-        .await;
+    let bad_filter = fetch_filtered(json!("x")).await;
     assert_eq!(bad_filter.status, 400);
 }
 
 #[tokio::test]
 async fn delete_removes_the_instance() {
     let (h, token, id) = Harness::with_journey("accept", "page").await;
-    let deleted = h
-        .post(
-            "journey/state/delete",
-            Some(&token),
-            &json!({"instanceId": id}),
-        )
-        .await;
+    let deleted = h.delete_state(&token, &id).await;
     assert_eq!(deleted.status, 200);
     assert_eq!(deleted.body, json!({"instanceId": id}));
     assert_eq!(h.fetch_state(&token, &id).await.status, 404);
-    assert_eq!(
-        h.post(
-            "journey/state/delete",
-            Some(&token),
-            &json!({"instanceId": id})
-        )
-        .await
-        .status,
-        404
-    );
+    assert_eq!(h.delete_state(&token, &id).await.status, 404);
     assert!(h.sim.instance(&id).is_none());
     let (status, _, _) = h.get_page(&format!("/journey/{id}")).await;
     assert_eq!(status, 404);

@@ -6,9 +6,7 @@ use std::collections::BTreeSet;
 
 use gbg_go_simulator::contract::contract;
 use gbg_go_simulator::scenarios::SLOW_POLLS;
-use gbg_go_simulator::{
-    Credentials, NOT_READY_CODE, NotReadyAnswer, Outstanding, Simulator, SimulatorConfig,
-};
+use gbg_go_simulator::{Credentials, NOT_READY_CODE, NotReadyAnswer, Outstanding, Simulator};
 use serde_json::{Value, json};
 
 use crate::support::{Harness, PERSON};
@@ -69,12 +67,7 @@ async fn hosted_journey_exchanges_match_the_contract() {
     let answer = h.post("journey/start", Some(&token), &bad_prefill).await;
     assert_eq!(answer.status, 400);
     let deleted = json!({"instanceId": id});
-    assert_eq!(
-        h.post("journey/state/delete", Some(&token), &deleted)
-            .await
-            .status,
-        200
-    );
+    assert_eq!(h.delete_state(&token, &id).await.status, 200);
     assert_eq!(h.fetch_state(&token, &id).await.status, 404);
     assert_eq!(
         h.post("journey/state/fetch", None, &deleted).await.status,
@@ -101,18 +94,11 @@ async fn hosted_journey_exchanges_match_the_contract() {
 #[tokio::test]
 async fn api_journey_exchanges_match_the_contract() {
     let (h, token, id) = Harness::with_journey("api-kyc", "api").await;
-    let device = h
-        .post(
-            "journey/device/start",
-            Some(&token),
-            &json!({"instanceId": id, "scope": ["any"]}),
-        )
-        .await;
+    let device = h.device_start(&token, &id, json!(["any"])).await;
     let connect = device.body["connectToken"].as_str().unwrap().to_owned();
     let connected = h
-        .post(
-            "journey/device/connect",
-            Some(&connect),
+        .device_connect(
+            &connect,
             &json!({"connectToken": connect, "deviceInfo": {"deviceId": "device-0123456789"}}),
         )
         .await;
@@ -154,10 +140,9 @@ async fn not_ready_answers_of_every_configuration_match_the_contract() {
         (NotReadyAnswer::Status, Outstanding::Shrinking),
         (NotReadyAnswer::Error, Outstanding::Static),
     ] {
-        let (h, token) = Harness::signed_in_with(SimulatorConfig {
-            not_ready_answer,
-            outstanding,
-            ..SimulatorConfig::default()
+        let (h, token) = Harness::signed_in_with(|c| {
+            c.not_ready_answer = not_ready_answer;
+            c.outstanding = outstanding;
         })
         .await;
         // Waiting for its hosted page, then processing, then ended.

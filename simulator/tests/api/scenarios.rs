@@ -217,17 +217,18 @@ async fn auto_completes_without_a_page_visit() {
 
 #[tokio::test]
 async fn poll_counts_are_configurable_down_to_zero() {
-    let mut config = SimulatorConfig::default();
-    for journey in &mut config.journeys {
-        match &mut journey.completion {
-            Completion::Polls { polls } => *polls = 0,
-            Completion::HostedPage { polls_after_submit } if journey.name == "slow" => {
-                *polls_after_submit = 1
+    let (h, token) = Harness::signed_in_with(|config| {
+        for journey in &mut config.journeys {
+            match &mut journey.completion {
+                Completion::Polls { polls } => *polls = 0,
+                Completion::HostedPage { polls_after_submit } if journey.name == "slow" => {
+                    *polls_after_submit = 1
+                }
+                _ => {}
             }
-            _ => {}
         }
-    }
-    let (h, token) = Harness::signed_in_with(config).await;
+    })
+    .await;
     let auto = h.start_journey(&token, "auto", "page").await;
     assert_eq!(h.state(&token, &auto).await["status"], "Completed");
     let slow = h.start_journey(&token, "slow", "page").await;

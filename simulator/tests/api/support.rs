@@ -44,11 +44,14 @@ impl Harness {
 
     /// A started simulator and a customer token for it.
     pub async fn signed_in() -> (Harness, String) {
-        Harness::signed_in_with(SimulatorConfig::default()).await
+        Harness::signed_in_with(|_| {}).await
     }
 
-    /// A simulator started with `config` and a customer token for it.
-    pub async fn signed_in_with(config: SimulatorConfig) -> (Harness, String) {
+    /// A simulator started with the default configuration changed by
+    /// `configure`, and a customer token for it.
+    pub async fn signed_in_with(configure: impl FnOnce(&mut SimulatorConfig)) -> (Harness, String) {
+        let mut config = SimulatorConfig::default();
+        configure(&mut config);
         let h = Harness::with(config).await;
         let token = h.token().await;
         (h, token)
@@ -136,6 +139,24 @@ impl Harness {
         let answer = self.post("journey/start", Some(token), &body).await;
         assert_eq!(answer.status, 201, "{}", answer.body);
         answer.body["instanceId"].as_str().unwrap().to_owned()
+    }
+
+    /// POSTs `journey/state/delete` for instance `id`.
+    pub async fn delete_state(&self, token: &str, id: &str) -> Answer {
+        let body = json!({"instanceId": id});
+        self.post("journey/state/delete", Some(token), &body).await
+    }
+
+    /// POSTs `journey/device/start` for instance `id` with `scope`.
+    pub async fn device_start(&self, token: &str, id: &str, scope: Value) -> Answer {
+        let body = json!({"instanceId": id, "scope": scope});
+        self.post("journey/device/start", Some(token), &body).await
+    }
+
+    /// POSTs `body` to `journey/device/connect` with `connect_token` as bearer.
+    pub async fn device_connect(&self, connect_token: &str, body: &Value) -> Answer {
+        self.post("journey/device/connect", Some(connect_token), body)
+            .await
     }
 
     /// POSTs `journey/state/fetch` for instance `id`.
