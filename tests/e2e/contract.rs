@@ -6,9 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use gbg_go_host::{
-    ApiError, Client, Delivery, InteractionAuth, JourneyStatus, StartRequest, WaitOptions,
-};
+use gbg_go_host::{ApiError, Client, Delivery, InteractionAuth, JourneyStatus, StartRequest};
 use gbg_go_simulator::contract::contract;
 use gbg_go_simulator::{LoggedRequest, Simulator, end_user};
 use serde_json::{Value, json};
@@ -19,13 +17,6 @@ use crate::support;
 /// A valid prefill, as an integrator would send it.
 const PREFILL: &str = r#"{"identity": {"firstName": "Jane", "lastNames": ["Doe"],
     "dateOfBirth": "1992-10-01", "emails": [{"type": "personal", "email": "jane@example.com"}]}}"#;
-
-fn wait() -> WaitOptions {
-    WaitOptions {
-        poll_interval_ms: 50,
-        timeout_ms: 30_000,
-    }
-}
 
 /// The violations of one exchange, request side and answer side.
 fn check(exchange: &LoggedRequest) -> (Vec<String>, Vec<String>) {
@@ -71,7 +62,7 @@ async fn hosted_journey(simulator: &Simulator, client: &mut Client) {
     end_user::complete_hosted_page(started.instance_url.as_deref().unwrap())
         .await
         .unwrap();
-    let done = client.wait_for_completion(&id, wait()).await.unwrap();
+    let done = support::ended(client, &id, 50).await;
     assert_eq!(done.status, JourneyStatus::Completed);
     client.delete_instance(&id).await.unwrap();
     let gone = client.fetch_journey_state(&id, &[]).await.unwrap_err();
@@ -85,7 +76,7 @@ async fn api_journey(simulator: &Simulator) {
     let mut client = support::runtime().open(settings).await.unwrap();
     let id = support::start_api_kyc(&mut client, simulator).await;
     answer_interactions(&mut client, &id, ANSWERS).await;
-    let done = client.wait_for_completion(&id, wait()).await.unwrap();
+    let done = support::ended(&mut client, &id, 50).await;
     assert_eq!(done.status, JourneyStatus::Completed);
 }
 

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use gbg_go_host::{
     ApiError, Client, Delivery, Error, JourneyState, JourneyStatus, RetryPolicy, StartRequest,
-    TransportKind, WaitOptions,
+    TransportKind,
 };
 use gbg_go_simulator::scenarios::{AUTO_POLLS, SLOW_POLLS};
 use gbg_go_simulator::{Completion, JourneyConfig, ServerErrorStatus, Simulator, end_user};
@@ -17,13 +17,6 @@ use crate::support;
 
 const STATE_FETCH: &str = "/v2/captain/journey/state/fetch";
 const TOKEN: &str = "/as/token.oauth2";
-
-fn wait() -> WaitOptions {
-    WaitOptions {
-        poll_interval_ms: 50,
-        timeout_ms: 30_000,
-    }
-}
 
 /// A client that tries each call once, so a fault knob's answer surfaces.
 async fn single_attempt_client(simulator: &Simulator) -> Client {
@@ -58,7 +51,7 @@ async fn run(simulator: &Simulator, name: &str) -> (JourneyState, Value) {
     let mut client = support::client(simulator).await;
     let (id, url) = start(&mut client, simulator.journey_resource_id(name).unwrap()).await;
     end_user::complete_hosted_page(&url).await.unwrap();
-    let state = client.wait_for_completion(&id, wait()).await.unwrap();
+    let state = support::ended(&mut client, &id, 50).await;
     let document = serde_json::from_str(&state.document).unwrap();
     (state, document)
 }
@@ -105,7 +98,7 @@ async fn outcome(
             answer_interactions(&mut client, &id, ANSWERS).await;
         }
     }
-    let state = client.wait_for_completion(&id, wait()).await.unwrap();
+    let state = support::ended(&mut client, &id, 50).await;
     let document: Value = serde_json::from_str(&state.document).unwrap();
     let result = &document["context"]["result"];
     (
@@ -199,7 +192,7 @@ async fn slow_and_auto_stay_in_progress_for_their_polls_then_complete() {
     let simulator = support::simulator().await;
     let mut client = support::client(&simulator).await;
     let (id, _) = start(&mut client, simulator.journey_resource_id("auto").unwrap()).await;
-    let state = client.wait_for_completion(&id, wait()).await.unwrap();
+    let state = support::ended(&mut client, &id, 50).await;
     assert_eq!(state.status, JourneyStatus::Completed);
     assert_eq!(polled_statuses(&simulator).len(), AUTO_POLLS as usize + 1);
 }
@@ -243,7 +236,10 @@ async fn instances_are_kept_for_the_retention_time_then_not_found() {
 
     // The instance is now older than the retention time.
     simulator.faults().update(|f| f.instance_ttl_s = Some(0));
-    let error = client.wait_for_completion(&id, wait()).await.unwrap_err();
+    let error = client
+        .wait_for_completion(&id, support::wait_polling(50))
+        .await
+        .unwrap_err();
     assert!(
         matches!(error.api(), Some(ApiError::NotFound(_))),
         "{error}"

@@ -4,8 +4,8 @@
 use std::sync::OnceLock;
 
 use gbg_go_host::{
-    Client, ClientSettings, Delivery, Endpoint, Grant, Runtime, RuntimeOptions, Secret,
-    StartRequest, StartedJourney,
+    Client, ClientSettings, Delivery, Endpoint, Grant, JourneyState, Runtime, RuntimeOptions,
+    Secret, StartRequest, StartedJourney, WaitOptions,
 };
 use gbg_go_simulator::{Simulator, SimulatorConfig};
 use url::Url;
@@ -98,6 +98,23 @@ pub fn cli_env(simulator: &Simulator) -> [(&'static str, String); 4] {
         ("GBG_GO_CLIENT_ID", credentials.client_id.clone()),
         ("GBG_GO_CLIENT_SECRET", credentials.client_secret.clone()),
     ]
+}
+
+/// Wait options: up to 30 s, polling every `poll_interval_ms`.
+pub fn wait_polling(poll_interval_ms: u32) -> WaitOptions {
+    WaitOptions {
+        poll_interval_ms,
+        timeout_ms: 30_000,
+    }
+}
+
+/// The state instance `id` ends in, polled every `poll_interval_ms` for up
+/// to 30 s.
+pub async fn ended(client: &mut Client, id: &str, poll_interval_ms: u32) -> JourneyState {
+    client
+        .wait_for_completion(id, wait_polling(poll_interval_ms))
+        .await
+        .expect("the journey ends")
 }
 
 /// A client of the simulator.
