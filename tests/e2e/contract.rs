@@ -66,7 +66,7 @@ async fn hosted_journey(simulator: &Simulator, client: &mut Client) {
     assert_eq!(done.status, JourneyStatus::Completed);
     client.delete_instance(&id).await.unwrap();
     let gone = client.fetch_journey_state(&id, &[]).await.unwrap_err();
-    assert!(matches!(gone.api(), Some(ApiError::NotFound(_))), "{gone}");
+    support::assert_not_found(&gone);
 }
 
 /// The API journey through its interactions, with end-user tokens.

@@ -52,11 +52,7 @@ async fn hosted_journey_completes_with_the_decision() {
 
     // One token served the whole journey: it is cached in the component.
     assert_eq!(count_requests(&simulator, TOKEN), 1);
-    let start = simulator
-        .request_log()
-        .into_iter()
-        .find(|r| r.path == "/v2/captain/journey/start")
-        .unwrap();
+    let start = support::first_request(&simulator, "/v2/captain/journey/start");
     assert_eq!(start.body["context"]["config"]["delivery"], "page");
     assert_eq!(start.body["context"]["subject"], serde_json::json!({}));
 }
@@ -119,10 +115,7 @@ async fn unknown_instance_is_not_found() {
         .wait_for_completion("Pq_hhIX6-sHUy9FLSDzPLu", support::wait_polling(100))
         .await
         .unwrap_err();
-    assert!(
-        matches!(error.api(), Some(ApiError::NotFound(_))),
-        "{error}"
-    );
+    support::assert_not_found(&error);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -217,10 +217,7 @@ async fn latest_resolves_to_the_published_version() {
         .start_journey(&support::hosted(format!("{resource}@0000000")))
         .await
         .unwrap_err();
-    assert!(
-        matches!(unknown.api(), Some(ApiError::NotFound(_))),
-        "{unknown}"
-    );
+    support::assert_not_found(&unknown);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -240,10 +237,7 @@ async fn instances_are_kept_for_the_retention_time_then_not_found() {
         .wait_for_completion(&id, support::wait_polling(50))
         .await
         .unwrap_err();
-    assert!(
-        matches!(error.api(), Some(ApiError::NotFound(_))),
-        "{error}"
-    );
+    support::assert_not_found(&error);
     assert_eq!(hosted_page_status(&url).await, 404);
     assert_eq!(
         support::statuses(&simulator, STATE_FETCH),
@@ -261,10 +255,7 @@ async fn delete_removes_the_instance() {
         client.fetch_journey_state(&id, &[]).await.unwrap_err(),
         client.delete_instance(&id).await.unwrap_err(),
     ] {
-        assert!(
-            matches!(error.api(), Some(ApiError::NotFound(_))),
-            "{error}"
-        );
+        support::assert_not_found(&error);
     }
     assert_eq!(hosted_page_status(&url).await, 404);
     assert!(simulator.instance(&id).is_none());
@@ -331,11 +322,8 @@ async fn rate_limit_knob_without_retry_after() {
     let (simulator, mut client, id) = journey_with_faulty_state_fetches().await;
 
     simulator.faults().rate_limit_next(1, None);
-    client.fetch_journey_state(&id, &[]).await.unwrap();
-    assert_eq!(
-        support::statuses(&simulator, STATE_FETCH),
-        [Some(429), Some(200)]
-    );
+    let statuses = support::fetched_statuses(&simulator, &mut client, &id).await;
+    assert_eq!(statuses, [Some(429), Some(200)]);
 
     simulator.faults().rate_limit_next(1, None);
     let mut once = single_attempt_client(&simulator).await;
@@ -354,11 +342,8 @@ async fn server_error_burst_knob() {
     simulator
         .faults()
         .fail_next(3, ServerErrorStatus::InternalServerError);
-    client.fetch_journey_state(&id, &[]).await.unwrap();
-    assert_eq!(
-        support::statuses(&simulator, STATE_FETCH),
-        [Some(500), Some(500), Some(500), Some(200)]
-    );
+    let statuses = support::fetched_statuses(&simulator, &mut client, &id).await;
+    assert_eq!(statuses, [Some(500), Some(500), Some(500), Some(200)]);
 
     simulator
         .faults()
@@ -377,11 +362,8 @@ async fn dropped_connection_knob() {
     let (simulator, mut client, id) = journey_with_faulty_state_fetches().await;
 
     simulator.faults().drop_next(1);
-    client.fetch_journey_state(&id, &[]).await.unwrap();
-    assert_eq!(
-        support::statuses(&simulator, STATE_FETCH),
-        [None, Some(200)]
-    );
+    let statuses = support::fetched_statuses(&simulator, &mut client, &id).await;
+    assert_eq!(statuses, [None, Some(200)]);
 
     simulator.faults().drop_next(1);
     let mut once = single_attempt_client(&simulator).await;

@@ -7,7 +7,7 @@ use gbg_go_host::{
     Client, ClientSettings, Delivery, Endpoint, Grant, JourneyState, Runtime, RuntimeOptions,
     Secret, StartRequest, StartedJourney, WaitOptions,
 };
-use gbg_go_simulator::{Simulator, SimulatorConfig};
+use gbg_go_simulator::{LoggedRequest, Simulator, SimulatorConfig};
 use url::Url;
 
 /// The repository's root folder (the tests belong to `host/cli`).
@@ -117,6 +117,14 @@ pub async fn ended(client: &mut Client, id: &str, poll_interval_ms: u32) -> Jour
         .expect("the journey ends")
 }
 
+/// Checks that `error` is the component's `not-found`.
+pub fn assert_not_found(error: &gbg_go_host::Error) {
+    assert!(
+        matches!(error.api(), Some(gbg_go_host::ApiError::NotFound(_))),
+        "{error:?}"
+    );
+}
+
 /// A client of the simulator.
 pub async fn client(simulator: &Simulator) -> Client {
     runtime()
@@ -174,6 +182,15 @@ pub async fn start_api_kyc(client: &mut Client, simulator: &Simulator) -> String
         .instance_id
 }
 
+/// The first request the simulator received for `path`.
+pub fn first_request(simulator: &Simulator, path: &str) -> LoggedRequest {
+    simulator
+        .request_log()
+        .into_iter()
+        .find(|r| r.path == path)
+        .unwrap_or_else(|| panic!("no request for {path}"))
+}
+
 /// The statuses the simulator answered to `path`, in order; `None` for a
 /// dropped connection.
 pub fn statuses(simulator: &Simulator, path: &str) -> Vec<Option<u16>> {
@@ -183,6 +200,17 @@ pub fn statuses(simulator: &Simulator, path: &str) -> Vec<Option<u16>> {
         .filter(|r| r.path == path)
         .map(|r| r.status)
         .collect()
+}
+
+/// Fetches the state of instance `id` through `client`, which must get it,
+/// and returns the statuses the simulator answered state fetches with.
+pub async fn fetched_statuses(
+    simulator: &Simulator,
+    client: &mut Client,
+    id: &str,
+) -> Vec<Option<u16>> {
+    client.fetch_journey_state(id, &[]).await.unwrap();
+    statuses(simulator, "/v2/captain/journey/state/fetch")
 }
 
 /// Ends `child` and every process in its group (it was spawned with
