@@ -8,6 +8,8 @@ use std::cell::OnceCell;
 use url::Url;
 
 use crate::errors::invalid_input;
+use crate::http::Method;
+use crate::retry::Idempotency;
 use crate::types::{ClientConfig, Endpoint, Error, Grant, InteractionAuth, Region, RetryPolicy};
 
 use gbg_go_contract::defaults;
@@ -51,17 +53,59 @@ pub enum Credentials {
     },
 }
 
+/// The fields of a grant, whichever its type: what the token request sends
+/// and what names a credential set.
+pub struct GrantFields<'a> {
+    /// `grant_type`: `client_credentials` or `password`.
+    pub grant_type: &'static str,
+    /// The client id.
+    pub client_id: &'a str,
+    /// The client secret.
+    pub client_secret: &'a Secret,
+    /// The password grant's API user: name and password.
+    pub user: Option<(&'a str, &'a Secret)>,
+    /// The scope to request, if any.
+    pub scope: Option<&'a str>,
+}
+
 impl Credentials {
+    /// The grant's fields.
+    pub fn fields(&self) -> GrantFields<'_> {
+        match self {
+            Self::ClientCredentials {
+                client_id,
+                client_secret,
+                scope,
+            } => GrantFields {
+                grant_type: "client_credentials",
+                client_id,
+                client_secret,
+                user: None,
+                scope: Some(scope),
+            },
+            Self::Password {
+                client_id,
+                client_secret,
+                username,
+                password,
+                scope,
+            } => GrantFields {
+                grant_type: "password",
+                client_id,
+                client_secret,
+                user: Some((username, password)),
+                scope: scope.as_deref(),
+            },
+        }
+    }
+
     /// The secret values, for scrubbing them from error text.
     pub fn secrets(&self) -> Vec<&str> {
-        match self {
-            Self::ClientCredentials { client_secret, .. } => vec![client_secret.expose()],
-            Self::Password {
-                client_secret,
-                password,
-                ..
-            } => vec![client_secret.expose(), password.expose()],
-        }
+        let fields = self.fields();
+        std::iter::once(fields.client_secret)
+            .chain(fields.user.map(|(_, password)| password))
+            .map(Secret::expose)
+            .collect()
     }
 }
 
@@ -101,6 +145,23 @@ impl Operation {
             Operation::InteractionSubmit => "journey/interaction/submit",
             Operation::DeviceStart => "journey/device/start",
             Operation::DeviceConnect => "journey/device/connect",
+        }
+    }
+
+    /// The operation's HTTP method: `GET` for health, `POST` for the rest.
+    pub fn method(self) -> Method {
+        match self {
+            Operation::Health => Method::Get,
+            _ => Method::Post,
+        }
+    }
+
+    /// Whether sending the operation twice is harmless: it is for all but
+    /// starting a journey and submitting an interaction.
+    pub fn idempotency(self) -> Idempotency {
+        match self {
+            Operation::Start | Operation::InteractionSubmit => Idempotency::NonIdempotent,
+            _ => Idempotency::Idempotent,
         }
     }
 }

@@ -253,7 +253,7 @@ fn origin(location: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{api_failure_of, response};
+    use crate::testing::{api_failure_of, problem, response};
 
     #[test]
     fn statuses_map_to_variants() {
@@ -300,13 +300,7 @@ mod tests {
         assert_eq!(failure.problems.len(), 2);
         assert_eq!(
             failure.problems[0],
-            ApiProblem {
-                code: "4002".into(),
-                name: "MISSING_FIELD".into(),
-                location: "Body".into(),
-                problem: "p1".into(),
-                action: "a1".into(),
-            }
+            problem("4002", "MISSING_FIELD", "Body", "p1", "a1")
         );
         assert_eq!(failure.problems[1].code, "4003");
         assert_eq!(failure.problems[1].location, "");

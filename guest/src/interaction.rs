@@ -50,31 +50,31 @@ pub fn parse_step(response: &Response, instance_id: &str) -> Result<Fetched, Err
     }
     let body = Body::parse(response)?;
     let root = body.root();
-    if body.opt_str(root, "status", "status")? == Some("error") {
+    if body.opt::<&str>(root, "status", "status")? == Some("error") {
         return match in_body_error(&body, response)? {
             (NOT_READY_CODE, _) => Ok(Fetched::NotReadyUnstated),
             (_, error) => Err(error),
         };
     }
-    let journey = body.opt_object(root, "journey", "journey")?;
+    let journey = body.opt::<&Map<String, Value>>(root, "journey", "journey")?;
     let journey_status = match journey {
-        Some(j) => body.opt_str(j, "status", "journey.status")?,
+        Some(j) => body.opt::<&str>(j, "status", "journey.status")?,
         None => None,
     };
     let not_ready = |text: Option<&str>| match text {
         Some(text) => Fetched::Step(InteractionStep::NotReady(status(text))),
         None => Fetched::NotReadyUnstated,
     };
-    if body.opt_bool(root, "processing", "processing")? == Some(true) {
+    if body.opt::<bool>(root, "processing", "processing")? == Some(true) {
         return Ok(not_ready(journey_status.or(Some(spellings::IN_PROGRESS))));
     }
     let interaction_id = body
-        .opt_str(root, "interactionId", "interactionId")?
+        .opt::<&str>(root, "interactionId", "interactionId")?
         .filter(|id| !id.is_empty());
     let Some(interaction_id) = interaction_id else {
         return Ok(not_ready(journey_status));
     };
-    let detail = body.opt_object(root, "interaction", "interaction")?;
+    let detail = body.opt::<&Map<String, Value>>(root, "interaction", "interaction")?;
     let empty = Map::new();
     let detail = detail.unwrap_or(&empty);
     let collects = requirements(&body, detail, "collects")?;
@@ -85,7 +85,7 @@ pub fn parse_step(response: &Response, instance_id: &str) -> Result<Fetched, Err
     }
     Ok(Fetched::Step(InteractionStep::Ready(Interaction {
         instance_id: body
-            .opt_str(root, "instanceId", "instanceId")?
+            .opt::<&str>(root, "instanceId", "instanceId")?
             .filter(|id| !id.is_empty())
             .unwrap_or(instance_id)
             .to_owned(),
@@ -115,7 +115,7 @@ fn requirements(
         Ok(ElementRequirement {
             element: element(body, item, path)?,
             combinator: body
-                .opt_str(item, "combinator", &format!("{path}.combinator"))?
+                .opt::<&str>(item, "combinator", &format!("{path}.combinator"))?
                 .map(str::to_owned),
             inputs,
         })
@@ -136,10 +136,7 @@ fn each_object<T>(
         .enumerate()
         .map(|(i, item)| {
             let path = format!("{path}[{i}]");
-            let item = item
-                .as_object()
-                .ok_or_else(|| body.invalid(format!("field {path} is not an object")))?;
-            parse(item, &path)
+            parse(body.cast(item, &path)?, &path)
         })
         .collect()
 }
@@ -147,12 +144,12 @@ fn each_object<T>(
 fn element(body: &Body<'_>, item: &Map<String, Value>, path: &str) -> Result<ElementInput, Error> {
     Ok(ElementInput {
         ref_: body
-            .req_str(item, "ref", &format!("{path}.ref"))?
+            .req::<&str>(item, "ref", &format!("{path}.ref"))?
             .to_owned(),
         spec: body
-            .req_str(item, "spec", &format!("{path}.spec"))?
+            .req::<&str>(item, "spec", &format!("{path}.spec"))?
             .to_owned(),
-        recommended: body.opt_bool(item, "recommended", &format!("{path}.recommended"))?,
+        recommended: body.opt::<bool>(item, "recommended", &format!("{path}.recommended"))?,
     })
 }
 
@@ -161,9 +158,8 @@ fn outstanding(body: &Body<'_>) -> Result<Vec<String>, Error> {
         .iter()
         .enumerate()
         .map(|(i, item)| {
-            item.as_str()
+            body.cast(item, &format!("outstanding[{i}]"))
                 .map(str::to_owned)
-                .ok_or_else(|| body.invalid(format!("field outstanding[{i}] is not a string")))
         })
         .collect()
 }
@@ -203,7 +199,7 @@ pub fn submit_body(submission: &Submission) -> Result<Vec<u8>, Error> {
 /// `{"status":"error","code":n,"message":m}` is the error for status `n`.
 pub fn parse_submit(response: &Response) -> Result<(), Error> {
     let body = Body::parse(response)?;
-    match body.req_str(body.root(), "status", "status")? {
+    match body.req::<&str>(body.root(), "status", "status")? {
         "success" => Ok(()),
         "error" => Err(in_body_error(&body, response)?.1),
         _ => Err(body.invalid("field status is neither success nor error")),
@@ -224,7 +220,9 @@ fn in_body_error(body: &Body<'_>, response: &Response) -> Result<(u16, Error), E
         status: code,
         request_id: response.request_id(),
         problems: Vec::new(),
-        message: body.opt_str(root, "message", "message")?.map(str::to_owned),
+        message: body
+            .opt::<&str>(root, "message", "message")?
+            .map(str::to_owned),
     };
     let error = for_status(code, failure, None).ok_or_else(|| {
         body.invalid(format!(

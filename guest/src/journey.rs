@@ -39,11 +39,11 @@ pub fn start_body(request: &StartRequest) -> Result<Vec<u8>, Error> {
 pub fn parse_started(response: &Response, hosted_base: &Url) -> Result<StartedJourney, Error> {
     let body = Body::parse(response)?;
     let root = body.root();
-    let instance_id = body.req_str(root, "instanceId", "instanceId")?;
+    let instance_id = body.req::<&str>(root, "instanceId", "instanceId")?;
     if validate::instance_id("instanceId", instance_id).is_err() {
         return Err(body.invalid("field instanceId is not a valid instance id"));
     }
-    let instance_url = match body.opt_str(root, "instanceUrl", "instanceUrl")? {
+    let instance_url = match body.opt::<&str>(root, "instanceUrl", "instanceUrl")? {
         None | Some("") => None,
         Some(text) => Some(
             resolve_instance_url(text, hosted_base)
@@ -54,10 +54,12 @@ pub fn parse_started(response: &Response, hosted_base: &Url) -> Result<StartedJo
         instance_id: instance_id.to_owned(),
         instance_url,
         status: body
-            .opt_str(root, "status", "status")?
+            .opt::<&str>(root, "status", "status")?
             .unwrap_or("started")
             .to_owned(),
-        message: body.opt_str(root, "message", "message")?.map(str::to_owned),
+        message: body
+            .opt::<&str>(root, "message", "message")?
+            .map(str::to_owned),
     })
 }
 
@@ -99,8 +101,10 @@ pub fn parse_state(response: &Response) -> Result<JourneyState, Error> {
 fn parse_state_in_full(response: &Response) -> Result<JourneyState, Error> {
     let body = Body::parse(response)?;
     let root = body.root();
-    let instance_id = body.req_str(root, "instanceId", "instanceId")?.to_owned();
-    let status_text = body.req_str(root, "status", "status")?.to_owned();
+    let instance_id = body
+        .req::<&str>(root, "instanceId", "instanceId")?
+        .to_owned();
+    let status_text = body.req::<&str>(root, "status", "status")?.to_owned();
     let meta = root.get("metaData");
     let journey = root
         .get("context")
@@ -210,7 +214,9 @@ pub fn instance_body(instance_id: &str) -> Result<Vec<u8>, Error> {
 /// Parses the health answer's `message`.
 pub fn parse_health(response: &Response) -> Result<String, Error> {
     let body = Body::parse(response)?;
-    Ok(body.req_str(body.root(), "message", "message")?.to_owned())
+    Ok(body
+        .req::<&str>(body.root(), "message", "message")?
+        .to_owned())
 }
 
 /// Maps a status text, ignoring case, `_`, `-` and spaces; unknown texts

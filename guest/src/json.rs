@@ -7,6 +7,47 @@ use crate::errors::invalid_response;
 use crate::http::Response;
 use crate::types::Error;
 
+/// A JSON type a field can be read as.
+pub trait Kind<'v>: Sized {
+    /// How errors name the type: `a string`, `an object`, ...
+    const NAME: &'static str;
+
+    /// `value` as this type, if it is one.
+    fn cast(value: &'v Value) -> Option<Self>;
+}
+
+impl<'v> Kind<'v> for &'v str {
+    const NAME: &'static str = "a string";
+
+    fn cast(value: &'v Value) -> Option<Self> {
+        value.as_str()
+    }
+}
+
+impl<'v> Kind<'v> for bool {
+    const NAME: &'static str = "a boolean";
+
+    fn cast(value: &'v Value) -> Option<Self> {
+        value.as_bool()
+    }
+}
+
+impl<'v> Kind<'v> for &'v Map<String, Value> {
+    const NAME: &'static str = "an object";
+
+    fn cast(value: &'v Value) -> Option<Self> {
+        value.as_object()
+    }
+}
+
+impl<'v> Kind<'v> for &'v [Value] {
+    const NAME: &'static str = "an array";
+
+    fn cast(value: &'v Value) -> Option<Self> {
+        value.as_array().map(Vec::as_slice)
+    }
+}
+
 /// A 2xx answer's body parsed as a JSON object.
 pub struct Body<'a> {
     response: &'a Response,
@@ -38,43 +79,33 @@ impl<'a> Body<'a> {
         invalid_response(self.response, reason)
     }
 
-    /// The value at `key` of `object` through `cast`; `path` names it and
-    /// `kind` says what it should be in errors. Absent or `null` is `None`.
-    fn opt<'v, T>(
+    /// `value` as a `T`; `path` names it in the error when it is not one.
+    pub fn cast<'v, T: Kind<'v>>(&self, value: &'v Value, path: &str) -> Result<T, Error> {
+        T::cast(value).ok_or_else(|| self.invalid(format!("field {path} is not {}", T::NAME)))
+    }
+
+    /// The `T` at `key` of `object`; `path` names it in errors. Absent or
+    /// `null` is `None`; a value of another type is an error.
+    pub fn opt<'v, T: Kind<'v>>(
         &self,
         object: &'v Map<String, Value>,
         key: &str,
         path: &str,
-        kind: &str,
-        cast: impl FnOnce(&'v Value) -> Option<T>,
     ) -> Result<Option<T>, Error> {
         match object.get(key) {
             None | Some(Value::Null) => Ok(None),
-            Some(value) => cast(value)
-                .map(Some)
-                .ok_or_else(|| self.invalid(format!("field {path} is not {kind}"))),
+            Some(value) => self.cast(value, path).map(Some),
         }
     }
 
-    /// The string at `key` of `object`; `path` names it in errors. Absent or
-    /// `null` is `None`; any other non-string is an error.
-    pub fn opt_str<'v>(
+    /// The `T` at `key` of `object`, which must be present.
+    pub fn req<'v, T: Kind<'v>>(
         &self,
         object: &'v Map<String, Value>,
         key: &str,
         path: &str,
-    ) -> Result<Option<&'v str>, Error> {
-        self.opt(object, key, path, "a string", Value::as_str)
-    }
-
-    /// The string at `key` of `object`, which must be present.
-    pub fn req_str<'v>(
-        &self,
-        object: &'v Map<String, Value>,
-        key: &str,
-        path: &str,
-    ) -> Result<&'v str, Error> {
-        self.opt_str(object, key, path)?
+    ) -> Result<T, Error> {
+        self.opt(object, key, path)?
             .ok_or_else(|| self.invalid(format!("missing field {path}")))
     }
 
@@ -85,31 +116,11 @@ impl<'a> Body<'a> {
         key: &str,
         path: &str,
     ) -> Result<&'v str, Error> {
-        let value = self.req_str(object, key, path)?;
+        let value: &str = self.req(object, key, path)?;
         if value.is_empty() {
             return Err(self.invalid(format!("field {path} is empty")));
         }
         Ok(value)
-    }
-
-    /// The boolean at `key` of `object`, when present and not `null`.
-    pub fn opt_bool(
-        &self,
-        object: &Map<String, Value>,
-        key: &str,
-        path: &str,
-    ) -> Result<Option<bool>, Error> {
-        self.opt(object, key, path, "a boolean", Value::as_bool)
-    }
-
-    /// The object at `key` of `object`, when present and not `null`.
-    pub fn opt_object<'v>(
-        &self,
-        object: &'v Map<String, Value>,
-        key: &str,
-        path: &str,
-    ) -> Result<Option<&'v Map<String, Value>>, Error> {
-        self.opt(object, key, path, "an object", Value::as_object)
     }
 
     /// The array at `key` of `object`; absent or `null` is empty.
@@ -119,8 +130,7 @@ impl<'a> Body<'a> {
         key: &str,
         path: &str,
     ) -> Result<&'v [Value], Error> {
-        let items = self.opt(object, key, path, "an array", Value::as_array)?;
-        Ok(items.map_or(&[], Vec::as_slice))
+        Ok(self.opt(object, key, path)?.unwrap_or_default())
     }
 
     /// A lifetime in seconds at `key` of `object`: a non-negative number
@@ -190,28 +200,32 @@ mod tests {
         let r = response(r#"{"s":"x","n":1,"e":"","b":true,"o":{},"a":[1],"z":null}"#);
         let body = Body::parse(&r).unwrap();
         let root = body.root();
-        assert_eq!(body.req_str(root, "s", "s").unwrap(), "x");
-        assert_eq!(body.opt_str(root, "z", "z").unwrap(), None);
+        assert_eq!(body.req::<&str>(root, "s", "s").unwrap(), "x");
+        assert_eq!(body.opt::<&str>(root, "z", "z").unwrap(), None);
         assert_eq!(
-            reason(body.req_str(root, "n", "top.n").unwrap_err()),
+            reason(body.req::<&str>(root, "n", "top.n").unwrap_err()),
             "field top.n is not a string"
         );
         assert_eq!(
-            reason(body.req_str(root, "m", "top.m").unwrap_err()),
+            reason(body.req::<&str>(root, "m", "top.m").unwrap_err()),
             "missing field top.m"
         );
         assert_eq!(
             reason(body.req_non_empty(root, "e", "e").unwrap_err()),
             "field e is empty"
         );
-        assert_eq!(body.opt_bool(root, "b", "b").unwrap(), Some(true));
+        assert_eq!(body.opt::<bool>(root, "b", "b").unwrap(), Some(true));
         assert_eq!(
-            reason(body.opt_bool(root, "s", "s").unwrap_err()),
+            reason(body.opt::<bool>(root, "s", "s").unwrap_err()),
             "field s is not a boolean"
         );
-        assert!(body.opt_object(root, "o", "o").unwrap().is_some());
+        assert!(
+            body.opt::<&Map<String, Value>>(root, "o", "o")
+                .unwrap()
+                .is_some()
+        );
         assert_eq!(
-            reason(body.opt_object(root, "a", "a").unwrap_err()),
+            reason(body.opt::<&Map<String, Value>>(root, "a", "a").unwrap_err()),
             "field a is not an object"
         );
         assert_eq!(body.opt_array(root, "a", "a").unwrap().len(), 1);

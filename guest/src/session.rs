@@ -87,14 +87,7 @@ impl<T: Transport, C: Clock> Session<T, C> {
     pub fn start_journey(&mut self, request: &StartRequest) -> Result<StartedJourney, Error> {
         self.guarded(|c| {
             let body = journey::start_body(request)?;
-            let response = c.call(
-                Method::Post,
-                Operation::Start,
-                body,
-                Auth::Customer,
-                Idempotency::NonIdempotent,
-                None,
-            )?;
+            let response = c.call(Operation::Start, body, Auth::Customer, None)?;
             journey::parse_started(&response, &c.settings.hosted_base)
         })
     }
@@ -125,14 +118,7 @@ impl<T: Transport, C: Clock> Session<T, C> {
     pub fn delete_instance(&mut self, instance_id: &str) -> Result<(), Error> {
         self.guarded(|c| {
             let body = journey::instance_body(instance_id)?;
-            c.call(
-                Method::Post,
-                Operation::StateDelete,
-                body,
-                Auth::Customer,
-                Idempotency::Idempotent,
-                None,
-            )?;
+            c.call(Operation::StateDelete, body, Auth::Customer, None)?;
             Ok(())
         })
     }
@@ -140,14 +126,7 @@ impl<T: Transport, C: Clock> Session<T, C> {
     /// `GET journey/health`, without a token.
     pub fn health(&mut self) -> Result<String, Error> {
         self.guarded(|c| {
-            let response = c.call(
-                Method::Get,
-                Operation::Health,
-                Vec::new(),
-                Auth::None,
-                Idempotency::Idempotent,
-                None,
-            )?;
+            let response = c.call(Operation::Health, Vec::new(), Auth::None, None)?;
             journey::parse_health(&response)
         })
     }
@@ -157,14 +136,7 @@ impl<T: Transport, C: Clock> Session<T, C> {
         self.guarded(|c| {
             let body = journey::instance_body(instance_id)?;
             let auth = c.interaction_auth(instance_id);
-            let response = c.call(
-                Method::Post,
-                Operation::InteractionFetch,
-                body,
-                auth,
-                Idempotency::Idempotent,
-                None,
-            )?;
+            let response = c.call(Operation::InteractionFetch, body, auth, None)?;
             match interaction::parse_step(&response, instance_id)? {
                 Fetched::Step(step) => Ok(step),
                 // No interaction, and the answer names no status: the state does.
@@ -181,14 +153,7 @@ impl<T: Transport, C: Clock> Session<T, C> {
         self.guarded(|c| {
             let body = interaction::submit_body(submission)?;
             let auth = c.interaction_auth(&submission.instance_id);
-            let response = c.call(
-                Method::Post,
-                Operation::InteractionSubmit,
-                body,
-                auth,
-                Idempotency::NonIdempotent,
-                None,
-            )?;
+            let response = c.call(Operation::InteractionSubmit, body, auth, None)?;
             interaction::parse_submit(&response)
         })
     }
@@ -213,14 +178,7 @@ impl<T: Transport, C: Clock> Session<T, C> {
 
     /// `journey/state/fetch` with a body from [`journey::state_body`].
     fn fetch_state(&mut self, body: Vec<u8>, deadline: Option<u64>) -> Result<JourneyState, Error> {
-        let response = self.call(
-            Method::Post,
-            Operation::StateFetch,
-            body,
-            Auth::Customer,
-            Idempotency::Idempotent,
-            deadline,
-        )?;
+        let response = self.call(Operation::StateFetch, body, Auth::Customer, deadline)?;
         journey::parse_state(&response)
     }
 
@@ -272,13 +230,12 @@ impl<T: Transport, C: Clock> Session<T, C> {
     /// more.
     fn call(
         &mut self,
-        method: Method,
         operation: Operation,
         body: Vec<u8>,
         auth: Auth<'_>,
-        idempotency: Idempotency,
         deadline: Option<u64>,
     ) -> Result<Response, Error> {
+        let (method, idempotency) = (operation.method(), operation.idempotency());
         let bearer = self.bearer(auth, false, deadline)?;
         let url = self.settings.endpoints.url(operation).clone();
         let request = self.request(method, url, body, bearer.as_ref());
@@ -385,30 +342,20 @@ impl<T: Transport, C: Clock> Session<T, C> {
         deadline: Option<u64>,
     ) -> Result<Secret, Error> {
         let body = interaction::device_start_body(instance_id)?;
-        let response = self.call(
-            Method::Post,
-            Operation::DeviceStart,
-            body,
-            Auth::Customer,
-            Idempotency::Idempotent,
-            deadline,
-        )?;
+        let response = self.call(Operation::DeviceStart, body, Auth::Customer, deadline)?;
         let connect_token = interaction::parse_connect_token(&response)?;
         let device_id = self.device_id.get_or_insert_with(|| {
             interaction::device_id(self.clock.random_u64(), self.clock.random_u64())
         });
         let body = interaction::device_connect_body(&connect_token, device_id);
-        let url = self
-            .settings
-            .endpoints
-            .url(Operation::DeviceConnect)
-            .clone();
-        let request = self.request(Method::Post, url, body, Some(&connect_token));
+        let connect = Operation::DeviceConnect;
+        let url = self.settings.endpoints.url(connect).clone();
+        let request = self.request(connect.method(), url, body, Some(&connect_token));
         let sent = self.clock.monotonic_ms();
         let response = self.send(
             &request,
             Some(&connect_token),
-            Idempotency::Idempotent,
+            connect.idempotency(),
             deadline,
         )?;
         let (end_user_token, lifetime_s) = interaction::parse_end_user_token(&response)?;

@@ -235,7 +235,8 @@ impl Seen {
     }
 }
 
-type Scripted = Result<Response, SendError>;
+/// A scripted answer: a response, or the failure to get one.
+pub type Scripted = Result<Response, SendError>;
 
 /// A transport answering from per-path scripts, taking a fixed virtual time
 /// per exchange (a timeout when that exceeds the request's limit). The token path answers a new
@@ -258,14 +259,25 @@ pub fn missing_resource_id(status: u16, request_id: &str) -> ApiFailure {
     ApiFailure {
         status,
         request_id: Some(request_id.into()),
-        problems: vec![ApiProblem {
-            code: "4002".into(),
-            name: "MISSING_FIELD".into(),
-            location: "Body".into(),
-            problem: "resourceId is required".into(),
-            action: "Provide resourceId".into(),
-        }],
+        problems: vec![problem(
+            "4002",
+            "MISSING_FIELD",
+            "Body",
+            "resourceId is required",
+            "Provide resourceId",
+        )],
         message: None,
+    }
+}
+
+/// An entry of GBG's `errors` envelope.
+pub fn problem(code: &str, name: &str, location: &str, problem: &str, action: &str) -> ApiProblem {
+    ApiProblem {
+        code: code.into(),
+        name: name.into(),
+        location: location.into(),
+        problem: problem.into(),
+        action: action.into(),
     }
 }
 

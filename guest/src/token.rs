@@ -2,7 +2,7 @@
 
 use url::form_urlencoded;
 
-use crate::config::{Credentials, Settings};
+use crate::config::Settings;
 use crate::http::{Method, Request, Response};
 use crate::json::Body;
 use crate::types::Error;
@@ -13,34 +13,17 @@ pub const DEFAULT_LIFETIME_S: u64 = 300;
 
 /// The form-encoded token request for the configured grant.
 pub fn request(settings: &Settings) -> Request {
+    let grant = settings.credentials.fields();
     let mut form = form_urlencoded::Serializer::new(String::new());
-    match &settings.credentials {
-        Credentials::ClientCredentials {
-            client_id,
-            client_secret,
-            scope,
-        } => {
-            form.append_pair("grant_type", "client_credentials")
-                .append_pair("client_id", client_id)
-                .append_pair("client_secret", client_secret.expose())
-                .append_pair("scope", scope);
-        }
-        Credentials::Password {
-            client_id,
-            client_secret,
-            username,
-            password,
-            scope,
-        } => {
-            form.append_pair("grant_type", "password")
-                .append_pair("client_id", client_id)
-                .append_pair("client_secret", client_secret.expose())
-                .append_pair("username", username)
-                .append_pair("password", password.expose());
-            if let Some(scope) = scope {
-                form.append_pair("scope", scope);
-            }
-        }
+    form.append_pair("grant_type", grant.grant_type)
+        .append_pair("client_id", grant.client_id)
+        .append_pair("client_secret", grant.client_secret.expose());
+    if let Some((username, password)) = grant.user {
+        form.append_pair("username", username)
+            .append_pair("password", password.expose());
+    }
+    if let Some(scope) = grant.scope {
+        form.append_pair("scope", scope);
     }
     Request {
         method: Method::Post,
@@ -77,7 +60,7 @@ pub fn parse(response: &Response) -> Result<IssuedToken, Error> {
     Ok(IssuedToken {
         access_token: Secret::new(body.req_non_empty(root, "access_token", "access_token")?),
         token_type: body
-            .opt_str(root, "token_type", "token_type")?
+            .opt::<&str>(root, "token_type", "token_type")?
             .unwrap_or("Bearer")
             .to_owned(),
         expires_in_s: body.seconds(root, "expires_in", DEFAULT_LIFETIME_S)?,

@@ -21,7 +21,7 @@ use hkdf::Hkdf;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::config::{Credentials, Settings};
+use crate::config::Settings;
 use crate::http::Clock;
 use gbg_go_contract::Secret;
 
@@ -154,32 +154,15 @@ fn credential_set(settings: &Settings) -> (Vec<u8>, Vec<u8>) {
         to.extend_from_slice(value.as_bytes());
         to.push(0);
     };
+    let grant = settings.credentials.fields();
     field(&mut identity, settings.token_url.as_str());
-    match &settings.credentials {
-        Credentials::ClientCredentials {
-            client_id,
-            client_secret,
-            scope,
-        } => {
-            field(&mut identity, "client_credentials");
-            field(&mut identity, client_id);
-            field(&mut identity, scope);
-            field(&mut secrets, client_secret.expose());
-        }
-        Credentials::Password {
-            client_id,
-            client_secret,
-            username,
-            password,
-            scope,
-        } => {
-            field(&mut identity, "password");
-            field(&mut identity, client_id);
-            field(&mut identity, scope.as_deref().unwrap_or(""));
-            field(&mut identity, username);
-            field(&mut secrets, client_secret.expose());
-            field(&mut secrets, password.expose());
-        }
+    field(&mut identity, grant.grant_type);
+    field(&mut identity, grant.client_id);
+    field(&mut identity, grant.scope.unwrap_or(""));
+    field(&mut secrets, grant.client_secret.expose());
+    if let Some((username, password)) = grant.user {
+        field(&mut identity, username);
+        field(&mut secrets, password.expose());
     }
     (secrets, identity)
 }

@@ -73,18 +73,19 @@ impl From<StreamError> for ExchangeError {
     }
 }
 
+/// The error for a part of an exchange the host did not hand out.
+fn unavailable(what: &'static str) -> impl FnOnce(()) -> ExchangeError {
+    move |()| ExchangeError::Other(format!("{what} unavailable"))
+}
+
 fn exchange(
     request: &Request,
     limits: &Limits,
     authority: &str,
 ) -> Result<Response, ExchangeError> {
     let outgoing = outgoing_request(request, authority).map_err(ExchangeError::Other)?;
-    let body = outgoing
-        .body()
-        .map_err(|()| ExchangeError::Other("request body unavailable".into()))?;
-    let stream = body
-        .write()
-        .map_err(|()| ExchangeError::Other("request body stream unavailable".into()))?;
+    let body = outgoing.body().map_err(unavailable("request body"))?;
+    let stream = body.write().map_err(unavailable("request body stream"))?;
     let mut rest = request.body.as_slice();
     write_buffered(&stream, &mut rest)?;
     let future = if rest.is_empty() {
@@ -230,12 +231,8 @@ fn read_response(response: &IncomingResponse, max_bytes: u32) -> Result<Response
     if declared.is_some_and(|length| length > max) {
         return Err(ExchangeError::TooLarge(answer));
     }
-    let body = response
-        .consume()
-        .map_err(|()| ExchangeError::Other("response body unavailable".into()))?;
-    let stream = body
-        .stream()
-        .map_err(|()| ExchangeError::Other("response body stream unavailable".into()))?;
+    let body = response.consume().map_err(unavailable("response body"))?;
+    let stream = body.stream().map_err(unavailable("response body stream"))?;
     loop {
         let read = answer.body.len() as u64;
         match stream.blocking_read(READ_CHUNK.min(max - read + 1)) {

@@ -6,7 +6,7 @@
 //! Bounded for CI: proptest's default of 256 cases per property, or
 //! `PROPTEST_CASES`.
 
-use gbg_go_core::errors::{Answerer, api_failure, classify, retry_after_ms};
+use gbg_go_core::errors::{Answerer, api_failure, classify, failure_of, retry_after_ms};
 use gbg_go_core::http::Response;
 use gbg_go_core::interaction::{
     Fetched, parse_connect_token, parse_end_user_token, parse_step, parse_submit, submit_body,
@@ -56,15 +56,11 @@ fn in_body_error_or_invalid<T: std::fmt::Debug>(
         Err(Error::InvalidResponse(r)) => {
             prop_assert_eq!(r.request_id.as_deref(), Some(REQUEST_ID))
         }
-        Err(
-            Error::BadRequest(f)
-            | Error::Unauthorized(f)
-            | Error::Forbidden(f)
-            | Error::NotFound(f)
-            | Error::ServerError(f),
-        ) => prop_assert!((400..600).contains(&f.status)),
         Err(Error::RateLimited(r)) => prop_assert_eq!(r.failure.status, 429),
-        Err(other) => prop_assert!(false, "an interaction parser returned {:?}", other),
+        Err(other) => match failure_of(&other) {
+            Some(f) => prop_assert!((400..600).contains(&f.status)),
+            None => prop_assert!(false, "an interaction parser returned {:?}", other),
+        },
         Ok(_) => {}
     }
     Ok(())

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain_elements;
 use crate::faults::Faults;
 use crate::scenarios;
+use crate::token_endpoint::SCOPE;
 
 /// Everything the simulator serves. `Default` is the demo set-up: demo credentials and
 /// every built-in scenario (see [`scenarios`](crate::scenarios)), default journey `accept`.
@@ -146,6 +147,27 @@ impl Default for Credentials {
 }
 
 impl Credentials {
+    /// The form of a `client_credentials` token request with these credentials.
+    pub fn client_credentials_form(&self) -> [(&str, &str); 4] {
+        [
+            ("grant_type", "client_credentials"),
+            ("client_id", &self.client_id),
+            ("client_secret", &self.client_secret),
+            ("scope", SCOPE),
+        ]
+    }
+
+    /// The form of a `password` token request with these credentials.
+    pub fn password_form(&self) -> [(&str, &str); 5] {
+        [
+            ("grant_type", "password"),
+            ("client_id", &self.client_id),
+            ("client_secret", &self.client_secret),
+            ("username", &self.username),
+            ("password", &self.password),
+        ]
+    }
+
     fn validate(&self) -> Result<(), ConfigError> {
         let fields = [
             ("client_id", &self.client_id),

@@ -37,15 +37,9 @@ async fn spans_name_the_request_but_never_a_secret() {
         .unwrap();
     let http = reqwest::Client::new();
     let c = sim.credentials().clone();
-    let form = [
-        ("grant_type", "client_credentials"),
-        ("client_id", c.client_id.as_str()),
-        ("client_secret", c.client_secret.as_str()),
-        ("scope", "gbg.token"),
-    ];
     let token: Value = http
         .post(sim.token_url())
-        .form(&form)
+        .form(&c.client_credentials_form())
         .send()
         .await
         .unwrap()

@@ -81,6 +81,16 @@ fn ready(step: InteractionStep) -> Interaction {
     }
 }
 
+/// A simulator, a client of it and an `api-kyc` journey there at its first
+/// interaction, the personal details.
+async fn at_personal_details() -> (Simulator, gbg_go_host::Client, String, Interaction) {
+    let simulator = support::simulator().await;
+    let mut client = support::client(&simulator).await;
+    let id = support::start_api_kyc(&mut client, &simulator).await;
+    let personal = ready(next(&mut client, &id).await);
+    (simulator, client, id, personal)
+}
+
 fn submission(interaction: &Interaction, elements: &[&str], subject: Value) -> Submission {
     Submission {
         instance_id: interaction.instance_id.clone(),
@@ -107,11 +117,7 @@ fn problem_names(error: &gbg_go_host::Error) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_two_interaction_api_journey_completes_with_partial_submissions() {
-    let simulator = support::simulator().await;
-    let mut client = support::client(&simulator).await;
-    let id = support::start_api_kyc(&mut client, &simulator).await;
-
-    let personal = ready(next(&mut client, &id).await);
+    let (simulator, mut client, id, personal) = at_personal_details().await;
     assert!(
         personal.interaction_id.contains("personal-details"),
         "{}",
@@ -199,10 +205,7 @@ async fn a_two_interaction_api_journey_completes_with_partial_submissions() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn data_the_journey_cannot_use_is_rejected_with_the_reason() {
-    let simulator = support::simulator().await;
-    let mut client = support::client(&simulator).await;
-    let id = support::start_api_kyc(&mut client, &simulator).await;
-    let personal = ready(next(&mut client, &id).await);
+    let (_simulator, mut client, id, personal) = at_personal_details().await;
 
     // Participants whose data is missing from the subject.
     let error = client

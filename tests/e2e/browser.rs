@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use fantoccini::{Client as Browser, ClientBuilder, Locator};
-use gbg_go_host::{JourneyStatus, WaitOptions};
+use gbg_go_host::JourneyStatus;
 use gbg_go_simulator::end_user::ANSWERS;
 use serde_json::{Value, json};
 
@@ -257,16 +257,7 @@ async fn a_person_completes_the_hosted_page_in_headless_chromium() {
     let shown = shown.expect("the browser steps finished in time");
     assert_eq!(shown, "Completed");
 
-    let state = client
-        .wait_for_completion(
-            &started.instance_id,
-            WaitOptions {
-                poll_interval_ms: 100,
-                timeout_ms: 30_000,
-            },
-        )
-        .await
-        .unwrap();
+    let state = support::ended(&mut client, &started.instance_id, 100).await;
     assert_eq!(state.status, JourneyStatus::Completed);
     let document: Value = serde_json::from_str(&state.document).unwrap();
     assert_eq!(document["context"]["result"]["outcome"], "Decision: Accept");

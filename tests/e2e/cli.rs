@@ -12,6 +12,13 @@ use crate::support;
 
 const GBG_GO: &str = env!("CARGO_BIN_EXE_gbg-go");
 
+/// The first line that `pipe` carries.
+fn first_line(pipe: impl std::io::Read) -> String {
+    let mut line = String::new();
+    BufReader::new(pipe).read_line(&mut line).unwrap();
+    line
+}
+
 /// `gbg-go simulate --json` in the background; killed on drop.
 struct SimulatorProcess {
     child: Child,
@@ -25,10 +32,7 @@ impl SimulatorProcess {
             .stdout(Stdio::piped())
             .spawn()
             .expect("gbg-go simulate starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let line = first_line(child.stdout.take().unwrap());
         let info: Value = serde_json::from_str(&line).expect("the first line is JSON");
         Self { child, info }
     }
@@ -224,6 +228,14 @@ fn exported(simulator: &Simulator, args: &[&str]) -> Command {
     command
 }
 
+/// `gbg-go auth --json` with `flags` and `simulator`'s variables exported.
+fn auth_json(simulator: &Simulator, flags: &[&str]) -> (i32, Value, String) {
+    run(&mut exported(
+        simulator,
+        &[&["auth", "--json"], flags].concat(),
+    ))
+}
+
 /// The incident of the review: with a simulator's variables exported,
 /// `auth --region eu` must use GBG's hosts, never the exported token URL,
 /// and say that it ignored them. (No secret is given, so nothing is sent to
@@ -255,17 +267,15 @@ async fn a_region_flag_is_not_combined_with_an_exported_token_url() {
 async fn endpoint_flags_beat_the_environment_and_name_their_source() {
     let exported_one = support::simulator().await;
     let flagged = support::simulator().await;
-    let (code, token, printed) = run(&mut exported(
+    let (code, token, printed) = auth_json(
         &exported_one,
         &[
-            "auth",
-            "--json",
             "--base-url",
             &flagged.base_url(),
             "--token-url",
             &flagged.token_url(),
         ],
-    ));
+    );
     assert_eq!(code, 0, "{printed}");
     assert_eq!(token["token_type"], "Bearer");
     assert!(
@@ -315,17 +325,10 @@ async fn endpoint_flags_beat_the_environment_and_name_their_source() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_region_and_a_base_url_from_the_same_source_conflict() {
     let simulator = support::simulator().await;
-    let (code, json, printed) = run(&mut exported(
+    let (code, json, printed) = auth_json(
         &simulator,
-        &[
-            "auth",
-            "--json",
-            "--region",
-            "eu",
-            "--base-url",
-            &simulator.base_url(),
-        ],
-    ));
+        &["--region", "eu", "--base-url", &simulator.base_url()],
+    );
     assert_eq!(code, 2, "{printed}");
     assert_eq!(
         json["error"]["message"],
@@ -424,14 +427,8 @@ fn the_simulator_names_its_real_address_and_warns_off_loopback() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("gbg-go simulate starts");
-    let mut banner = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut banner)
-        .unwrap();
-    let mut warning = String::new();
-    BufReader::new(child.stderr.take().unwrap())
-        .read_line(&mut warning)
-        .unwrap();
+    let banner = first_line(child.stdout.take().unwrap());
+    let warning = first_line(child.stderr.take().unwrap());
     let _ = child.kill();
     let _ = child.wait();
     assert!(

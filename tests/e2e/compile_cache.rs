@@ -123,12 +123,19 @@ async fn a_replaced_cache_entry_is_compiled_again_not_run() {
     }
 }
 
+/// A cache folder `name` that exists already with permissions `mode`, in a
+/// temporary folder removed on drop.
+fn existing_folder(name: &str, mode: u32) -> (tempfile::TempDir, PathBuf) {
+    let folder = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let cache = folder.path().join(name);
+    std::fs::create_dir(&cache).unwrap();
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(mode)).unwrap();
+    (folder, cache)
+}
+
 #[test]
 fn a_cache_folder_other_users_can_write_is_not_used() {
-    let folder = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    let cache = folder.path().join("shared");
-    std::fs::create_dir(&cache).unwrap();
-    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let (_folder, cache) = existing_folder("shared", 0o777);
 
     let (_loaded, log) = logged(|| runtime(ComponentSource::File(spin_guest::component()), &cache));
     assert!(
@@ -140,10 +147,7 @@ fn a_cache_folder_other_users_can_write_is_not_used() {
 
 #[test]
 fn an_existing_cache_folder_of_the_user_is_made_private() {
-    let folder = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    let cache = folder.path().join("readable");
-    std::fs::create_dir(&cache).unwrap();
-    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (_folder, cache) = existing_folder("readable", 0o755);
 
     runtime(ComponentSource::File(spin_guest::component()), &cache);
     assert_eq!(mode(&cache), 0o700);

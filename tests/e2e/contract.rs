@@ -6,9 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use gbg_go_host::{
-    ApiError, Client, Delivery, InteractionAuth, JourneyStatus, StartRequest, WaitOptions,
-};
+use gbg_go_host::{ApiError, Client, Delivery, InteractionAuth, JourneyStatus, StartRequest};
 use gbg_go_simulator::contract::contract;
 use gbg_go_simulator::{LoggedRequest, Simulator, end_user};
 use serde_json::{Value, json};
@@ -19,13 +17,6 @@ use crate::support;
 /// A valid prefill, as an integrator would send it.
 const PREFILL: &str = r#"{"identity": {"firstName": "Jane", "lastNames": ["Doe"],
     "dateOfBirth": "1992-10-01", "emails": [{"type": "personal", "email": "jane@example.com"}]}}"#;
-
-fn wait() -> WaitOptions {
-    WaitOptions {
-        poll_interval_ms: 50,
-        timeout_ms: 30_000,
-    }
-}
 
 /// The violations of one exchange, request side and answer side.
 fn check(exchange: &LoggedRequest) -> (Vec<String>, Vec<String>) {
@@ -71,11 +62,11 @@ async fn hosted_journey(simulator: &Simulator, client: &mut Client) {
     end_user::complete_hosted_page(started.instance_url.as_deref().unwrap())
         .await
         .unwrap();
-    let done = client.wait_for_completion(&id, wait()).await.unwrap();
+    let done = support::ended(client, &id, 50).await;
     assert_eq!(done.status, JourneyStatus::Completed);
     client.delete_instance(&id).await.unwrap();
     let gone = client.fetch_journey_state(&id, &[]).await.unwrap_err();
-    assert!(matches!(gone.api(), Some(ApiError::NotFound(_))), "{gone}");
+    support::assert_not_found(&gone);
 }
 
 /// The API journey through its interactions, with end-user tokens.
@@ -85,7 +76,7 @@ async fn api_journey(simulator: &Simulator) {
     let mut client = support::runtime().open(settings).await.unwrap();
     let id = support::start_api_kyc(&mut client, simulator).await;
     answer_interactions(&mut client, &id, ANSWERS).await;
-    let done = client.wait_for_completion(&id, wait()).await.unwrap();
+    let done = support::ended(&mut client, &id, 50).await;
     assert_eq!(done.status, JourneyStatus::Completed);
 }
 
@@ -158,18 +149,24 @@ async fn every_not_ready_answer_and_a_static_outstanding_match_the_contract() {
     }
 }
 
-/// `value` with the key at `path` (the last segment) renamed to `to`.
-fn renamed(value: &Value, path: &[&str], to: &str) -> Value {
-    let mut value = value.clone();
-    let (last, parents) = path.split_last().unwrap();
-    let mut object = &mut value;
-    for key in parents {
+/// `exchange` with the key at the dotted `path` renamed to `to` (its last
+/// segment); the path starts at the exchange's `body` or `response`.
+fn renamed(exchange: &LoggedRequest, path: &str, to: &str) -> LoggedRequest {
+    let mut changed = exchange.clone();
+    let keys: Vec<&str> = path.split('.').collect();
+    let (last, parents) = keys.split_last().unwrap();
+    let mut object = match parents[0] {
+        "body" => &mut changed.body,
+        "response" => &mut changed.response,
+        other => panic!("an exchange has no {other}"),
+    };
+    for key in &parents[1..] {
         object = &mut object[*key];
     }
     let object = object.as_object_mut().expect("an object");
     let moved = object.remove(*last).expect("the field is there");
     object.insert(to.to_owned(), moved);
-    value
+    changed
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -193,63 +190,45 @@ async fn a_renamed_field_fails_the_check_in_either_direction() {
         assert_eq!(check(original), (vec![], vec![]), "{}", original.path);
     }
 
-    // Requests: what the component sent, with one field renamed.
-    let requests = [
-        (&token, vec!["client_id"], "clientId"),
-        (&token, vec!["scope"], "scopes"),
-        (&start, vec!["resourceId"], "resourceID"),
-        (
-            &start,
-            vec!["context", "config", "delivery"],
-            "deliveryMode",
-        ),
-        (
-            &start,
-            vec!["context", "subject", "identity", "dateOfBirth"],
-            "dob",
-        ),
-        (&state, vec!["instanceId"], "instanceID"),
-        (&delete, vec!["instanceId"], "id"),
-    ];
-    for (original, path, to) in requests {
-        let mut changed = original.clone();
-        changed.body = renamed(&original.body, &path, to);
-        let (request, answer) = check(&changed);
-        assert!(
-            !request.is_empty(),
-            "{} request {path:?} -> {to} passed",
-            original.path
-        );
-        assert!(answer.is_empty(), "{answer:?}");
-    }
-
-    // Answers: what the component received, with one field renamed.
-    let answers = [
-        (&token, vec!["expires_in"], "expiresIn"),
-        (&token, vec!["token_type"], "tokenType"),
-        (&start, vec!["instanceUrl"], "instanceURL"),
-        (&start, vec!["instanceId"], "instance_id"),
-        (&state, vec!["status"], "state"),
-        (&state, vec!["metaData", "completedTime"], "completedAt"),
-        (&state, vec!["context", "result"], "results"),
+    // What the component sent (the body) or received (the response), with
+    // one field renamed: the check fails on that side and passes on the
+    // other.
+    let renames = [
+        (&token, "body.client_id", "clientId"),
+        (&token, "body.scope", "scopes"),
+        (&start, "body.resourceId", "resourceID"),
+        (&start, "body.context.config.delivery", "deliveryMode"),
+        (&start, "body.context.subject.identity.dateOfBirth", "dob"),
+        (&state, "body.instanceId", "instanceID"),
+        (&delete, "body.instanceId", "id"),
+        (&token, "response.expires_in", "expiresIn"),
+        (&token, "response.token_type", "tokenType"),
+        (&start, "response.instanceUrl", "instanceURL"),
+        (&start, "response.instanceId", "instance_id"),
+        (&state, "response.status", "state"),
+        (&state, "response.metaData.completedTime", "completedAt"),
+        (&state, "response.context.result", "results"),
         (
             &state,
-            vec!["context", "process", "journey", "version"],
+            "response.context.process.journey.version",
             "revision",
         ),
-        (&delete, vec!["instanceId"], "id"),
-        (&not_found, vec!["errors"], "error"),
+        (&delete, "response.instanceId", "id"),
+        (&not_found, "response.errors", "error"),
     ];
-    for (original, path, to) in answers {
-        let mut changed = original.clone();
-        changed.response = renamed(&original.response, &path, to);
-        let (request, answer) = check(&changed);
-        assert!(request.is_empty(), "{request:?}");
+    for (original, path, to) in renames {
+        let (request, answer) = check(&renamed(original, path, to));
+        let (broken, intact) = if path.starts_with("body.") {
+            (request, answer)
+        } else {
+            (answer, request)
+        };
         assert!(
-            !answer.is_empty(),
-            "{} answer {path:?} -> {to} passed",
+            !broken.is_empty(),
+            "{} {path} -> {to} passed",
             original.path
         );
+        assert!(intact.is_empty(), "{intact:?}");
     }
 }
 
@@ -257,14 +236,15 @@ async fn a_renamed_field_fails_the_check_in_either_direction() {
 async fn an_invalid_prefill_is_refused_with_a_gbg_error_entry() {
     let simulator = support::simulator().await;
     let mut client = support::client(&simulator).await;
-    let error = client
-        .start_journey(&StartRequest {
+    let mut refused = async |subject: Value| {
+        let request = StartRequest {
             resource_id: simulator.resource_id(),
             delivery: Delivery::Page,
-            subject: Some(json!({"identity": {"dateOfBirth": "01/10/1992"}}).to_string()),
-        })
-        .await
-        .unwrap_err();
+            subject: Some(subject.to_string()),
+        };
+        client.start_journey(&request).await.unwrap_err()
+    };
+    let error = refused(json!({"identity": {"dateOfBirth": "01/10/1992"}})).await;
     let Some(ApiError::BadRequest(failure)) = error.api() else {
         panic!("expected a rejected request, got {error:?}");
     };
@@ -287,14 +267,7 @@ async fn an_invalid_prefill_is_refused_with_a_gbg_error_entry() {
     );
     assert!(!problem.action.is_empty());
     assert!(failure.request_id.is_some());
-    let unknown_field = client
-        .start_journey(&StartRequest {
-            resource_id: simulator.resource_id(),
-            delivery: Delivery::Page,
-            subject: Some(json!({"identity": {"nickname": "JD"}}).to_string()),
-        })
-        .await
-        .unwrap_err();
+    let unknown_field = refused(json!({"identity": {"nickname": "JD"}})).await;
     assert!(
         matches!(unknown_field.api(), Some(ApiError::BadRequest(f)) if f.problems[0].problem.contains("nickname")),
         "{unknown_field:?}"

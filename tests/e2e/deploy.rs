@@ -146,11 +146,25 @@ fn the_spin_manifest_validates_and_takes_secrets_as_variables() {
     );
 }
 
+/// The manifest at `path`, which must be a `kind` of `api_version`.
+fn manifest(path: &str, api_version: &str, kind: &str) -> Value {
+    let manifest = yaml(path);
+    assert_eq!(manifest["apiVersion"], api_version);
+    assert_eq!(manifest["kind"], kind);
+    manifest
+}
+
+/// The custom resource at `path`, a `kind` of `api_version` whose spec the
+/// schema of its definition at `definition` accepts.
+fn custom_resource(path: &str, api_version: &str, kind: &str, definition: &str) -> Value {
+    let resource = manifest(path, api_version, kind);
+    validate(&crd_spec_schema(definition), &resource["spec"], path);
+    resource
+}
+
 /// The names of `secret`'s `stringData`.
 fn secret_keys(path: &str, name: &str) -> BTreeSet<String> {
-    let secret = yaml(path);
-    assert_eq!(secret["apiVersion"], "v1");
-    assert_eq!(secret["kind"], "Secret");
+    let secret = manifest(path, "v1", "Secret");
     assert_eq!(secret["metadata"]["name"], name);
     let data = secret["stringData"].as_object().unwrap();
     for (key, value) in data {
@@ -161,11 +175,12 @@ fn secret_keys(path: &str, name: &str) -> BTreeSet<String> {
 
 #[test]
 fn the_spinapp_validates_and_takes_secrets_from_a_kubernetes_secret() {
-    let app = yaml("deploy/spinkube/spinapp.yaml");
-    assert_eq!(app["apiVersion"], "core.spinkube.dev/v1alpha1");
-    assert_eq!(app["kind"], "SpinApp");
-    let schema = crd_spec_schema("deploy/schemas/core.spinkube.dev_spinapps.yaml");
-    validate(&schema, &app["spec"], "deploy/spinkube/spinapp.yaml");
+    let app = custom_resource(
+        "deploy/spinkube/spinapp.yaml",
+        "core.spinkube.dev/v1alpha1",
+        "SpinApp",
+        "deploy/schemas/core.spinkube.dev_spinapps.yaml",
+    );
 
     let secret = app["metadata"]["name"].as_str().unwrap();
     let stored = secret_keys("deploy/spinkube/secret.yaml", secret);
@@ -205,14 +220,11 @@ fn the_spinapp_validates_and_takes_secrets_from_a_kubernetes_secret() {
 
 #[test]
 fn the_wasmcloud_deployment_validates_and_takes_secrets_from_a_kubernetes_secret() {
-    let deployment = yaml("deploy/wasmcloud/workloaddeployment.yaml");
-    assert_eq!(deployment["apiVersion"], "runtime.wasmcloud.dev/v1alpha1");
-    assert_eq!(deployment["kind"], "WorkloadDeployment");
-    let schema = crd_spec_schema("deploy/schemas/runtime.wasmcloud.dev_workloaddeployments.yaml");
-    validate(
-        &schema,
-        &deployment["spec"],
+    let deployment = custom_resource(
         "deploy/wasmcloud/workloaddeployment.yaml",
+        "runtime.wasmcloud.dev/v1alpha1",
+        "WorkloadDeployment",
+        "deploy/schemas/runtime.wasmcloud.dev_workloaddeployments.yaml",
     );
 
     let spec = &deployment["spec"]["template"]["spec"];

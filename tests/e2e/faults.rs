@@ -10,14 +10,17 @@
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use gbg_go_host::contract::spellings::ErrorKind;
 use gbg_go_host::{
     ApiError, ApiFailure, ApiProblem, Client, ClientSettings, ComponentSource, EgressPolicy,
     Endpoint, Error, JourneyStatus, RetryPolicy, Runtime, RuntimeOptions, SandboxLimits, Timeouts,
-    TransportKind, WaitOptions,
+    TransportKind, WaitOptions, error_kind,
 };
-use gbg_go_simulator::{InteractionAuth, ServerErrorStatus, Simulator, SimulatorConfig};
+use gbg_go_simulator::{
+    FaultHandle, InteractionAuth, ServerErrorStatus, Simulator, SimulatorConfig,
+};
 
-use crate::hostile::{self, Hostile, Reply};
+use crate::hostile::{self, Hostile, Received, Reply};
 use crate::trace;
 use crate::{spin_guest, support};
 
@@ -80,6 +83,56 @@ async fn open(mut settings: ClientSettings) -> Client {
     runtime().open(settings).await.expect("the client opens")
 }
 
+/// The simulator of a fault test, started after the log capture that the
+/// secret-leak check may ask for; dropping it at the end of the test records
+/// its credentials and every token it issued for that check.
+struct Recorded(Simulator);
+
+impl Recorded {
+    /// A simulator with the demo configuration.
+    async fn start() -> Self {
+        Self::with(|_| {}).await
+    }
+
+    /// A simulator with the demo configuration changed by `configure`.
+    async fn with(configure: impl FnOnce(&mut SimulatorConfig)) -> Self {
+        trace::capture_if_requested();
+        let mut config = SimulatorConfig::default();
+        configure(&mut config);
+        Self(support::simulator_with(config).await)
+    }
+
+    /// A client of the simulator, with the fault tests' retry policy.
+    async fn client(&self) -> Client {
+        open(support::settings(self)).await
+    }
+}
+
+impl std::ops::Deref for Recorded {
+    type Target = Simulator;
+
+    fn deref(&self) -> &Simulator {
+        &self.0
+    }
+}
+
+impl Drop for Recorded {
+    fn drop(&mut self) {
+        trace::record_simulator_secrets(self);
+    }
+}
+
+/// A hostile API server answering with `api`, and a client of it; the log
+/// capture the secret-leak check may ask for starts first.
+async fn hostile_api(
+    api: impl Fn(&Received) -> Reply + Send + Sync + 'static,
+) -> (Hostile, Client) {
+    trace::capture_if_requested();
+    let server = Hostile::api(api).await;
+    let client = open(server.settings()).await;
+    (server, client)
+}
+
 /// Starts the simulator's `scenario` and returns the instance id.
 async fn start(client: &mut Client, simulator: &Simulator, scenario: &str) -> String {
     let resource_id = simulator.journey_resource_id(scenario).unwrap();
@@ -87,18 +140,34 @@ async fn start(client: &mut Client, simulator: &Simulator, scenario: &str) -> St
 }
 
 /// A simulator, a client of it and an `accept` journey started there, with
-/// the simulator's fault knobs aimed at state fetches.
-async fn journey_with_faulty_state_fetches() -> (Simulator, Client, String) {
-    let simulator = support::simulator().await;
-    let mut client = open(support::settings(&simulator)).await;
-    let id = start(&mut client, &simulator, "accept").await;
-    simulator.faults().target(Some("journey/state/fetch"));
+/// the simulator's fault knobs aimed at state fetches and set by `arm`.
+async fn journey_with_faulty_state_fetches(
+    arm: impl FnOnce(&FaultHandle),
+) -> (Recorded, Client, String) {
+    let (simulator, client, id) = started("accept").await;
+    let faults = simulator.faults();
+    faults.target(Some("journey/state/fetch"));
+    arm(&faults);
+    (simulator, client, id)
+}
+
+/// A simulator, a client of it and its `scenario` started there.
+async fn started(scenario: &str) -> (Recorded, Client, String) {
+    let simulator = Recorded::start().await;
+    let mut client = simulator.client().await;
+    let id = start(&mut client, &simulator, scenario).await;
     (simulator, client, id)
 }
 
 /// The error of a call that must fail, logged for the secret-leak check.
 fn failed<T: std::fmt::Debug>(result: Result<T, Error>) -> Error {
     trace::show(result.expect_err("the call fails"))
+}
+
+/// The HTTP failure inside `error`, which must be an API error of `kind`.
+fn failure_of(error: &Error, kind: ErrorKind) -> &ApiFailure {
+    assert_eq!(error.api().map(error_kind), Some(kind), "{error:?}");
+    failure(error)
 }
 
 /// The HTTP failure inside an API error.
@@ -130,6 +199,19 @@ fn invalid_response(error: &Error) -> (u16, Option<&str>, &str) {
     }
 }
 
+/// The first line of `log` that contains `text`.
+fn line_with<'a>(log: &'a str, text: &str) -> &'a str {
+    log.lines()
+        .find(|line| line.contains(text))
+        .unwrap_or_else(|| panic!("no line with {text:?} logged:\n{log}"))
+}
+
+/// Checks that the sentence `error` shows starts with `start`.
+fn assert_says(error: &Error, start: &str) {
+    let said = error.to_string();
+    assert!(said.starts_with(start), "{said}");
+}
+
 fn within(began: Instant, deadline: Duration) {
     let elapsed = began.elapsed();
     assert!(
@@ -142,11 +224,10 @@ fn within(began: Instant, deadline: Duration) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn token_expiring_between_polls_is_refreshed_once() {
-    trace::capture_if_requested();
-    let simulator = support::simulator().await;
+    let simulator = Recorded::start().await;
     // The client replaces a token halfway through its life: after 4 s.
     simulator.faults().update(|f| f.token_lifetime_s = 8);
-    let mut client = open(support::settings(&simulator)).await;
+    let mut client = simulator.client().await;
     let id = start(&mut client, &simulator, "auto").await;
     let first = client.fetch_journey_state(&id, &[]).await.unwrap();
     assert_eq!(first.status, JourneyStatus::InProgress);
@@ -165,15 +246,11 @@ async fn token_expiring_between_polls_is_refreshed_once() {
             .all(|r| r.status != Some(401)),
         "the expired token was never presented"
     );
-    trace::record_simulator_secrets(&simulator);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn token_revoked_between_polls_is_replaced_after_one_401() {
-    trace::capture_if_requested();
-    let simulator = support::simulator().await;
-    let mut client = open(support::settings(&simulator)).await;
-    let id = start(&mut client, &simulator, "auto").await;
+    let (simulator, mut client, id) = started("auto").await;
     client.fetch_journey_state(&id, &[]).await.unwrap();
 
     simulator.expire_all_tokens();
@@ -187,15 +264,13 @@ async fn token_revoked_between_polls_is_replaced_after_one_401() {
         [Some(200), Some(401), Some(200), Some(200)]
     );
     assert_eq!(support::count_requests(&simulator, TOKEN), 2);
-    trace::record_simulator_secrets(&simulator);
 }
 
 // 2. A 401 that persists after re-authentication.
 
 #[tokio::test(flavor = "multi_thread")]
 async fn persistent_401_is_reauthenticated_once_then_unauthorized() {
-    trace::capture_if_requested();
-    let server = Hostile::api(|_| {
+    let (server, mut client) = hostile_api(|_| {
         Reply::json(
             401,
             r#"{"errors":[{"code":"4010","name":"UNAUTHORIZED","location":"Authorization",
@@ -203,14 +278,9 @@ async fn persistent_401_is_reauthenticated_once_then_unauthorized() {
         )
     })
     .await;
-    let mut client = open(server.settings()).await;
 
     let error = failed(client.fetch_journey_state(hostile::INSTANCE_ID, &[]).await);
-    assert!(
-        matches!(error.api(), Some(ApiError::Unauthorized(_))),
-        "{error:?}"
-    );
-    let failure = failure(&error);
+    let failure = failure_of(&error, ErrorKind::Unauthorized);
     assert_eq!(failure.status, 401);
     assert_eq!(failure.request_id.as_deref(), Some("hostile-401"));
     assert_eq!(failure.problems[0].name, "UNAUTHORIZED");
@@ -286,11 +356,7 @@ async fn bad_request_surfaces_every_gbg_error_with_the_request_id() {
             .start_journey(&support::hosted("abc@latest".into()))
             .await,
     );
-    assert!(
-        matches!(error.api(), Some(ApiError::BadRequest(_))),
-        "{error:?}"
-    );
-    let failure = failure(&error);
+    let failure = failure_of(&error, ErrorKind::BadRequest);
     assert_eq!(failure.status, 400);
     assert_eq!(failure.problems, expected, "every entry, in order");
     assert_eq!(failure.request_id.as_deref(), Some("hostile-400"));
@@ -304,9 +370,8 @@ async fn bad_request_surfaces_every_gbg_error_with_the_request_id() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn simulator_schema_violation_is_a_bad_request_naming_the_field() {
-    trace::capture_if_requested();
-    let simulator = support::simulator().await;
-    let mut client = open(support::settings(&simulator)).await;
+    let simulator = Recorded::start().await;
+    let mut client = simulator.client().await;
     let mut request = support::hosted(simulator.resource_id());
     request.subject = Some(r#"{"identity":{"dateOfBirth":"31/12/1990"}}"#.into());
 
@@ -320,80 +385,52 @@ async fn simulator_schema_violation_is_a_bad_request_naming_the_field() {
         "{:?}",
         failure.problems
     );
-    let logged = simulator
-        .request_log()
-        .into_iter()
-        .find(|r| r.path == START)
-        .unwrap();
+    let logged = support::first_request(&simulator, START);
     assert_eq!(
         failure.request_id.as_deref(),
         Some(logged.request_id.as_str())
     );
-    trace::record_simulator_secrets(&simulator);
 }
 
 // 4. 403 and 404.
 
 #[tokio::test(flavor = "multi_thread")]
 async fn wrong_kind_of_token_is_forbidden() {
-    trace::capture_if_requested();
-    let simulator = support::simulator_with(SimulatorConfig {
-        interaction_auth: InteractionAuth::EndUser,
-        ..SimulatorConfig::default()
-    })
-    .await;
+    let simulator = Recorded::with(|c| c.interaction_auth = InteractionAuth::EndUser).await;
     // The client presents its customer token, which this service refuses
     // for interactions.
-    let mut client = open(support::settings(&simulator)).await;
+    let mut client = simulator.client().await;
     let id = support::start_api_kyc(&mut client, &simulator).await;
 
     let error = failed(client.fetch_interaction(&id).await);
-    assert!(
-        matches!(error.api(), Some(ApiError::Forbidden(_))),
-        "{error:?}"
-    );
-    assert_eq!(failure(&error).status, 403);
+    assert_eq!(failure_of(&error, ErrorKind::Forbidden).status, 403);
     assert_eq!(failure(&error).problems[0].code, "4030");
-    assert!(
-        error
-            .to_string()
-            .starts_with("these credentials may not use this resource")
-    );
+    assert_says(&error, "these credentials may not use this resource");
     assert_eq!(
         support::statuses(&simulator, INTERACTION_FETCH),
         [Some(403)],
         "not retried"
     );
-    trace::record_simulator_secrets(&simulator);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn expired_instance_is_not_found_without_retry() {
-    trace::capture_if_requested();
-    let simulator = support::simulator().await;
-    let mut client = open(support::settings(&simulator)).await;
-    let id = start(&mut client, &simulator, "accept").await;
+    let (simulator, mut client, id) = started("accept").await;
     simulator.faults().update(|f| f.instance_ttl_s = Some(0));
 
     let error = failed(client.fetch_journey_state(&id, &[]).await);
-    assert!(
-        matches!(error.api(), Some(ApiError::NotFound(_))),
-        "{error:?}"
-    );
-    assert_eq!(failure(&error).status, 404);
+    assert_eq!(failure_of(&error, ErrorKind::NotFound).status, 404);
     assert!(failure(&error).request_id.is_some());
     assert!(error.to_string().contains("unknown or expired"), "{error}");
     assert_eq!(support::statuses(&simulator, STATE_FETCH), [Some(404)]);
-    trace::record_simulator_secrets(&simulator);
 }
 
 // 5. 429, with and without Retry-After.
 
 #[tokio::test(flavor = "multi_thread")]
 async fn rate_limit_with_retry_after_waits_that_long_then_succeeds() {
-    trace::capture_if_requested();
-    let (simulator, mut client, id) = journey_with_faulty_state_fetches().await;
-    simulator.faults().rate_limit_next(1, Some(1));
+    let (simulator, mut client, id) =
+        journey_with_faulty_state_fetches(|faults| faults.rate_limit_next(1, Some(1))).await;
 
     let began = Instant::now();
     let state = client.fetch_journey_state(&id, &[]).await.unwrap();
@@ -407,14 +444,12 @@ async fn rate_limit_with_retry_after_waits_that_long_then_succeeds() {
         support::statuses(&simulator, STATE_FETCH),
         [Some(429), Some(200)]
     );
-    trace::record_simulator_secrets(&simulator);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn rate_limit_retry_after_beyond_the_maximum_backoff_is_not_waited() {
-    trace::capture_if_requested();
-    let (simulator, mut client, id) = journey_with_faulty_state_fetches().await;
-    simulator.faults().rate_limit_next(1, Some(3_600));
+    let (simulator, mut client, id) =
+        journey_with_faulty_state_fetches(|faults| faults.rate_limit_next(1, Some(3_600))).await;
 
     let began = Instant::now();
     let error = failed(client.fetch_journey_state(&id, &[]).await);
@@ -431,28 +466,21 @@ async fn rate_limit_retry_after_beyond_the_maximum_backoff_is_not_waited() {
         "{error}"
     );
     assert_eq!(support::statuses(&simulator, STATE_FETCH), [Some(429)]);
-    trace::record_simulator_secrets(&simulator);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn rate_limit_without_retry_after_backs_off_then_succeeds() {
-    trace::capture_if_requested();
-    let (simulator, mut client, id) = journey_with_faulty_state_fetches().await;
-    simulator.faults().rate_limit_next(2, None);
+    let (simulator, mut client, id) =
+        journey_with_faulty_state_fetches(|faults| faults.rate_limit_next(2, None)).await;
 
-    client.fetch_journey_state(&id, &[]).await.unwrap();
-    assert_eq!(
-        support::statuses(&simulator, STATE_FETCH),
-        [Some(429), Some(429), Some(200)]
-    );
-    trace::record_simulator_secrets(&simulator);
+    let statuses = support::fetched_statuses(&simulator, &mut client, &id).await;
+    assert_eq!(statuses, [Some(429), Some(429), Some(200)]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn persistent_rate_limit_is_rate_limited_after_the_retry_budget() {
-    trace::capture_if_requested();
-    let (simulator, mut client, id) = journey_with_faulty_state_fetches().await;
-    simulator.faults().rate_limit_next(10, None);
+    let (simulator, mut client, id) =
+        journey_with_faulty_state_fetches(|faults| faults.rate_limit_next(10, None)).await;
 
     let error = failed(client.fetch_journey_state(&id, &[]).await);
     match error.api() {
@@ -461,56 +489,39 @@ async fn persistent_rate_limit_is_rate_limited_after_the_retry_budget() {
     }
     assert_eq!(support::statuses(&simulator, STATE_FETCH), [Some(429); 3]);
     assert_eq!(simulator.faults().get().rate_limit.count, 7);
-    trace::record_simulator_secrets(&simulator);
 }
 
 // 6. 5xx bursts.
 
 #[tokio::test(flavor = "multi_thread")]
 async fn server_error_burst_within_the_retry_budget_succeeds() {
-    trace::capture_if_requested();
-    let (simulator, mut client, id) = journey_with_faulty_state_fetches().await;
-    simulator
-        .faults()
-        .fail_next(2, ServerErrorStatus::ServiceUnavailable);
+    let (simulator, mut client, id) = journey_with_faulty_state_fetches(|faults| {
+        faults.fail_next(2, ServerErrorStatus::ServiceUnavailable)
+    })
+    .await;
 
-    client.fetch_journey_state(&id, &[]).await.unwrap();
-    assert_eq!(
-        support::statuses(&simulator, STATE_FETCH),
-        [Some(503), Some(503), Some(200)]
-    );
-    trace::record_simulator_secrets(&simulator);
+    let statuses = support::fetched_statuses(&simulator, &mut client, &id).await;
+    assert_eq!(statuses, [Some(503), Some(503), Some(200)]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn server_error_burst_beyond_the_retry_budget_is_a_server_error() {
-    trace::capture_if_requested();
-    let (simulator, mut client, id) = journey_with_faulty_state_fetches().await;
-    simulator
-        .faults()
-        .fail_next(10, ServerErrorStatus::InternalServerError);
+    let (simulator, mut client, id) = journey_with_faulty_state_fetches(|faults| {
+        faults.fail_next(10, ServerErrorStatus::InternalServerError)
+    })
+    .await;
 
     let error = failed(client.fetch_journey_state(&id, &[]).await);
-    assert!(
-        matches!(error.api(), Some(ApiError::ServerError(_))),
-        "{error:?}"
-    );
-    assert_eq!(failure(&error).status, 500);
+    assert_eq!(failure_of(&error, ErrorKind::ServerError).status, 500);
     assert_eq!(failure(&error).problems[0].name, "INTERNAL_ERROR");
-    assert!(
-        error
-            .to_string()
-            .starts_with("GBG GO had a server error (HTTP 500")
-    );
+    assert_says(&error, "GBG GO had a server error (HTTP 500");
     assert_eq!(support::statuses(&simulator, STATE_FETCH), [Some(500); 3]);
-    trace::record_simulator_secrets(&simulator);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ambiguous_500_on_start_is_not_repeated_but_503_is() {
-    trace::capture_if_requested();
-    let simulator = support::simulator().await;
-    let mut client = open(support::settings(&simulator)).await;
+    let simulator = Recorded::start().await;
+    let mut client = simulator.client().await;
     client.authenticate().await.unwrap();
     simulator.faults().target(Some("journey/start"));
 
@@ -535,7 +546,6 @@ async fn ambiguous_500_on_start_is_not_repeated_but_503_is() {
         support::statuses(&simulator, START),
         [Some(500), Some(503), Some(201)]
     );
-    trace::record_simulator_secrets(&simulator);
 }
 
 // 7. Connection refused, dropped, reset mid-body.
@@ -582,16 +592,11 @@ async fn a_name_that_does_not_resolve_is_a_sentence_naming_the_host() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn dropped_connection_is_retried() {
-    trace::capture_if_requested();
-    let (simulator, mut client, id) = journey_with_faulty_state_fetches().await;
-    simulator.faults().drop_next(1);
+    let (simulator, mut client, id) =
+        journey_with_faulty_state_fetches(|faults| faults.drop_next(1)).await;
 
-    client.fetch_journey_state(&id, &[]).await.unwrap();
-    assert_eq!(
-        support::statuses(&simulator, STATE_FETCH),
-        [None, Some(200)]
-    );
-    trace::record_simulator_secrets(&simulator);
+    let statuses = support::fetched_statuses(&simulator, &mut client, &id).await;
+    assert_eq!(statuses, [None, Some(200)]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -611,9 +616,7 @@ async fn connection_reset_mid_body_is_a_connection_reset() {
 /// A state fetch whose every answer is `reset` is retried as a read, then
 /// fails at once as a `connection-reset` naming the server.
 async fn state_fetch_reset_is_a_connection_reset(reset: fn() -> Reply) {
-    trace::capture_if_requested();
-    let server = Hostile::api(move |_| reset()).await;
-    let mut client = open(server.settings()).await;
+    let (server, mut client) = hostile_api(move |_| reset()).await;
 
     let began = Instant::now();
     let error = failed(client.fetch_journey_state(hostile::INSTANCE_ID, &[]).await);
@@ -629,13 +632,11 @@ async fn state_fetch_reset_is_a_connection_reset(reset: fn() -> Reply) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn slow_first_byte_times_out_at_the_host_limit() {
-    trace::capture_if_requested();
-    let server = Hostile::api(|_| {
+    // The client asks for 30 s per request; the host clamps it to 500 ms.
+    let (server, mut client) = hostile_api(|_| {
         Reply::Delayed(Duration::from_secs(30), Box::new(Reply::state("Completed")))
     })
     .await;
-    // The client asks for 30 s per request; the host clamps it to 500 ms.
-    let mut client = open(server.settings()).await;
 
     let began = Instant::now();
     let error = failed(client.fetch_journey_state(hostile::INSTANCE_ID, &[]).await);
@@ -647,13 +648,11 @@ async fn slow_first_byte_times_out_at_the_host_limit() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn stalled_body_times_out_at_the_host_limit() {
-    trace::capture_if_requested();
-    let server = Hostile::api(|_| Reply::Stall {
+    let (server, mut client) = hostile_api(|_| Reply::Stall {
         declared: 400,
         sent: br#"{"instanceId":"Hx4_hos"#.to_vec(),
     })
     .await;
-    let mut client = open(server.settings()).await;
 
     let began = Instant::now();
     let error = failed(client.fetch_journey_state(hostile::INSTANCE_ID, &[]).await);
@@ -737,13 +736,11 @@ async fn listener_that_never_accepts() -> (
 
 #[tokio::test(flavor = "multi_thread")]
 async fn wait_for_completion_against_a_silent_server_ends_at_its_deadline() {
-    trace::capture_if_requested();
-    let server = Hostile::api(|_| Reply::Stall {
+    let (_server, mut client) = hostile_api(|_| Reply::Stall {
         declared: 400,
         sent: Vec::new(),
     })
     .await;
-    let mut client = open(server.settings()).await;
     let options = WaitOptions {
         poll_interval_ms: 100,
         timeout_ms: 2_000,
@@ -933,10 +930,7 @@ async fn api_base_off_the_allow_list_is_denied_before_any_byte_and_logged() {
         "the allowed token endpoint was used"
     );
     let logged = logs.text();
-    let denial = logged
-        .lines()
-        .find(|l| l.contains("egress denied"))
-        .unwrap_or_else(|| panic!("no denial logged:\n{logged}"));
+    let denial = line_with(&logged, "egress denied");
     assert!(
         denial.contains(&format!("authority={}", api.authority())),
         "{denial}"
@@ -1015,10 +1009,9 @@ async fn spinning_guest_is_stopped_by_epoch_interruption() {
     // The runtime, the engine and the process are fine.
     let mut fresh = runtime.open(settings()).await.unwrap();
     assert_eq!(fresh.health().await.unwrap(), "OK");
-    let simulator = support::simulator().await;
-    let mut real = open(support::settings(&simulator)).await;
+    let simulator = Recorded::start().await;
+    let mut real = simulator.client().await;
     assert_eq!(real.health().await.unwrap(), "OK");
-    trace::record_simulator_secrets(&simulator);
 }
 
 // 14. A guest over its memory limit.
@@ -1046,12 +1039,16 @@ async fn guest_over_its_memory_limit_traps_and_only_that_client_is_lost() {
     })
     .await;
 
+    // The server answers other fetches with a completed state.
+    let fetch_completed = async |client: &mut Client| {
+        let state = client
+            .fetch_journey_state(hostile::INSTANCE_ID, &[])
+            .await
+            .unwrap();
+        assert_eq!(state.status, JourneyStatus::Completed);
+    };
     let mut small = runtime.open(server.settings()).await.unwrap();
-    let state = small
-        .fetch_journey_state(hostile::INSTANCE_ID, &[])
-        .await
-        .unwrap();
-    assert_eq!(state.status, JourneyStatus::Completed);
+    fetch_completed(&mut small).await;
 
     let mut greedy = runtime.open(server.settings()).await.unwrap();
     let error = trace::show(
@@ -1061,21 +1058,14 @@ async fn guest_over_its_memory_limit_traps_and_only_that_client_is_lost() {
             .expect_err("the store's memory limit stops it"),
     );
     assert!(matches!(error, Error::Trap(_)), "{error:?}");
-    assert!(
-        error.to_string().starts_with("the component failed"),
-        "{error}"
-    );
+    assert_says(&error, "the component failed");
     assert!(matches!(
         greedy.fetch_journey_state(hostile::INSTANCE_ID, &[]).await,
         Err(Error::Poisoned)
     ));
 
     // Other clients of the same runtime, old and new, carry on.
-    let state = small
-        .fetch_journey_state(hostile::INSTANCE_ID, &[])
-        .await
-        .unwrap();
-    assert_eq!(state.status, JourneyStatus::Completed);
+    fetch_completed(&mut small).await;
     let mut fresh = runtime.open(server.settings()).await.unwrap();
     fresh
         .fetch_journey_state(hostile::INSTANCE_ID, &[])
@@ -1107,10 +1097,7 @@ async fn an_untrusted_certificate_is_a_tls_error_logged_and_not_retried() {
         "a certificate failure is not retried"
     );
     let logged = logs.text();
-    let warning = logged
-        .lines()
-        .find(|l| l.contains("TLS handshake failed"))
-        .unwrap_or_else(|| panic!("no TLS failure logged:\n{logged}"));
+    let warning = line_with(&logged, "TLS handshake failed");
     assert!(warning.contains("WARN"), "{warning}");
     assert!(warning.contains(&address.to_string()), "{warning}");
     assert!(warning.contains("certificate"), "{warning}");
@@ -1184,10 +1171,7 @@ async fn simulator_restarted_mid_journey_reports_the_unknown_instance() {
     let began = Instant::now();
     let error = failed(client.wait_for_completion(&id, options).await);
     within(began, Duration::from_millis(options.timeout_ms.into()));
-    assert!(
-        matches!(error.api(), Some(ApiError::NotFound(_))),
-        "{error:?}"
-    );
+    support::assert_not_found(&error);
     assert!(error.to_string().contains("unknown or expired"), "{error}");
     // The restarted service knew neither the token nor the instance: one
     // refused token, one new token, then the answer that ends the wait.

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use gbg_go_host::{ApiError, Error, JourneyStatus, WaitOptions};
+use gbg_go_host::{ApiError, Error, JourneyStatus};
 use gbg_go_simulator::end_user;
 use serde_json::Value;
 
@@ -11,13 +11,6 @@ use crate::support::{self, count_requests};
 
 const STATE_FETCH: &str = "/v2/captain/journey/state/fetch";
 const TOKEN: &str = "/as/token.oauth2";
-
-fn wait_options() -> WaitOptions {
-    WaitOptions {
-        poll_interval_ms: 100,
-        timeout_ms: 30_000,
-    }
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn hosted_journey_completes_with_the_decision() {
@@ -45,10 +38,7 @@ async fn hosted_journey_completes_with_the_decision() {
     assert!(pending.completed_at.is_none());
 
     end_user::complete_hosted_page(&url).await.unwrap();
-    let done = client
-        .wait_for_completion(&started.instance_id, wait_options())
-        .await
-        .unwrap();
+    let done = support::ended(&mut client, &started.instance_id, 100).await;
     assert_eq!(done.status, JourneyStatus::Completed);
     assert_eq!(done.status_text, "Completed");
     assert!(done.completed_at.is_some());
@@ -62,11 +52,7 @@ async fn hosted_journey_completes_with_the_decision() {
 
     // One token served the whole journey: it is cached in the component.
     assert_eq!(count_requests(&simulator, TOKEN), 1);
-    let start = simulator
-        .request_log()
-        .into_iter()
-        .find(|r| r.path == "/v2/captain/journey/start")
-        .unwrap();
+    let start = support::first_request(&simulator, "/v2/captain/journey/start");
     assert_eq!(start.body["context"]["config"]["delivery"], "page");
     assert_eq!(start.body["context"]["subject"], serde_json::json!({}));
 }
@@ -126,13 +112,10 @@ async fn unknown_instance_is_not_found() {
     assert_eq!(count_requests(&simulator, STATE_FETCH), 1);
 
     let error = client
-        .wait_for_completion("Pq_hhIX6-sHUy9FLSDzPLu", wait_options())
+        .wait_for_completion("Pq_hhIX6-sHUy9FLSDzPLu", support::wait_polling(100))
         .await
         .unwrap_err();
-    assert!(
-        matches!(error.api(), Some(ApiError::NotFound(_))),
-        "{error}"
-    );
+    support::assert_not_found(&error);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -142,7 +125,9 @@ async fn token_revoked_mid_wait_is_replaced_once() {
     let started = support::start_hosted(&mut client, simulator.resource_id()).await;
     let id = started.instance_id.clone();
     let waiting = tokio::spawn(async move {
-        let state = client.wait_for_completion(&id, wait_options()).await;
+        let state = client
+            .wait_for_completion(&id, support::wait_polling(100))
+            .await;
         (client, state)
     });
 
@@ -175,16 +160,7 @@ async fn short_lived_tokens_are_refreshed_before_they_expire() {
     end_user::complete_hosted_page(started.instance_url.as_deref().unwrap())
         .await
         .unwrap();
-    let state = client
-        .wait_for_completion(
-            &started.instance_id,
-            WaitOptions {
-                poll_interval_ms: 500,
-                timeout_ms: 30_000,
-            },
-        )
-        .await
-        .unwrap();
+    let state = support::ended(&mut client, &started.instance_id, 500).await;
     assert_eq!(state.status, JourneyStatus::Completed);
     let log = simulator.request_log();
     assert!(

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use gbg_go_host::{
     ApiError, Client, Delivery, Error, JourneyState, JourneyStatus, RetryPolicy, StartRequest,
-    TransportKind, WaitOptions,
+    TransportKind,
 };
 use gbg_go_simulator::scenarios::{AUTO_POLLS, SLOW_POLLS};
 use gbg_go_simulator::{Completion, JourneyConfig, ServerErrorStatus, Simulator, end_user};
@@ -17,13 +17,6 @@ use crate::support;
 
 const STATE_FETCH: &str = "/v2/captain/journey/state/fetch";
 const TOKEN: &str = "/as/token.oauth2";
-
-fn wait() -> WaitOptions {
-    WaitOptions {
-        poll_interval_ms: 50,
-        timeout_ms: 30_000,
-    }
-}
 
 /// A client that tries each call once, so a fault knob's answer surfaces.
 async fn single_attempt_client(simulator: &Simulator) -> Client {
@@ -58,7 +51,7 @@ async fn run(simulator: &Simulator, name: &str) -> (JourneyState, Value) {
     let mut client = support::client(simulator).await;
     let (id, url) = start(&mut client, simulator.journey_resource_id(name).unwrap()).await;
     end_user::complete_hosted_page(&url).await.unwrap();
-    let state = client.wait_for_completion(&id, wait()).await.unwrap();
+    let state = support::ended(&mut client, &id, 50).await;
     let document = serde_json::from_str(&state.document).unwrap();
     (state, document)
 }
@@ -105,7 +98,7 @@ async fn outcome(
             answer_interactions(&mut client, &id, ANSWERS).await;
         }
     }
-    let state = client.wait_for_completion(&id, wait()).await.unwrap();
+    let state = support::ended(&mut client, &id, 50).await;
     let document: Value = serde_json::from_str(&state.document).unwrap();
     let result = &document["context"]["result"];
     (
@@ -199,7 +192,7 @@ async fn slow_and_auto_stay_in_progress_for_their_polls_then_complete() {
     let simulator = support::simulator().await;
     let mut client = support::client(&simulator).await;
     let (id, _) = start(&mut client, simulator.journey_resource_id("auto").unwrap()).await;
-    let state = client.wait_for_completion(&id, wait()).await.unwrap();
+    let state = support::ended(&mut client, &id, 50).await;
     assert_eq!(state.status, JourneyStatus::Completed);
     assert_eq!(polled_statuses(&simulator).len(), AUTO_POLLS as usize + 1);
 }
@@ -224,10 +217,7 @@ async fn latest_resolves_to_the_published_version() {
         .start_journey(&support::hosted(format!("{resource}@0000000")))
         .await
         .unwrap_err();
-    assert!(
-        matches!(unknown.api(), Some(ApiError::NotFound(_))),
-        "{unknown}"
-    );
+    support::assert_not_found(&unknown);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -243,11 +233,11 @@ async fn instances_are_kept_for_the_retention_time_then_not_found() {
 
     // The instance is now older than the retention time.
     simulator.faults().update(|f| f.instance_ttl_s = Some(0));
-    let error = client.wait_for_completion(&id, wait()).await.unwrap_err();
-    assert!(
-        matches!(error.api(), Some(ApiError::NotFound(_))),
-        "{error}"
-    );
+    let error = client
+        .wait_for_completion(&id, support::wait_polling(50))
+        .await
+        .unwrap_err();
+    support::assert_not_found(&error);
     assert_eq!(hosted_page_status(&url).await, 404);
     assert_eq!(
         support::statuses(&simulator, STATE_FETCH),
@@ -265,10 +255,7 @@ async fn delete_removes_the_instance() {
         client.fetch_journey_state(&id, &[]).await.unwrap_err(),
         client.delete_instance(&id).await.unwrap_err(),
     ] {
-        assert!(
-            matches!(error.api(), Some(ApiError::NotFound(_))),
-            "{error}"
-        );
+        support::assert_not_found(&error);
     }
     assert_eq!(hosted_page_status(&url).await, 404);
     assert!(simulator.instance(&id).is_none());
@@ -335,11 +322,8 @@ async fn rate_limit_knob_without_retry_after() {
     let (simulator, mut client, id) = journey_with_faulty_state_fetches().await;
 
     simulator.faults().rate_limit_next(1, None);
-    client.fetch_journey_state(&id, &[]).await.unwrap();
-    assert_eq!(
-        support::statuses(&simulator, STATE_FETCH),
-        [Some(429), Some(200)]
-    );
+    let statuses = support::fetched_statuses(&simulator, &mut client, &id).await;
+    assert_eq!(statuses, [Some(429), Some(200)]);
 
     simulator.faults().rate_limit_next(1, None);
     let mut once = single_attempt_client(&simulator).await;
@@ -358,11 +342,8 @@ async fn server_error_burst_knob() {
     simulator
         .faults()
         .fail_next(3, ServerErrorStatus::InternalServerError);
-    client.fetch_journey_state(&id, &[]).await.unwrap();
-    assert_eq!(
-        support::statuses(&simulator, STATE_FETCH),
-        [Some(500), Some(500), Some(500), Some(200)]
-    );
+    let statuses = support::fetched_statuses(&simulator, &mut client, &id).await;
+    assert_eq!(statuses, [Some(500), Some(500), Some(500), Some(200)]);
 
     simulator
         .faults()
@@ -381,11 +362,8 @@ async fn dropped_connection_knob() {
     let (simulator, mut client, id) = journey_with_faulty_state_fetches().await;
 
     simulator.faults().drop_next(1);
-    client.fetch_journey_state(&id, &[]).await.unwrap();
-    assert_eq!(
-        support::statuses(&simulator, STATE_FETCH),
-        [None, Some(200)]
-    );
+    let statuses = support::fetched_statuses(&simulator, &mut client, &id).await;
+    assert_eq!(statuses, [None, Some(200)]);
 
     simulator.faults().drop_next(1);
     let mut once = single_attempt_client(&simulator).await;

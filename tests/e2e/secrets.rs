@@ -14,7 +14,6 @@ use std::process::{Command, Output};
 
 use gbg_go_host::{
     Grant, InteractionAuth, InteractionStep, JourneyStatus, Participant, Secret, Submission,
-    WaitOptions,
 };
 use gbg_go_simulator::{Credentials, Simulator, SimulatorConfig, end_user};
 use serde_json::{Value, json};
@@ -44,13 +43,6 @@ async fn simulator() -> Simulator {
         ..SimulatorConfig::default()
     })
     .await
-}
-
-fn wait_options() -> WaitOptions {
-    WaitOptions {
-        poll_interval_ms: 100,
-        timeout_ms: 30_000,
-    }
 }
 
 /// Asserts that none of `secrets` occurs in `text`.
@@ -478,10 +470,7 @@ async fn library_hosted_journey_with_the_password_grant() {
     end_user::complete_hosted_page(started.instance_url.as_deref().unwrap())
         .await
         .unwrap();
-    let state = client
-        .wait_for_completion(&started.instance_id, wait_options())
-        .await
-        .unwrap();
+    let state = support::ended(&mut client, &started.instance_id, 100).await;
     assert_eq!(state.status, JourneyStatus::Completed);
     tracing::info!(state = ?state, "completed");
     client.delete_instance(&started.instance_id).await.unwrap();
@@ -542,10 +531,7 @@ async fn library_api_journey_with_end_user_tokens() {
             .await
             .unwrap();
     }
-    let state = client
-        .wait_for_completion(&id, wait_options())
-        .await
-        .unwrap();
+    let state = support::ended(&mut client, &id, 100).await;
     assert_eq!(state.status, JourneyStatus::Completed);
     let device = "/v2/captain/journey/device/connect";
     assert!(

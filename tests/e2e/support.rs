@@ -4,10 +4,10 @@
 use std::sync::OnceLock;
 
 use gbg_go_host::{
-    Client, ClientSettings, Delivery, Endpoint, Grant, Runtime, RuntimeOptions, Secret,
-    StartRequest, StartedJourney,
+    Client, ClientSettings, Delivery, Endpoint, Grant, JourneyState, Runtime, RuntimeOptions,
+    Secret, StartRequest, StartedJourney, WaitOptions,
 };
-use gbg_go_simulator::{Simulator, SimulatorConfig};
+use gbg_go_simulator::{LoggedRequest, Simulator, SimulatorConfig};
 use url::Url;
 
 /// The repository's root folder (the tests belong to `host/cli`).
@@ -100,6 +100,31 @@ pub fn cli_env(simulator: &Simulator) -> [(&'static str, String); 4] {
     ]
 }
 
+/// Wait options: up to 30 s, polling every `poll_interval_ms`.
+pub fn wait_polling(poll_interval_ms: u32) -> WaitOptions {
+    WaitOptions {
+        poll_interval_ms,
+        timeout_ms: 30_000,
+    }
+}
+
+/// The state instance `id` ends in, polled every `poll_interval_ms` for up
+/// to 30 s.
+pub async fn ended(client: &mut Client, id: &str, poll_interval_ms: u32) -> JourneyState {
+    client
+        .wait_for_completion(id, wait_polling(poll_interval_ms))
+        .await
+        .expect("the journey ends")
+}
+
+/// Checks that `error` is the component's `not-found`.
+pub fn assert_not_found(error: &gbg_go_host::Error) {
+    assert!(
+        matches!(error.api(), Some(gbg_go_host::ApiError::NotFound(_))),
+        "{error:?}"
+    );
+}
+
 /// A client of the simulator.
 pub async fn client(simulator: &Simulator) -> Client {
     runtime()
@@ -157,6 +182,15 @@ pub async fn start_api_kyc(client: &mut Client, simulator: &Simulator) -> String
         .instance_id
 }
 
+/// The first request the simulator received for `path`.
+pub fn first_request(simulator: &Simulator, path: &str) -> LoggedRequest {
+    simulator
+        .request_log()
+        .into_iter()
+        .find(|r| r.path == path)
+        .unwrap_or_else(|| panic!("no request for {path}"))
+}
+
 /// The statuses the simulator answered to `path`, in order; `None` for a
 /// dropped connection.
 pub fn statuses(simulator: &Simulator, path: &str) -> Vec<Option<u16>> {
@@ -166,6 +200,17 @@ pub fn statuses(simulator: &Simulator, path: &str) -> Vec<Option<u16>> {
         .filter(|r| r.path == path)
         .map(|r| r.status)
         .collect()
+}
+
+/// Fetches the state of instance `id` through `client`, which must get it,
+/// and returns the statuses the simulator answered state fetches with.
+pub async fn fetched_statuses(
+    simulator: &Simulator,
+    client: &mut Client,
+    id: &str,
+) -> Vec<Option<u16>> {
+    client.fetch_journey_state(id, &[]).await.unwrap();
+    statuses(simulator, "/v2/captain/journey/state/fetch")
 }
 
 /// Ends `child` and every process in its group (it was spawned with

@@ -6,11 +6,11 @@ use super::*;
 use crate::http::SendError;
 use crate::testing::paths::{DELETE, FETCH, HEALTH, START, STATE, SUBMIT};
 use crate::testing::{
-    CLIENT_SECRET, EPOCH_MS, FakeClock, FakeTransport, MARKER, MemoryStore, ODD_SECRET, TOKEN_PATH,
-    answer, answer_with, api_failure_of, broken, config, echoes,
+    CLIENT_SECRET, EPOCH_MS, FakeClock, FakeTransport, MARKER, MemoryStore, ODD_SECRET, Scripted,
+    TOKEN_PATH, answer, answer_with, api_failure_of, broken, config, echoes, problem,
 };
 use crate::types::{
-    ApiProblem, ClientCredentialsGrant, Delivery, Grant, InteractionAuth, Participant, RetryPolicy,
+    ClientCredentialsGrant, Delivery, Grant, InteractionAuth, Participant, RetryPolicy,
     TransportKind,
 };
 
@@ -38,6 +38,21 @@ fn default_harness() -> Harness {
     harness(|_| {})
 }
 
+/// A [`default_harness`] whose requests to `path` get `answers`.
+fn scripted(path: &str, answers: impl IntoIterator<Item = Scripted>) -> Harness {
+    let h = default_harness();
+    h.net.script(path, answers);
+    h
+}
+
+/// A [`default_harness`] whose state fetches get `answers`, and the error
+/// of fetching the state.
+fn failed_fetch(answers: impl IntoIterator<Item = Scripted>) -> (Harness, Error) {
+    let mut h = scripted(STATE, answers);
+    let error = err(h.fetch_state());
+    (h, error)
+}
+
 impl Harness {
     /// `fetch-journey-state` of [`INSTANCE`] without filter keys.
     fn fetch_state(&mut self) -> Result<JourneyState, Error> {
@@ -61,6 +76,11 @@ impl Harness {
     }
 }
 
+/// The server's message in `error`.
+fn message(error: &Error) -> Option<&str> {
+    api_failure_of(error).message.as_deref()
+}
+
 /// The error of `result`, after checking that neither its `Debug` nor its
 /// `Display` output contains a secret. Every error in these tests passes
 /// through here.
@@ -74,6 +94,14 @@ fn err<T: Debug>(result: Result<T, Error>) -> Error {
 
 fn state(status: &str) -> String {
     format!(r#"{{"instanceId":"{INSTANCE}","status":"{status}"}}"#)
+}
+
+/// A 429 asking to retry after `retry_after`, then a state with `status`.
+fn limited_then(retry_after: &str, status: &str) -> [Scripted; 2] {
+    [
+        answer_with(429, &[("Retry-After", retry_after)], "{}"),
+        answer(200, &state(status)),
+    ]
 }
 
 fn states(status: &str, n: usize) -> Vec<Result<Response, SendError>> {
@@ -109,22 +137,35 @@ fn start_after(first: Result<Response, SendError>) -> Harness {
     h
 }
 
-// ---- tokens -------------------------------------------------------------
+/// Checks that a start whose first attempt gets `failed` is sent again and
+/// starts the journey.
+fn assert_start_retried(failed: Scripted) {
+    let mut h = start_after(failed);
+    assert_eq!(h.start().unwrap().instance_id, "abc");
+    assert_eq!(h.sent(START), 2);
+}
 
-#[test]
-fn token_is_cached_and_refreshed_margin_before_expiry() {
-    let mut h = default_harness();
-    h.net.script(STATE, states("InProgress", 4));
-    h.fetch_state().unwrap();
-    h.fetch_state().unwrap();
-    assert_eq!(h.sent(TOKEN_PATH), 1);
-    // Issued at 0 for 3600 s with a 60 s margin: fresh until 3 540 000 ms.
-    h.clock.advance(3_539_999);
+/// Checks that after `fresh_ms` more the token is still used, and one
+/// millisecond later a new one is fetched.
+fn assert_token_renewed_after(h: &mut Harness, fresh_ms: u64) {
+    h.clock.advance(fresh_ms);
     h.fetch_state().unwrap();
     assert_eq!(h.sent(TOKEN_PATH), 1);
     h.clock.advance(1);
     h.fetch_state().unwrap();
     assert_eq!(h.sent(TOKEN_PATH), 2);
+}
+
+// ---- tokens -------------------------------------------------------------
+
+#[test]
+fn token_is_cached_and_refreshed_margin_before_expiry() {
+    let mut h = scripted(STATE, states("InProgress", 4));
+    h.fetch_state().unwrap();
+    h.fetch_state().unwrap();
+    assert_eq!(h.sent(TOKEN_PATH), 1);
+    // Issued at 0 for 3600 s with a 60 s margin: fresh until 3 540 000 ms.
+    assert_token_renewed_after(&mut h, 3_539_999);
     assert_eq!(
         bearers(&h, STATE),
         ["at-SECRET-1", "at-SECRET-1", "at-SECRET-1", "at-SECRET-2"]
@@ -159,8 +200,7 @@ fn authenticate_forces_a_new_token_and_reports_its_lifetime() {
 
 #[test]
 fn short_lived_tokens_are_reused_for_half_their_life() {
-    let mut h = default_harness();
-    h.net.script(
+    let mut h = scripted(
         TOKEN_PATH,
         [answer(
             200,
@@ -169,18 +209,12 @@ fn short_lived_tokens_are_reused_for_half_their_life() {
     );
     h.net.script(STATE, states("InProgress", 3));
     h.fetch_state().unwrap();
-    h.clock.advance(29_999);
-    h.fetch_state().unwrap();
-    assert_eq!(h.sent(TOKEN_PATH), 1);
-    h.clock.advance(1);
-    h.fetch_state().unwrap();
-    assert_eq!(h.sent(TOKEN_PATH), 2);
+    assert_token_renewed_after(&mut h, 29_999);
 }
 
 #[test]
 fn bad_credentials_are_unauthorized_without_retry() {
-    let mut h = default_harness();
-    h.net.script(
+    let mut h = scripted(
         TOKEN_PATH,
         [answer(
             401,
@@ -202,9 +236,7 @@ fn bad_credentials_are_unauthorized_without_retry() {
 
 #[test]
 fn malformed_token_answer_is_invalid_response() {
-    let mut h = default_harness();
-    h.net
-        .script(TOKEN_PATH, [answer(200, r#"{"token_type":"Bearer"}"#)]);
+    let mut h = scripted(TOKEN_PATH, [answer(200, r#"{"token_type":"Bearer"}"#)]);
     let error = err(h.client.authenticate());
     assert_eq!(
         error,
@@ -319,9 +351,7 @@ fn a_store_holding_another_credential_sets_token_is_not_used() {
 
 #[test]
 fn a_401_reauthenticates_once_and_retries_once() {
-    let mut h = default_harness();
-    h.net
-        .script(STATE, [answer(401, "{}"), answer(200, &state("Completed"))]);
+    let mut h = scripted(STATE, [answer(401, "{}"), answer(200, &state("Completed"))]);
     let s = h.fetch_state().unwrap();
     assert_eq!(s.status, JourneyStatus::Completed);
     assert_eq!(h.sent(TOKEN_PATH), 2);
@@ -330,12 +360,7 @@ fn a_401_reauthenticates_once_and_retries_once() {
 
 #[test]
 fn a_second_401_is_unauthorized() {
-    let mut h = default_harness();
-    h.net.script(
-        STATE,
-        [answer(401, "{}"), answer(401, "{}"), answer(200, "{}")],
-    );
-    let error = err(h.fetch_state());
+    let (h, error) = failed_fetch([answer(401, "{}"), answer(401, "{}"), answer(200, "{}")]);
     assert!(
         matches!(&error, Error::Unauthorized(f) if f.status == 401),
         "{error:?}"
@@ -346,23 +371,14 @@ fn a_second_401_is_unauthorized() {
 
 #[test]
 fn start_journey_is_retried_once_after_a_401() {
-    let mut h = start_after(answer(401, "{}"));
-    assert_eq!(h.start().unwrap().instance_id, "abc");
-    assert_eq!(h.sent(START), 2);
+    assert_start_retried(answer(401, "{}"));
 }
 
 // ---- retries ------------------------------------------------------------
 
 #[test]
 fn a_429_with_retry_after_waits_exactly_that_long() {
-    let mut h = default_harness();
-    h.net.script(
-        STATE,
-        [
-            answer_with(429, &[("Retry-After", "2")], "{}"),
-            answer(200, &state("InProgress")),
-        ],
-    );
+    let mut h = scripted(STATE, limited_then("2", "InProgress"));
     h.fetch_state().unwrap();
     assert_eq!(h.clock.sleeps(), [2_000]);
     assert_eq!(h.clock.now(), 2_000);
@@ -375,13 +391,7 @@ fn a_429_with_an_http_date_retry_after_waits_until_then() {
     let mut h = default_harness();
     let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(EPOCH_MS + 3_000);
     let date = httpdate::fmt_http_date(at);
-    h.net.script(
-        STATE,
-        [
-            answer_with(429, &[("Retry-After", &date)], "{}"),
-            answer(200, &state("InProgress")),
-        ],
-    );
+    h.net.script(STATE, limited_then(&date, "InProgress"));
     h.fetch_state().unwrap();
     assert_eq!(h.clock.sleeps(), [3_000]);
 }
@@ -412,15 +422,7 @@ fn a_429_without_retry_after_backs_off() {
 
 #[test]
 fn a_retry_after_beyond_max_backoff_returns_rate_limited_at_once() {
-    let mut h = default_harness();
-    h.net.script(
-        STATE,
-        [
-            answer_with(429, &[("Retry-After", "60")], "{}"),
-            answer(200, &state("Completed")),
-        ],
-    );
-    let error = err(h.fetch_state());
+    let (h, error) = failed_fetch(limited_then("60", "Completed"));
     let Error::RateLimited(limited) = &error else {
         panic!("{error:?}")
     };
@@ -447,12 +449,8 @@ fn server_error_bursts_within_the_attempts_succeed() {
 #[test]
 fn longer_server_error_bursts_return_server_error_after_max_attempts() {
     for status in [500, 503] {
-        let mut h = default_harness();
-        h.net.script(
-            STATE,
-            (0..5).map(|_| answer(status, r#"{"message":"Internal server error"}"#)),
-        );
-        let error = err(h.fetch_state());
+        let (h, error) =
+            failed_fetch((0..5).map(|_| answer(status, r#"{"message":"Internal server error"}"#)));
         let Error::ServerError(f) = &error else {
             panic!("{error:?}")
         };
@@ -488,9 +486,7 @@ fn transient_transport_failures_are_retried_for_reads() {
         TransportKind::Timeout,
         TransportKind::Dns,
     ] {
-        let mut h = default_harness();
-        h.net
-            .script(STATE, [broken(kind), answer(200, &state("Failed"))]);
+        let mut h = scripted(STATE, [broken(kind), answer(200, &state("Failed"))]);
         assert_eq!(h.fetch_state().unwrap().status, JourneyStatus::Failed);
     }
     for kind in [
@@ -498,10 +494,7 @@ fn transient_transport_failures_are_retried_for_reads() {
         TransportKind::Tls,
         TransportKind::Protocol,
     ] {
-        let mut h = default_harness();
-        h.net
-            .script(STATE, [broken(kind), answer(200, &state("Failed"))]);
-        let error = err(h.fetch_state());
+        let (h, error) = failed_fetch([broken(kind), answer(200, &state("Failed"))]);
         assert!(
             matches!(&error, Error::Transport(t) if t.kind == kind),
             "{error:?}"
@@ -511,7 +504,8 @@ fn transient_transport_failures_are_retried_for_reads() {
 }
 
 #[test]
-fn start_journey_is_not_retried_once_the_request_may_have_been_processed() {
+fn start_journey_is_retried_only_when_the_request_was_certainly_not_processed() {
+    // It may have been processed: not sent again.
     for failed in [
         broken(TransportKind::Timeout),
         broken(TransportKind::ConnectionReset),
@@ -523,26 +517,19 @@ fn start_journey_is_not_retried_once_the_request_may_have_been_processed() {
         err(h.start());
         assert_eq!(h.sent(START), 1);
     }
-}
-
-#[test]
-fn start_journey_is_retried_when_the_request_was_certainly_not_processed() {
     for failed in [
         broken(TransportKind::Dns),
         broken(TransportKind::ConnectionRefused),
         answer(503, "{}"),
         answer(429, "{}"),
     ] {
-        let mut h = start_after(failed);
-        assert_eq!(h.start().unwrap().instance_id, "abc");
-        assert_eq!(h.sent(START), 2);
+        assert_start_retried(failed);
     }
 }
 
 #[test]
 fn submit_is_not_retried_after_a_timeout() {
-    let mut h = default_harness();
-    h.net.script(
+    let mut h = scripted(
         SUBMIT,
         [
             broken(TransportKind::Timeout),
@@ -556,16 +543,11 @@ fn submit_is_not_retried_after_a_timeout() {
 
 #[test]
 fn redirects_and_oversized_bodies_are_invalid_responses_without_retry() {
-    let mut h = default_harness();
-    h.net.script(
-        STATE,
-        [answer_with(
-            307,
-            &[("Location", "https://elsewhere.test/x")],
-            "",
-        )],
-    );
-    let error = err(h.fetch_state());
+    let (mut h, error) = failed_fetch([answer_with(
+        307,
+        &[("Location", "https://elsewhere.test/x")],
+        "",
+    )]);
     assert!(matches!(&error, Error::InvalidResponse(r)
         if r.reason == "redirect to https://elsewhere.test/x not followed"));
     let too_large = Err(SendError::InvalidResponse(crate::types::InvalidResponse {
@@ -585,8 +567,7 @@ fn redirects_and_oversized_bodies_are_invalid_responses_without_retry() {
 
 #[test]
 fn a_400_surfaces_every_problem_and_the_request_id() {
-    let mut h = default_harness();
-    h.net.script(
+    let mut h = scripted(
         START,
         [answer(
             400,
@@ -606,13 +587,13 @@ fn a_400_surfaces_every_problem_and_the_request_id() {
     assert_eq!(f.problems.len(), 2);
     assert_eq!(
         f.problems[1],
-        ApiProblem {
-            code: "4002".into(),
-            name: "MISSING_FIELD".into(),
-            location: "Body".into(),
-            problem: "context.subject: Invalid input".into(),
-            action: "Fix it".into(),
-        }
+        problem(
+            "4002",
+            "MISSING_FIELD",
+            "Body",
+            "context.subject: Invalid input",
+            "Fix it"
+        )
     );
 }
 
@@ -628,9 +609,7 @@ fn statuses_map_to_error_variants_through_the_client() {
         (409, |e| matches!(e, Error::BadRequest(_))),
         (422, |e| matches!(e, Error::BadRequest(_))),
     ] {
-        let mut h = default_harness();
-        h.net.script(STATE, [answer(status, "{}")]);
-        let error = err(h.fetch_state());
+        let (h, error) = failed_fetch([answer(status, "{}")]);
         assert!(check(&error), "{status}: {error:?}");
         assert_eq!(api_failure_of(&error).status, status);
         assert_eq!(h.sent(STATE), 1);
@@ -657,9 +636,7 @@ fn malformed_success_bodies_are_invalid_responses() {
         (r#"{"instanceId":"abc"}"#, "missing field status"),
         ("[]", "body is not a JSON object"),
     ] {
-        let mut h = default_harness();
-        h.net.script(STATE, [answer(200, body)]);
-        let error = err(h.fetch_state());
+        let (h, error) = failed_fetch([answer(200, body)]);
         assert_eq!(
             error,
             Error::InvalidResponse(crate::types::InvalidResponse {
@@ -755,8 +732,7 @@ fn start_journey_refuses_bad_input_without_sending() {
 
 #[test]
 fn fetch_state_maps_statuses_and_sends_filter_keys() {
-    let mut h = default_harness();
-    h.net.script(
+    let mut h = scripted(
         STATE,
         [
             answer(200, &state("Paused")),
@@ -840,8 +816,7 @@ fn wait_returns_the_first_state_that_is_not_in_progress() {
         ("Paused", JourneyStatus::Paused),
         ("Error", JourneyStatus::Other("Error".into())),
     ] {
-        let mut h = default_harness();
-        h.net.script(STATE, states("InProgress", 2));
+        let mut h = scripted(STATE, states("InProgress", 2));
         h.net.script(STATE, [answer(200, &state(text))]);
         let s = h.wait(500, 10_000).unwrap();
         assert_eq!(s.status, status);
@@ -852,8 +827,7 @@ fn wait_returns_the_first_state_that_is_not_in_progress() {
 
 #[test]
 fn wait_times_out_with_the_last_status() {
-    let mut h = default_harness();
-    h.net.script(STATE, states("InProgress", 10));
+    let mut h = scripted(STATE, states("InProgress", 10));
     let error = err(h.wait(300, 1_000));
     assert_eq!(
         error,
@@ -869,8 +843,7 @@ fn wait_times_out_with_the_last_status() {
 
 #[test]
 fn wait_shortens_request_timeouts_to_the_deadline() {
-    let mut h = default_harness();
-    h.net.script(STATE, states("InProgress", 10));
+    let mut h = scripted(STATE, states("InProgress", 10));
     err(h.wait(400, 1_000));
     let limits: Vec<u32> = h
         .net
@@ -883,8 +856,7 @@ fn wait_shortens_request_timeouts_to_the_deadline() {
 
 #[test]
 fn wait_returns_not_found_at_once() {
-    let mut h = default_harness();
-    h.net.script(
+    let mut h = scripted(
         STATE,
         [answer(
             404,
@@ -899,8 +871,7 @@ fn wait_returns_not_found_at_once() {
 
 #[test]
 fn wait_keeps_polling_through_transient_failures() {
-    let mut h = default_harness();
-    h.net.script(STATE, (0..4).map(|_| answer(502, "{}")));
+    let mut h = scripted(STATE, (0..4).map(|_| answer(502, "{}")));
     h.net.script(STATE, [answer(200, &state("Completed"))]);
     let s = h.wait(1_000, 60_000).unwrap();
     assert_eq!(s.status, JourneyStatus::Completed);
@@ -910,14 +881,7 @@ fn wait_keeps_polling_through_transient_failures() {
 
 #[test]
 fn wait_retry_budget_never_passes_the_deadline() {
-    let mut h = default_harness();
-    h.net.script(
-        STATE,
-        [
-            answer_with(429, &[("Retry-After", "2")], "{}"),
-            answer(200, &state("Completed")),
-        ],
-    );
+    let mut h = scripted(STATE, limited_then("2", "Completed"));
     let error = err(h.wait(100, 1_000));
     assert_eq!(
         error,
@@ -985,8 +949,7 @@ fn device_flow(net: &FakeTransport, n: u32, expires_in: u32) {
 
 #[test]
 fn interactions_use_the_customer_token_by_default() {
-    let mut h = default_harness();
-    h.net.script(
+    let mut h = scripted(
         FETCH,
         [
             answer(200, READY),
@@ -1020,8 +983,7 @@ fn interactions_use_the_customer_token_by_default() {
 
 #[test]
 fn a_not_ready_answer_without_a_status_takes_it_from_the_state() {
-    let mut h = default_harness();
-    h.net.script(
+    let mut h = scripted(
         FETCH,
         [
             answer(
@@ -1075,8 +1037,7 @@ fn a_not_ready_answer_without_a_status_takes_it_from_the_state() {
 
 #[test]
 fn submit_error_bodies_are_errors() {
-    let mut h = default_harness();
-    h.net.script(
+    let mut h = scripted(
         SUBMIT,
         [
             answer(
@@ -1189,10 +1150,7 @@ fn secrets_echoed_by_the_server_are_scrubbed_from_errors() {
         )],
     );
     let error = err(h.client.authenticate());
-    assert_eq!(
-        api_failure_of(&error).message.as_deref(),
-        Some("invalid_grant")
-    );
+    assert_eq!(message(&error), Some("invalid_grant"));
 
     h.net.script(
         STATE,
@@ -1205,10 +1163,7 @@ fn secrets_echoed_by_the_server_are_scrubbed_from_errors() {
         )],
     );
     let error = err(h.fetch_state());
-    assert_eq!(
-        api_failure_of(&error).message.as_deref(),
-        Some("token [redacted] rejected")
-    );
+    assert_eq!(message(&error), Some("token [redacted] rejected"));
     assert_eq!(api_failure_of(&error).problems[0].problem, "[redacted]");
     assert_eq!(api_failure_of(&error).problems[1].problem, "[redacted]");
 
@@ -1265,10 +1220,7 @@ fn odd_secrets_echoed_in_any_spelling_are_scrubbed() {
         let echoed = serde_json::json!({"error": "invalid_client", "error_description": echo});
         h.net.script(TOKEN_PATH, [answer(401, &echoed.to_string())]);
         let error = err(h.client.authenticate());
-        assert_eq!(
-            api_failure_of(&error).message.as_deref(),
-            Some("invalid_client")
-        );
+        assert_eq!(message(&error), Some("invalid_client"));
     }
 }
 
@@ -1291,19 +1243,11 @@ fn long_server_messages_are_shortened_after_redaction() {
 
 #[test]
 fn a_replaced_token_echoed_after_a_401_is_scrubbed() {
-    let mut h = default_harness();
-    h.net.script(
-        STATE,
-        [
-            answer(401, r#"{"message":"expired at-SECRET-1"}"#),
-            answer(401, r#"{"message":"expired at-SECRET-2"}"#),
-        ],
-    );
-    let error = err(h.fetch_state());
-    assert_eq!(
-        api_failure_of(&error).message.as_deref(),
-        Some("expired [redacted]")
-    );
+    let (_, error) = failed_fetch([
+        answer(401, r#"{"message":"expired at-SECRET-1"}"#),
+        answer(401, r#"{"message":"expired at-SECRET-2"}"#),
+    ]);
+    assert_eq!(message(&error), Some("expired [redacted]"));
 }
 
 #[test]

@@ -24,7 +24,9 @@ use gbg_go_host::{
     Allocation, Client, ClientSettings, ConnectionOptions, Delivery, Endpoint, GUEST_COMPONENT,
     Grant, Runtime, RuntimeOptions, Secret, StartRequest,
 };
-use gbg_go_simulator::{Completion, JourneyConfig, Outcome, Simulator, SimulatorConfig};
+use gbg_go_simulator::{
+    Completion, Credentials, JourneyConfig, Outcome, Simulator, SimulatorConfig,
+};
 use serde_json::{Value, json};
 
 // The engines the tests run the service on, started the same way here.
@@ -172,45 +174,27 @@ struct Native {
     http: reqwest::Client,
     token_url: String,
     base_url: String,
-    client_id: String,
-    client_secret: String,
+    credentials: Credentials,
 }
 
 impl Native {
     /// A customer access token, fetched as the component fetches it.
     async fn token(&self) -> String {
-        let form = [
-            ("grant_type", "client_credentials"),
-            ("client_id", self.client_id.as_str()),
-            ("client_secret", self.client_secret.as_str()),
-            ("scope", "gbg.token"),
-        ];
-        let token: Value = self
+        let request = self
             .http
             .post(&self.token_url)
-            .header("accept", "application/json")
-            .form(&form)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .form(&self.credentials.client_credentials_form());
+        let token = json_answer(request).await;
         token["access_token"].as_str().unwrap().to_owned()
     }
 
     async fn post(&self, path: &str, token: &str, body: Value) -> Value {
-        self.http
+        let request = self
+            .http
             .post(format!("{}/{path}", self.base_url))
             .bearer_auth(token)
-            .header("accept", "application/json")
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+            .json(&body);
+        json_answer(request).await
     }
 
     async fn journey(&self, resource_id: &str) {
@@ -225,6 +209,18 @@ impl Native {
             assert!(state["status"].is_string());
         }
     }
+}
+
+/// The JSON answer to `request`, which asks for JSON as the component does.
+async fn json_answer(request: reqwest::RequestBuilder) -> Value {
+    request
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 /// State fetches per second by `CONCURRENT` native tasks polling `ids`.
@@ -397,14 +393,31 @@ async fn service_rows(
         let tokens = fetch
             .tokens_per_1000
             .map_or("n/a".to_owned(), |t| format!("{t:.0}"));
-        let _ = writeln!(
+        let (p50, p99) = fetch.latency;
+        row(
             out,
-            "| {name} | {} | {} | {:.0} | {tokens} |",
-            ms(fetch.latency.0),
-            ms(fetch.latency.1),
-            fetch.per_second
+            &[
+                name.into(),
+                ms(p50),
+                ms(p99),
+                format!("{:.0}", fetch.per_second),
+                tokens,
+            ],
         );
     }
+}
+
+/// Writes a row of a Markdown table; an empty cell stays empty.
+fn row(out: &mut String, cells: &[String]) {
+    out.push('|');
+    for cell in cells {
+        if !cell.is_empty() {
+            out.push(' ');
+            out.push_str(cell);
+        }
+        out.push_str(" |");
+    }
+    out.push('\n');
 }
 
 fn peak_rss_kib() -> u64 {
@@ -455,8 +468,7 @@ async fn report() -> String {
         http: reqwest::Client::new(),
         token_url: simulator.token_url(),
         base_url: simulator.base_url(),
-        client_id: credentials.client_id.clone(),
-        client_secret: credentials.client_secret.clone(),
+        credentials: credentials.clone(),
     };
     let pooled = runtime(ConnectionOptions::default(), Allocation::OnDemand);
     let unpooled = runtime(
@@ -534,7 +546,7 @@ async fn report() -> String {
         assert!(status.success());
     });
 
-    let ratio = |x: Duration| x.as_secs_f64() / a.as_secs_f64();
+    let ratio = |x: Duration| format!("{:.2}", x.as_secs_f64() / a.as_secs_f64());
     let binary = std::fs::metadata(env!("CARGO_BIN_EXE_gbg-go"))
         .map(|m| m.len())
         .unwrap_or(0);
@@ -556,91 +568,98 @@ async fn report() -> String {
         "## Results\n\nMachine: {cpu}, {cores} cores. One journey = token + start + {POLLS} state polls ({requests} requests); medians of {JOURNEYS} journeys.\n"
     );
     let _ = writeln!(out, "| Measure | Value | Ratio to A |\n| --- | --- | --- |");
-    let _ = writeln!(
-        out,
-        "| A: native client (reqwest, pooled) | {} | 1.00 |",
-        ms(a)
-    );
-    let _ = writeln!(
-        out,
-        "| B: component, one instance reused | {} | {:.2} |",
-        ms(b),
-        ratio(b)
-    );
-    let _ = writeln!(
-        out,
-        "| B with the pooling allocator | {} | {:.2} |",
-        ms(b_pooling),
-        ratio(b_pooling)
-    );
-    let _ = writeln!(
-        out,
-        "| B without the connection pool | {} | {:.2} |",
-        ms(b_unpooled),
-        ratio(b_unpooled)
-    );
-    let _ = writeln!(
-        out,
-        "| C: fresh instance per call ({} requests: each instance fetches its own token) | {} | {:.2} |",
-        2 * (1 + POLLS),
-        ms(c),
-        ratio(c)
-    );
-    let _ = writeln!(
-        out,
-        "| Connection pool effect (B without pool / B) | {:.2}x | |",
-        b_unpooled.as_secs_f64() / b.as_secs_f64()
-    );
-    let _ = writeln!(
-        out,
-        "| New client: store + instantiate + open, pooling allocator | {} | |",
-        us(instantiate_pooling)
-    );
-    let _ = writeln!(
-        out,
-        "| New client, on-demand allocator | {} | |",
-        us(instantiate_on_demand)
-    );
-    let _ = writeln!(
-        out,
-        "| Component load from the compile cache | {} | |",
-        ms(load)
-    );
-    let _ = writeln!(
-        out,
-        "| `gbg-go state` end to end, cold process, warm cache | {} | |",
-        ms(cli)
-    );
-    let _ = writeln!(
-        out,
-        "| State fetches/s, {CONCURRENT} concurrent clients, {} s | {throughput:.0} | {:.2} (native: {native_throughput:.0}/s) |",
-        THROUGHPUT_RUN.as_secs(),
-        throughput / native_throughput
-    );
-    let _ = writeln!(
-        out,
-        "| Memory per concurrent client (RSS growth / {CONCURRENT}) | {per_client_kib} KiB | |"
-    );
-    let _ = writeln!(
-        out,
-        "| Peak RSS of the benchmark process | {} MiB | |",
-        peak_rss_kib() / 1024
-    );
-    let _ = writeln!(
-        out,
-        "| Guest component (`.wasm`) | {} KiB | |",
-        GUEST_COMPONENT.len() / 1024
-    );
-    let _ = writeln!(
-        out,
-        "| Host binary (`gbg-go`, release profile) | {:.1} MiB | |",
-        binary as f64 / (1024.0 * 1024.0)
-    );
+    let results = [
+        ["A: native client (reqwest, pooled)".into(), ms(a), ratio(a)],
+        ["B: component, one instance reused".into(), ms(b), ratio(b)],
+        [
+            "B with the pooling allocator".into(),
+            ms(b_pooling),
+            ratio(b_pooling),
+        ],
+        [
+            "B without the connection pool".into(),
+            ms(b_unpooled),
+            ratio(b_unpooled),
+        ],
+        [
+            format!(
+                "C: fresh instance per call ({} requests: each instance fetches its own token)",
+                2 * (1 + POLLS)
+            ),
+            ms(c),
+            ratio(c),
+        ],
+        [
+            "Connection pool effect (B without pool / B)".into(),
+            format!("{:.2}x", b_unpooled.as_secs_f64() / b.as_secs_f64()),
+            String::new(),
+        ],
+        [
+            "New client: store + instantiate + open, pooling allocator".into(),
+            us(instantiate_pooling),
+            String::new(),
+        ],
+        [
+            "New client, on-demand allocator".into(),
+            us(instantiate_on_demand),
+            String::new(),
+        ],
+        [
+            "Component load from the compile cache".into(),
+            ms(load),
+            String::new(),
+        ],
+        [
+            "`gbg-go state` end to end, cold process, warm cache".into(),
+            ms(cli),
+            String::new(),
+        ],
+        [
+            format!(
+                "State fetches/s, {CONCURRENT} concurrent clients, {} s",
+                THROUGHPUT_RUN.as_secs()
+            ),
+            format!("{throughput:.0}"),
+            format!(
+                "{:.2} (native: {native_throughput:.0}/s)",
+                throughput / native_throughput
+            ),
+        ],
+        [
+            format!("Memory per concurrent client (RSS growth / {CONCURRENT})"),
+            format!("{per_client_kib} KiB"),
+            String::new(),
+        ],
+        [
+            "Peak RSS of the benchmark process".into(),
+            format!("{} MiB", peak_rss_kib() / 1024),
+            String::new(),
+        ],
+        [
+            "Guest component (`.wasm`)".into(),
+            format!("{} KiB", GUEST_COMPONENT.len() / 1024),
+            String::new(),
+        ],
+        [
+            "Host binary (`gbg-go`, release profile)".into(),
+            format!("{:.1} MiB", binary as f64 / (1024.0 * 1024.0)),
+            String::new(),
+        ],
+    ];
+    for cells in &results {
+        row(&mut out, cells);
+    }
     service_rows(&mut out, &simulator, &pooling, &settings).await;
-    let _ = writeln!(
-        out,
-        "| Service component (`gbg_go_service.wasm`) | {} KiB | | | |",
-        gbg_go_host::SERVICE_COMPONENT.len() / 1024
+    let service_kib = format!("{} KiB", gbg_go_host::SERVICE_COMPONENT.len() / 1024);
+    row(
+        &mut out,
+        &[
+            "Service component (`gbg_go_service.wasm`)".into(),
+            service_kib,
+            String::new(),
+            String::new(),
+            String::new(),
+        ],
     );
     simulator.shutdown().await;
     out

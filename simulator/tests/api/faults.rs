@@ -9,9 +9,7 @@ use crate::support::{Harness, PERSON};
 
 #[tokio::test]
 async fn rate_limits_with_and_without_retry_after() {
-    let h = Harness::start().await;
-    let token = h.token().await;
-    let id = h.start_journey(&token, "accept", "page").await;
+    let (h, token, id) = Harness::with_journey("accept", "page").await;
     h.sim.faults().rate_limit_next(2, Some(7));
     for _ in 0..2 {
         let answer = h.fetch_state(&token, &id).await;
@@ -31,9 +29,7 @@ async fn rate_limits_with_and_without_retry_after() {
 
 #[tokio::test]
 async fn server_errors_of_each_status() {
-    let h = Harness::start().await;
-    let token = h.token().await;
-    let id = h.start_journey(&token, "accept", "page").await;
+    let (h, token, id) = Harness::with_journey("accept", "page").await;
     for (status, code, name) in [
         (
             ServerErrorStatus::InternalServerError,
@@ -59,9 +55,7 @@ async fn server_errors_of_each_status() {
 
 #[tokio::test]
 async fn dropped_connections_get_no_answer() {
-    let h = Harness::start().await;
-    let token = h.token().await;
-    let id = h.start_journey(&token, "accept", "page").await;
+    let (h, token, id) = Harness::with_journey("accept", "page").await;
     h.sim.faults().drop_next(1);
     let url = format!("{}/journey/state/fetch", h.sim.base_url());
     let dropped = h
@@ -86,8 +80,7 @@ async fn dropped_connections_get_no_answer() {
 
 #[tokio::test]
 async fn a_path_prefix_targets_the_faults() {
-    let h = Harness::start().await;
-    let token = h.token().await;
+    let (h, token) = Harness::signed_in().await;
     h.sim.faults().target(Some("journey/state/fetch"));
     h.sim
         .faults()
@@ -101,9 +94,7 @@ async fn a_path_prefix_targets_the_faults() {
 
 #[tokio::test]
 async fn hosted_pages_are_spared_unless_targeted() {
-    let h = Harness::start().await;
-    let token = h.token().await;
-    let id = h.start_journey(&token, "accept", "page").await;
+    let (h, _, id) = Harness::with_journey("accept", "page").await;
     h.sim.faults().rate_limit_next(1, None);
     assert_eq!(h.get_page(&format!("/journey/{id}")).await.0, 200);
     h.sim.faults().target(Some(&format!("journey/{id}")));
@@ -139,9 +130,7 @@ async fn latency_delays_the_selected_answers() {
 
 #[tokio::test]
 async fn instances_expire_after_the_ttl() {
-    let h = Harness::start().await;
-    let token = h.token().await;
-    let id = h.start_journey(&token, "accept", "page").await;
+    let (h, token, id) = Harness::with_journey("accept", "page").await;
     h.sim.faults().update(|f| f.instance_ttl_s = Some(3600));
     assert_eq!(h.fetch_state(&token, &id).await.status, 200);
     h.sim.faults().update(|f| f.instance_ttl_s = Some(0));

@@ -1,9 +1,14 @@
 //! The hosted journey page.
 
-use gbg_go_simulator::SimulatorConfig;
+use reqwest::header::HeaderMap;
 use serde_json::json;
 
 use crate::support::{Harness, PERSON};
+
+/// The value of header `name`, which must be there and be text.
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
+    headers[name].to_str().unwrap()
+}
 
 fn without(field: &str) -> Vec<(&'static str, &'static str)> {
     PERSON
@@ -15,23 +20,11 @@ fn without(field: &str) -> Vec<(&'static str, &'static str)> {
 
 #[tokio::test]
 async fn the_page_shows_one_form_with_the_named_inputs() {
-    let h = Harness::start().await;
-    let token = h.token().await;
-    let id = h.start_journey(&token, "accept", "page").await;
+    let (h, _, id) = Harness::with_journey("accept", "page").await;
     let (status, headers, html) = h.get_page(&format!("/journey/{id}")).await;
     assert_eq!(status, 200);
-    assert!(
-        headers["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
-    assert!(
-        headers["content-security-policy"]
-            .to_str()
-            .unwrap()
-            .contains("default-src 'none'")
-    );
+    assert!(header(&headers, "content-type").starts_with("text/html"));
+    assert!(header(&headers, "content-security-policy").contains("default-src 'none'"));
     assert!(headers.contains_key("x-request-id"));
     assert!(html.contains("<h1>Identity check (accept)</h1>"));
     assert_eq!(html.matches("<form").count(), 1);
@@ -58,9 +51,7 @@ async fn the_page_shows_one_form_with_the_named_inputs() {
 
 #[tokio::test]
 async fn submitting_the_form_records_the_subject_and_completes() {
-    let h = Harness::start().await;
-    let token = h.token().await;
-    let id = h.start_journey(&token, "accept", "page").await;
+    let (h, token, id) = Harness::with_journey("accept", "page").await;
     let (status, html) = h.submit_page(&id, &PERSON).await;
     assert_eq!(status, 200);
     assert!(html.contains("Thank you"));
@@ -84,9 +75,7 @@ async fn submitting_the_form_records_the_subject_and_completes() {
 
 #[tokio::test]
 async fn a_missing_or_malformed_field_re_renders_the_form_with_422() {
-    let h = Harness::start().await;
-    let token = h.token().await;
-    let id = h.start_journey(&token, "accept", "page").await;
+    let (h, token, id) = Harness::with_journey("accept", "page").await;
     let (status, html) = h.submit_page(&id, &without("locality")).await;
     assert_eq!(status, 422);
     assert!(html.contains("There is a problem"));
@@ -107,19 +96,12 @@ async fn a_missing_or_malformed_field_re_renders_the_form_with_422() {
 
 #[tokio::test]
 async fn everything_shown_is_escaped() {
-    let config = SimulatorConfig {
-        journeys: SimulatorConfig::default()
-            .journeys
-            .into_iter()
-            .map(|mut j| {
-                j.title = format!("<b>Bank & \"Co\"</b> {}", j.name);
-                j
-            })
-            .collect(),
-        ..SimulatorConfig::default()
-    };
-    let h = Harness::with(config).await;
-    let token = h.token().await;
+    let (h, token) = Harness::signed_in_with(|c| {
+        for journey in &mut c.journeys {
+            journey.title = format!("<b>Bank & \"Co\"</b> {}", journey.name);
+        }
+    })
+    .await;
     let id = h.start_journey(&token, "accept", "page").await;
     let (_, _, html) = h.get_page(&format!("/journey/{id}")).await;
     assert!(html.contains("&lt;b&gt;Bank &amp; &quot;Co&quot;&lt;/b&gt;"));
@@ -140,16 +122,10 @@ async fn everything_shown_is_escaped() {
 
 #[tokio::test]
 async fn unknown_expired_and_wrongly_encoded_requests() {
-    let h = Harness::start().await;
-    let token = h.token().await;
+    let (h, token) = Harness::signed_in().await;
     let (status, headers, html) = h.get_page("/journey/Pq_hhIX6-sHUy9FLSDzPLu").await;
     assert_eq!(status, 404);
-    assert!(
-        headers["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
+    assert!(header(&headers, "content-type").starts_with("text/html"));
     assert!(html.contains("not valid or has expired"));
     assert_eq!(
         h.submit_page("Pq_hhIX6-sHUy9FLSDzPLu", &PERSON).await.0,
@@ -171,8 +147,7 @@ async fn unknown_expired_and_wrongly_encoded_requests() {
 
 #[tokio::test]
 async fn a_prefilled_subject_fills_the_form() {
-    let h = Harness::start().await;
-    let token = h.token().await;
+    let (h, token) = Harness::signed_in().await;
     let body = json!({"resourceId": h.sim.resource_id(), "context": {"config": {"delivery": "page"},
         "subject": {"identity": {"firstName": "Red", "lastNames": ["Hawk", "Jr"],
                     "currentAddress": {"lines": ["99 STATE ST"], "country": "US"}}}}});
@@ -189,9 +164,7 @@ async fn a_prefilled_subject_fills_the_form() {
 #[tokio::test]
 async fn the_end_user_stand_in_completes_a_hosted_journey() {
     use gbg_go_simulator::end_user::complete_hosted_page;
-    let h = Harness::start().await;
-    let token = h.token().await;
-    let id = h.start_journey(&token, "accept", "page").await;
+    let (h, token, id) = Harness::with_journey("accept", "page").await;
     complete_hosted_page(&format!("{}/journey/{id}", h.sim.origin()))
         .await
         .unwrap();

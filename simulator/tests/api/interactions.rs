@@ -1,9 +1,7 @@
 //! API journeys: the interaction loop, the submit rules and end-user tokens.
 
 use gbg_go_simulator::scenarios::{API_KYC_PROCESSING_FETCHES, SLOW_POLLS};
-use gbg_go_simulator::{
-    InteractionAuth, NOT_READY_CODE, NotReadyAnswer, Outstanding, SimulatorConfig,
-};
+use gbg_go_simulator::{InteractionAuth, NOT_READY_CODE, NotReadyAnswer, Outstanding};
 use serde_json::{Value, json};
 
 use crate::support::{Answer, Harness};
@@ -54,6 +52,12 @@ async fn through_gap(h: &Harness, token: &str, id: &str) {
 /// hosted page's form).
 const IDENTITY: [&str; 3] = ["FullName", "DateOfBirth", "CurrentAddress"];
 
+/// The personal details after the name, which complete the interaction.
+fn rest_of_personal_details(id: &str) -> Value {
+    let rest = ["DateOfBirth", "CurrentAddress"];
+    submission(id, PERSONAL, &rest, Some(identity()))
+}
+
 /// Starts api-kyc and answers its first interaction; its processing gap
 /// begins.
 async fn personal_details_answered(h: &Harness, token: &str) -> String {
@@ -72,9 +76,7 @@ async fn at_document_capture(h: &Harness, token: &str) -> String {
 
 #[tokio::test]
 async fn the_api_journey_loop_runs_to_completion() {
-    let h = Harness::start().await;
-    let token = h.token().await;
-    let id = h.start_journey(&token, "api-kyc", "api").await;
+    let (h, token, id) = Harness::with_journey("api-kyc", "api").await;
 
     let first = h.fetch_interaction(&token, &id).await;
     assert_eq!(first.status, 200);
@@ -127,12 +129,7 @@ async fn the_api_journey_loop_runs_to_completion() {
         "RED"
     );
 
-    let rest = submission(
-        &id,
-        PERSONAL,
-        &["DateOfBirth", "CurrentAddress"],
-        Some(identity()),
-    );
+    let rest = rest_of_personal_details(&id);
     assert_eq!(submit(&h, &token, &rest).await.status, 200);
     through_gap(&h, &token, &id).await;
 
@@ -187,8 +184,7 @@ async fn the_api_journey_loop_runs_to_completion() {
 
 #[tokio::test]
 async fn the_last_gap_also_counts_state_fetches() {
-    let h = Harness::start().await;
-    let token = h.token().await;
+    let (h, token) = Harness::signed_in().await;
     let id = at_document_capture(&h, &token).await;
     let doc_submit = submission(&id, DOCUMENT, &["PrimaryDocument"], Some(document()));
     assert_eq!(submit(&h, &token, &doc_submit).await.status, 200);
@@ -200,9 +196,7 @@ async fn the_last_gap_also_counts_state_fetches() {
 
 #[tokio::test]
 async fn a_subject_only_submission_succeeds_but_changes_nothing() {
-    let h = Harness::start().await;
-    let token = h.token().await;
-    let id = h.start_journey(&token, "api-kyc", "api").await;
+    let (h, token, id) = Harness::with_journey("api-kyc", "api").await;
     for body in [submission(&id, PERSONAL, &[], Some(identity())), {
         let mut b = submission(&id, PERSONAL, &[], Some(identity()));
         b.as_object_mut().unwrap().remove("participants");
@@ -222,9 +216,7 @@ async fn a_subject_only_submission_succeeds_but_changes_nothing() {
 
 #[tokio::test]
 async fn participants_without_a_subject_are_400() {
-    let h = Harness::start().await;
-    let token = h.token().await;
-    let id = h.start_journey(&token, "api-kyc", "api").await;
+    let (h, token, id) = Harness::with_journey("api-kyc", "api").await;
     let mut with_empty_context = submission(&id, PERSONAL, &["FullName"], None);
     with_empty_context["context"] = json!({});
     for body in [
@@ -244,9 +236,7 @@ async fn participants_without_a_subject_are_400() {
 
 #[tokio::test]
 async fn submit_rule_violations() {
-    let h = Harness::start().await;
-    let token = h.token().await;
-    let id = h.start_journey(&token, "api-kyc", "api").await;
+    let (h, token, id) = Harness::with_journey("api-kyc", "api").await;
     let submit_subject = async |interaction: &str, participants: &[&str], subject: Value| {
         let body = submission(&id, interaction, participants, Some(subject));
         submit(&h, &token, &body).await
@@ -319,8 +309,7 @@ async fn submit_rule_violations() {
 
 #[tokio::test]
 async fn submitting_during_a_processing_gap_is_409() {
-    let h = Harness::start().await;
-    let token = h.token().await;
+    let (h, token) = Harness::signed_in().await;
     let id = personal_details_answered(&h, &token).await;
     let early = submit(
         &h,
@@ -334,8 +323,7 @@ async fn submitting_during_a_processing_gap_is_409() {
 
 #[tokio::test]
 async fn hosted_journeys_offer_their_form_as_an_interaction_and_api_journeys_can_be_hosted() {
-    let h = Harness::start().await;
-    let token = h.token().await;
+    let (h, token) = Harness::signed_in().await;
     let hosted = h.start_journey(&token, "slow", "api").await;
     let form = h.fetch_interaction(&token, &hosted).await.body;
     assert_eq!(form["interactionId"], FORM);
@@ -392,12 +380,7 @@ async fn hosted_journeys_offer_their_form_as_an_interaction_and_api_journeys_can
 
 #[tokio::test]
 async fn the_not_ready_answer_can_be_gbg_openapi_in_body_error() {
-    let h = Harness::with(SimulatorConfig {
-        not_ready_answer: NotReadyAnswer::Error,
-        ..SimulatorConfig::default()
-    })
-    .await;
-    let token = h.token().await;
+    let (h, token) = Harness::signed_in_with(|c| c.not_ready_answer = NotReadyAnswer::Error).await;
     let not_ready = |id: &str, status: &str| {
         json!({"status": "error", "code": NOT_READY_CODE,
                "message": format!("No interaction is ready for journey instance '{id}' (the journey is {status})")})
@@ -430,12 +413,7 @@ async fn the_not_ready_answer_can_be_gbg_openapi_in_body_error() {
 
 #[tokio::test]
 async fn static_outstanding_never_shrinks_and_shows_the_interaction_while_it_is_processed() {
-    let h = Harness::with(SimulatorConfig {
-        outstanding: Outstanding::Static,
-        ..SimulatorConfig::default()
-    })
-    .await;
-    let token = h.token().await;
+    let (h, token) = Harness::signed_in_with(|c| c.outstanding = Outstanding::Static).await;
     let id = h.start_journey(&token, "api-kyc", "api").await;
     let first = h.fetch_interaction(&token, &id).await.body;
     assert_eq!(first["outstanding"], json!(IDENTITY));
@@ -450,12 +428,7 @@ async fn static_outstanding_never_shrinks_and_shows_the_interaction_while_it_is_
 
     // The rest completes the interaction, which takes no more data; while its data is
     // processed the fetch shows it again, unchanged.
-    let rest = submission(
-        &id,
-        PERSONAL,
-        &["DateOfBirth", "CurrentAddress"],
-        Some(identity()),
-    );
+    let rest = rest_of_personal_details(&id);
     assert_eq!(submit(&h, &token, &rest).await.status, 200);
     let resubmitted = submit(&h, &token, &rest).await;
     assert_eq!(resubmitted.status, 409);
@@ -483,22 +456,14 @@ async fn static_outstanding_never_shrinks_and_shows_the_interaction_while_it_is_
 
 /// device/start then device/connect; returns the end-user token.
 async fn end_user_token(h: &Harness, token: &str, id: &str) -> String {
-    let started = h
-        .post(
-            "journey/device/start",
-            Some(token),
-            &json!({"instanceId": id, "scope": ["any"]}),
-        )
-        .await;
+    let started = h.device_start(token, id, json!(["any"])).await;
     assert_eq!(started.status, 200, "{}", started.body);
     assert_eq!(started.body["tokenType"], "connect");
     assert_eq!(started.body["expiresIn"], 120);
     assert_eq!(started.body["scope"], json!(["any"]));
     let connect = started.body["connectToken"].as_str().unwrap().to_owned();
     let body = json!({"connectToken": connect, "deviceInfo": {"deviceId": "device-0123456789"}});
-    let connected = h
-        .post("journey/device/connect", Some(&connect), &body)
-        .await;
+    let connected = h.device_connect(&connect, &body).await;
     assert_eq!(connected.status, 200, "{}", connected.body);
     assert_eq!(connected.body["tokenType"], "end-user");
     assert_eq!(connected.body["expiresIn"], 86399);
@@ -507,9 +472,7 @@ async fn end_user_token(h: &Harness, token: &str, id: &str) -> String {
 
 #[tokio::test]
 async fn end_user_tokens_drive_their_own_instance_only() {
-    let h = Harness::start().await;
-    let token = h.token().await;
-    let id = h.start_journey(&token, "api-kyc", "api").await;
+    let (h, token, id) = Harness::with_journey("api-kyc", "api").await;
     let other = h.start_journey(&token, "api-kyc", "api").await;
     let end_user = end_user_token(&h, &token, &id).await;
     assert_eq!(end_user.split('.').count(), 3);
@@ -546,67 +509,35 @@ async fn end_user_tokens_drive_their_own_instance_only() {
 
 #[tokio::test]
 async fn device_endpoints_validate_their_tokens_and_bodies() {
-    let h = Harness::start().await;
-    let token = h.token().await;
-    let id = h.start_journey(&token, "api-kyc", "api").await;
-    let scope_string = h
-        .post(
-            "journey/device/start",
-            Some(&token),
-            &json!({"instanceId": id, "scope": "any"}),
-        )
-        .await;
+    let (h, token, id) = Harness::with_journey("api-kyc", "api").await;
+    let scope_string = h.device_start(&token, &id, json!("any")).await;
     assert_eq!(scope_string.status, 400);
     assert!(scope_string.problem_text().starts_with("scope: "));
     let unknown = h
-        .post(
-            "journey/device/start",
-            Some(&token),
-            &json!({"instanceId": "Pq_hhIX6-sHUy9FLSDzPLu", "scope": ["any"]}),
-        )
+        .device_start(&token, "Pq_hhIX6-sHUy9FLSDzPLu", json!(["any"]))
         .await;
     assert_eq!(unknown.status, 404);
-    let started = h
-        .post(
-            "journey/device/start",
-            Some(&token),
-            &json!({"instanceId": id, "scope": ["mobile"]}),
-        )
-        .await;
+    let started = h.device_start(&token, &id, json!(["mobile"])).await;
     let connect = started.body["connectToken"].as_str().unwrap().to_owned();
     let good = json!({"connectToken": connect, "deviceInfo": {"deviceId": "device-0123456789"}});
     assert_eq!(
-        h.post("journey/device/connect", Some(&token), &good)
-            .await
-            .status,
+        h.device_connect(&token, &good).await.status,
         403,
         "customer token refused"
     );
     let short = json!({"connectToken": connect, "deviceInfo": {"deviceId": "short"}});
-    let answer = h
-        .post("journey/device/connect", Some(&connect), &short)
-        .await;
+    let answer = h.device_connect(&connect, &short).await;
     assert_eq!(answer.status, 400);
     assert!(answer.problem_text().starts_with("deviceInfo.deviceId: "));
     let mismatch = json!({"connectToken": "someOtherToken123", "deviceInfo": {"deviceId": "device-0123456789"}});
-    assert_eq!(
-        h.post("journey/device/connect", Some(&connect), &mismatch)
-            .await
-            .status,
-        400
-    );
+    assert_eq!(h.device_connect(&connect, &mismatch).await.status, 400);
     assert_eq!(
         h.fetch_interaction(&connect, &id).await.status,
         403,
         "a connect token is no interaction token"
     );
     h.sim.expire_all_tokens();
-    assert_eq!(
-        h.post("journey/device/connect", Some(&connect), &good)
-            .await
-            .status,
-        401
-    );
+    assert_eq!(h.device_connect(&connect, &good).await.status, 401);
 }
 
 #[tokio::test]
@@ -616,12 +547,7 @@ async fn interaction_auth_can_demand_one_kind_of_token() {
         (InteractionAuth::EndUser, 403, 200),
         (InteractionAuth::Either, 200, 200),
     ] {
-        let h = Harness::with(SimulatorConfig {
-            interaction_auth: mode,
-            ..SimulatorConfig::default()
-        })
-        .await;
-        let token = h.token().await;
+        let (h, token) = Harness::signed_in_with(|c| c.interaction_auth = mode).await;
         let id = h.start_journey(&token, "api-kyc", "api").await;
         let end_user = end_user_token(&h, &token, &id).await;
         assert_eq!(

@@ -32,8 +32,7 @@ async fn health_needs_no_token() {
 
 #[tokio::test]
 async fn start_answers_201_with_a_relative_instance_url_for_both_deliveries() {
-    let h = Harness::start().await;
-    let token = h.token().await;
+    let (h, token) = Harness::signed_in().await;
     for delivery in ["page", "api"] {
         let body = json!({"resourceId": h.sim.resource_id(),
                           "context": {"config": {"delivery": delivery}, "subject": {}}});
@@ -56,8 +55,7 @@ async fn start_answers_201_with_a_relative_instance_url_for_both_deliveries() {
 
 #[tokio::test]
 async fn start_resolves_latest_and_refuses_unknown_resources() {
-    let h = Harness::start().await;
-    let token = h.token().await;
+    let (h, token) = Harness::signed_in().await;
     let pinned = h.sim.resource_id();
     let (id, _) = pinned.split_once('@').unwrap();
     assert_eq!(id.len(), 64);
@@ -87,8 +85,7 @@ async fn start_resolves_latest_and_refuses_unknown_resources() {
 
 #[tokio::test]
 async fn every_authenticated_endpoint_answers_401_without_a_valid_token() {
-    let h = Harness::start().await;
-    let token = h.token().await;
+    let (h, token) = Harness::signed_in().await;
     h.sim.expire_all_tokens();
     for path in AUTHENTICATED {
         for (bearer, problem) in [
@@ -122,8 +119,7 @@ async fn every_authenticated_endpoint_answers_401_without_a_valid_token() {
 
 #[tokio::test]
 async fn bodies_must_be_json_objects() {
-    let h = Harness::start().await;
-    let token = h.token().await;
+    let (h, token) = Harness::signed_in().await;
     for path in [
         "journey/start",
         "journey/state/fetch",
@@ -131,25 +127,19 @@ async fn bodies_must_be_json_objects() {
         "journey/interaction/fetch",
     ] {
         let url = format!("{}/{path}", h.sim.base_url());
-        let text = h
-            .http
-            .post(&url)
-            .bearer_auth(&token)
-            .header("content-type", "text/plain")
-            .body("{}")
-            .send()
-            .await
-            .unwrap();
+        let send = async |content_type: &str, body: &'static str| {
+            h.http
+                .post(&url)
+                .bearer_auth(&token)
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        };
+        let text = send("text/plain", "{}").await;
         assert_eq!(text.status().as_u16(), 415, "{path}");
-        let broken = h
-            .http
-            .post(&url)
-            .bearer_auth(&token)
-            .header("content-type", "application/json")
-            .body("{\"a\":")
-            .send()
-            .await
-            .unwrap();
+        let broken = send("application/json", "{\"a\":").await;
         assert_eq!(broken.status().as_u16(), 400, "{path}");
         let body: Value = broken.json().await.unwrap();
         assert_eq!(body["errors"][0]["name"], "INVALID_JSON");
@@ -161,8 +151,7 @@ async fn bodies_must_be_json_objects() {
 
 #[tokio::test]
 async fn start_validates_its_body() {
-    let h = Harness::start().await;
-    let token = h.token().await;
+    let (h, token) = Harness::signed_in().await;
     let resource = h.sim.resource_id();
     let missing = h
         .post("journey/start", Some(&token), &json!({"context": {}}))
@@ -226,8 +215,7 @@ async fn start_validates_its_body() {
 
 #[tokio::test]
 async fn a_valid_prefill_subject_is_kept_and_context_is_optional() {
-    let h = Harness::start().await;
-    let token = h.token().await;
+    let (h, token) = Harness::signed_in().await;
     let subject = json!({"identity": {"firstName": "Jane", "lastNames": ["Doe"],
                           "emails": [{"type": "personal", "email": "jane@example.com"}]}, "uid": "customer-789"});
     let body = json!({"resourceId": h.sim.resource_id(), "context": {"config": {"delivery": "page"}, "subject": subject}});
@@ -247,9 +235,7 @@ async fn a_valid_prefill_subject_is_kept_and_context_is_optional() {
 
 #[tokio::test]
 async fn a_new_instance_has_the_pending_state_document() {
-    let h = Harness::start().await;
-    let token = h.token().await;
-    let id = h.start_journey(&token, "accept", "page").await;
+    let (h, token, id) = Harness::with_journey("accept", "page").await;
     let state = h.state(&token, &id).await;
     assert_eq!(state["instanceId"], id.as_str());
     assert_eq!(state["status"], "InProgress");
@@ -283,8 +269,7 @@ async fn a_new_instance_has_the_pending_state_document() {
 
 #[tokio::test]
 async fn state_fetch_and_delete_validate_and_404() {
-    let h = Harness::start().await;
-    let token = h.token().await;
+    let (h, token) = Harness::signed_in().await;
     for path in ["journey/state/fetch", "journey/state/delete"] {
         let missing = h.post(path, Some(&token), &json!({})).await;
         assert_eq!(missing.status, 400);
@@ -302,49 +287,24 @@ async fn state_fetch_and_delete_validate_and_404() {
         assert!(unknown.problem_text().contains("Pq_hhIX6-sHUy9FLSDzPLu"));
     }
     let filtered = h.start_journey(&token, "accept", "page").await;
-    let answer = h
-        .post(
-            "journey/state/fetch",
-            Some(&token),
-            &json!({"instanceId": filtered, "filterKeys": ["/.*/"]}),
-        )
-        .await;
+    let fetch_filtered = async |filter_keys: Value| {
+        let body = json!({"instanceId": filtered, "filterKeys": filter_keys});
+        h.post("journey/state/fetch", Some(&token), &body).await
+    };
+    let answer = fetch_filtered(json!(["/.*/"])).await;
     assert_eq!(answer.status, 200);
-    let bad_filter = h
-        .post(
-            "journey/state/fetch",
-            Some(&token),
-            &json!({"instanceId": filtered, "filterKeys": "x"}),
-        )
-        .await;
+    let bad_filter = fetch_filtered(json!("x")).await;
     assert_eq!(bad_filter.status, 400);
 }
 
 #[tokio::test]
 async fn delete_removes_the_instance() {
-    let h = Harness::start().await;
-    let token = h.token().await;
-    let id = h.start_journey(&token, "accept", "page").await;
-    let deleted = h
-        .post(
-            "journey/state/delete",
-            Some(&token),
-            &json!({"instanceId": id}),
-        )
-        .await;
+    let (h, token, id) = Harness::with_journey("accept", "page").await;
+    let deleted = h.delete_state(&token, &id).await;
     assert_eq!(deleted.status, 200);
     assert_eq!(deleted.body, json!({"instanceId": id}));
     assert_eq!(h.fetch_state(&token, &id).await.status, 404);
-    assert_eq!(
-        h.post(
-            "journey/state/delete",
-            Some(&token),
-            &json!({"instanceId": id})
-        )
-        .await
-        .status,
-        404
-    );
+    assert_eq!(h.delete_state(&token, &id).await.status, 404);
     assert!(h.sim.instance(&id).is_none());
     let (status, _, _) = h.get_page(&format!("/journey/{id}")).await;
     assert_eq!(status, 404);
@@ -352,8 +312,7 @@ async fn delete_removes_the_instance() {
 
 #[tokio::test]
 async fn unknown_paths_and_methods_get_the_envelope() {
-    let h = Harness::start().await;
-    let token = h.token().await;
+    let (h, token) = Harness::signed_in().await;
     let unknown = h.post("journey/nothing", Some(&token), &json!({})).await;
     assert_eq!(unknown.status, 404);
     assert_eq!(unknown.problem()["location"], "Path");
@@ -366,8 +325,7 @@ async fn unknown_paths_and_methods_get_the_envelope() {
 
 #[tokio::test]
 async fn every_answer_has_a_unique_request_id_that_the_log_records() {
-    let h = Harness::start().await;
-    let token = h.token().await;
+    let (h, token) = Harness::signed_in().await;
     let mut ids = HashSet::new();
     for body in [json!({}), json!({"instanceId": "Pq_hhIX6-sHUy9FLSDzPLu"})] {
         let answer = h.post("journey/state/fetch", Some(&token), &body).await;

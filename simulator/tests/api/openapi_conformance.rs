@@ -6,10 +6,10 @@ use std::collections::BTreeSet;
 
 use gbg_go_simulator::contract::contract;
 use gbg_go_simulator::scenarios::SLOW_POLLS;
-use gbg_go_simulator::{NOT_READY_CODE, NotReadyAnswer, Outstanding, Simulator, SimulatorConfig};
+use gbg_go_simulator::{Credentials, NOT_READY_CODE, NotReadyAnswer, Outstanding, Simulator};
 use serde_json::{Value, json};
 
-use crate::support::{Harness, PERSON, client_credentials};
+use crate::support::{Harness, PERSON};
 
 /// Checks every exchange in the log: every answer must conform, and every request
 /// except `refused` ones the test sent invalid on purpose, which must have been answered
@@ -44,25 +44,15 @@ async fn hosted_journey_exchanges_match_the_contract() {
         "/as/token.oauth2",
         "/auth/realms/go/protocol/openid-connect/token",
     ] {
-        let answer = h
-            .token_request(
-                path,
-                &[
-                    ("grant_type", "password"),
-                    ("client_id", &c.client_id),
-                    ("client_secret", &c.client_secret),
-                    ("username", &c.username),
-                    ("password", &c.password),
-                ],
-            )
-            .await;
+        let answer = h.token_request(path, &c.password_form()).await;
         assert_eq!(answer.status, 200);
     }
+    let wrong = Credentials {
+        client_secret: "wrong".into(),
+        ..c
+    };
     let refused = h
-        .token_request(
-            "/as/token.oauth2",
-            &client_credentials(&c.client_id, "wrong"),
-        )
+        .token_request("/as/token.oauth2", &wrong.client_credentials_form())
         .await;
     assert_eq!(refused.status, 401);
     let token = h.token().await;
@@ -77,12 +67,7 @@ async fn hosted_journey_exchanges_match_the_contract() {
     let answer = h.post("journey/start", Some(&token), &bad_prefill).await;
     assert_eq!(answer.status, 400);
     let deleted = json!({"instanceId": id});
-    assert_eq!(
-        h.post("journey/state/delete", Some(&token), &deleted)
-            .await
-            .status,
-        200
-    );
+    assert_eq!(h.delete_state(&token, &id).await.status, 200);
     assert_eq!(h.fetch_state(&token, &id).await.status, 404);
     assert_eq!(
         h.post("journey/state/fetch", None, &deleted).await.status,
@@ -108,21 +93,12 @@ async fn hosted_journey_exchanges_match_the_contract() {
 
 #[tokio::test]
 async fn api_journey_exchanges_match_the_contract() {
-    let h = Harness::start().await;
-    let token = h.token().await;
-    let id = h.start_journey(&token, "api-kyc", "api").await;
-    let device = h
-        .post(
-            "journey/device/start",
-            Some(&token),
-            &json!({"instanceId": id, "scope": ["any"]}),
-        )
-        .await;
+    let (h, token, id) = Harness::with_journey("api-kyc", "api").await;
+    let device = h.device_start(&token, &id, json!(["any"])).await;
     let connect = device.body["connectToken"].as_str().unwrap().to_owned();
     let connected = h
-        .post(
-            "journey/device/connect",
-            Some(&connect),
+        .device_connect(
+            &connect,
             &json!({"connectToken": connect, "deviceInfo": {"deviceId": "device-0123456789"}}),
         )
         .await;
@@ -164,13 +140,11 @@ async fn not_ready_answers_of_every_configuration_match_the_contract() {
         (NotReadyAnswer::Status, Outstanding::Shrinking),
         (NotReadyAnswer::Error, Outstanding::Static),
     ] {
-        let h = Harness::with(SimulatorConfig {
-            not_ready_answer,
-            outstanding,
-            ..SimulatorConfig::default()
+        let (h, token) = Harness::signed_in_with(|c| {
+            c.not_ready_answer = not_ready_answer;
+            c.outstanding = outstanding;
         })
         .await;
-        let token = h.token().await;
         // Waiting for its hosted page, then processing, then ended.
         let hosted = h.start_journey(&token, "api-kyc", "page").await;
         h.fetch_interaction(&token, &hosted).await;
@@ -212,8 +186,7 @@ async fn not_ready_answers_of_every_configuration_match_the_contract() {
 
 #[tokio::test]
 async fn fault_answers_match_the_contract() {
-    let h = Harness::start().await;
-    let token = h.token().await;
+    let (h, token) = Harness::signed_in().await;
     h.sim.faults().rate_limit_next(1, Some(1));
     h.sim
         .faults()

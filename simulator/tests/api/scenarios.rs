@@ -78,8 +78,7 @@ async fn drive(h: &Harness, token: &str, id: &str, delivery: &str) -> Value {
 
 #[tokio::test]
 async fn every_scenario_reaches_the_same_outcome_with_either_delivery() {
-    let h = Harness::start().await;
-    let token = h.token().await;
+    let (h, token) = Harness::signed_in().await;
     for journey in SimulatorConfig::default().journeys {
         let name = journey.name.as_str();
         let mut ends = Vec::new();
@@ -125,8 +124,7 @@ async fn every_scenario_has_a_stable_published_resource_id() {
 
 #[tokio::test]
 async fn decisions_of_completed_journeys() {
-    let h = Harness::start().await;
-    let token = h.token().await;
+    let (h, token) = Harness::signed_in().await;
     for (name, decision, data_outcome) in [
         ("accept", "Decision: Accept", "Match"),
         ("reject", "Decision: Reject", "No Match"),
@@ -157,8 +155,7 @@ async fn decisions_of_completed_journeys() {
 
 #[tokio::test]
 async fn fail_reports_module_errors() {
-    let h = Harness::start().await;
-    let token = h.token().await;
+    let (h, token) = Harness::signed_in().await;
     let state = run(&h, &token, "fail").await;
     assert_eq!(state["status"], "Failed");
     assert_eq!(state["context"]["result"]["status"], "failed");
@@ -180,8 +177,7 @@ async fn fail_reports_module_errors() {
 
 #[tokio::test]
 async fn pause_is_paused_and_not_completed() {
-    let h = Harness::start().await;
-    let token = h.token().await;
+    let (h, token) = Harness::signed_in().await;
     let state = run(&h, &token, "pause").await;
     assert_eq!(state["status"], "Paused");
     assert_eq!(state["metaData"]["completedTime"], "");
@@ -194,9 +190,7 @@ async fn pause_is_paused_and_not_completed() {
 
 #[tokio::test]
 async fn slow_stays_in_progress_for_its_polls() {
-    let h = Harness::start().await;
-    let token = h.token().await;
-    let id = h.start_journey(&token, "slow", "page").await;
+    let (h, token, id) = Harness::with_journey("slow", "page").await;
     assert_eq!(h.submit_page(&id, &PERSON).await.0, 200);
     for poll in 0..SLOW_POLLS {
         assert_eq!(
@@ -210,9 +204,7 @@ async fn slow_stays_in_progress_for_its_polls() {
 
 #[tokio::test]
 async fn auto_completes_without_a_page_visit() {
-    let h = Harness::start().await;
-    let token = h.token().await;
-    let id = h.start_journey(&token, "auto", "page").await;
+    let (h, token, id) = Harness::with_journey("auto", "page").await;
     let (_, _, html) = h.get_page(&format!("/journey/{id}")).await;
     assert!(!html.contains("<form"), "auto needs no form");
     for _ in 0..AUTO_POLLS {
@@ -225,18 +217,18 @@ async fn auto_completes_without_a_page_visit() {
 
 #[tokio::test]
 async fn poll_counts_are_configurable_down_to_zero() {
-    let mut config = SimulatorConfig::default();
-    for journey in &mut config.journeys {
-        match &mut journey.completion {
-            Completion::Polls { polls } => *polls = 0,
-            Completion::HostedPage { polls_after_submit } if journey.name == "slow" => {
-                *polls_after_submit = 1
+    let (h, token) = Harness::signed_in_with(|config| {
+        for journey in &mut config.journeys {
+            match &mut journey.completion {
+                Completion::Polls { polls } => *polls = 0,
+                Completion::HostedPage { polls_after_submit } if journey.name == "slow" => {
+                    *polls_after_submit = 1
+                }
+                _ => {}
             }
-            _ => {}
         }
-    }
-    let h = Harness::with(config).await;
-    let token = h.token().await;
+    })
+    .await;
     let auto = h.start_journey(&token, "auto", "page").await;
     assert_eq!(h.state(&token, &auto).await["status"], "Completed");
     let slow = h.start_journey(&token, "slow", "page").await;
@@ -247,9 +239,7 @@ async fn poll_counts_are_configurable_down_to_zero() {
 
 #[tokio::test]
 async fn the_instance_accessor_does_not_count_as_a_poll() {
-    let h = Harness::start().await;
-    let token = h.token().await;
-    let id = h.start_journey(&token, "auto", "page").await;
+    let (h, _, id) = Harness::with_journey("auto", "page").await;
     for _ in 0..5 {
         assert_eq!(h.sim.instance(&id).unwrap()["status"], "InProgress");
     }

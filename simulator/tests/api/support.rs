@@ -37,19 +37,32 @@ impl Answer {
 /// Every field of the hosted page's form, valid (what `gbg-go demo` types).
 pub use gbg_go_simulator::end_user::ANSWERS as PERSON;
 
-/// A `client_credentials` grant's form for `id` and `secret`.
-pub fn client_credentials<'a>(id: &'a str, secret: &'a str) -> [(&'a str, &'a str); 4] {
-    [
-        ("grant_type", "client_credentials"),
-        ("client_id", id),
-        ("client_secret", secret),
-        ("scope", "gbg.token"),
-    ]
-}
-
 impl Harness {
     pub async fn start() -> Harness {
         Harness::with(SimulatorConfig::default()).await
+    }
+
+    /// A started simulator and a customer token for it.
+    pub async fn signed_in() -> (Harness, String) {
+        Harness::signed_in_with(|_| {}).await
+    }
+
+    /// A simulator started with the default configuration changed by
+    /// `configure`, and a customer token for it.
+    pub async fn signed_in_with(configure: impl FnOnce(&mut SimulatorConfig)) -> (Harness, String) {
+        let mut config = SimulatorConfig::default();
+        configure(&mut config);
+        let h = Harness::with(config).await;
+        let token = h.token().await;
+        (h, token)
+    }
+
+    /// A started simulator, a customer token and an instance of scenario
+    /// `name` started with `delivery`.
+    pub async fn with_journey(name: &str, delivery: &str) -> (Harness, String, String) {
+        let (h, token) = Harness::signed_in().await;
+        let id = h.start_journey(&token, name, delivery).await;
+        (h, token, id)
     }
 
     pub async fn with(config: SimulatorConfig) -> Harness {
@@ -88,12 +101,8 @@ impl Harness {
     /// The token endpoint's answer to a `client_credentials` grant with the simulator's
     /// credentials.
     pub async fn request_token(&self) -> Answer {
-        let c = self.sim.credentials();
-        self.token_request(
-            "/as/token.oauth2",
-            &client_credentials(&c.client_id, &c.client_secret),
-        )
-        .await
+        let form = self.sim.credentials().client_credentials_form();
+        self.token_request("/as/token.oauth2", &form).await
     }
 
     /// A customer access token (client_credentials grant).
@@ -130,6 +139,24 @@ impl Harness {
         let answer = self.post("journey/start", Some(token), &body).await;
         assert_eq!(answer.status, 201, "{}", answer.body);
         answer.body["instanceId"].as_str().unwrap().to_owned()
+    }
+
+    /// POSTs `journey/state/delete` for instance `id`.
+    pub async fn delete_state(&self, token: &str, id: &str) -> Answer {
+        let body = json!({"instanceId": id});
+        self.post("journey/state/delete", Some(token), &body).await
+    }
+
+    /// POSTs `journey/device/start` for instance `id` with `scope`.
+    pub async fn device_start(&self, token: &str, id: &str, scope: Value) -> Answer {
+        let body = json!({"instanceId": id, "scope": scope});
+        self.post("journey/device/start", Some(token), &body).await
+    }
+
+    /// POSTs `body` to `journey/device/connect` with `connect_token` as bearer.
+    pub async fn device_connect(&self, connect_token: &str, body: &Value) -> Answer {
+        self.post("journey/device/connect", Some(connect_token), body)
+            .await
     }
 
     /// POSTs `journey/state/fetch` for instance `id`.

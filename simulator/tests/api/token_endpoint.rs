@@ -2,7 +2,9 @@
 
 use serde_json::json;
 
-use crate::support::{Harness, client_credentials};
+use gbg_go_simulator::Credentials;
+
+use crate::support::Harness;
 
 const KEYCLOAK_PATH: &str = "/auth/realms/go/protocol/openid-connect/token";
 
@@ -24,14 +26,7 @@ async fn password_grant_works_on_both_token_paths() {
     let h = Harness::start().await;
     let c = h.sim.credentials().clone();
     for path in ["/as/token.oauth2", KEYCLOAK_PATH] {
-        let form = [
-            ("grant_type", "password"),
-            ("client_id", c.client_id.as_str()),
-            ("client_secret", c.client_secret.as_str()),
-            ("username", c.username.as_str()),
-            ("password", c.password.as_str()),
-        ];
-        let answer = h.token_request(path, &form).await;
+        let answer = h.token_request(path, &c.password_form()).await;
         assert_eq!(answer.status, 200, "{path}: {}", answer.body);
         let token = answer.body["access_token"].as_str().unwrap();
         let unknown_instance = h.fetch_state(token, "0123456789abcdefXYZ").await;
@@ -46,33 +41,29 @@ async fn password_grant_works_on_both_token_paths() {
 async fn bad_credentials_are_401() {
     let h = Harness::start().await;
     let c = h.sim.credentials().clone();
-    let wrong_secret = h
-        .token_request(
-            "/as/token.oauth2",
-            &client_credentials(&c.client_id, "nope"),
-        )
-        .await;
+    let path = "/as/token.oauth2";
+    let client_credentials = async |wrong: Credentials| {
+        h.token_request(path, &wrong.client_credentials_form())
+            .await
+    };
+    let wrong_secret = client_credentials(Credentials {
+        client_secret: "nope".into(),
+        ..c.clone()
+    })
+    .await;
     assert_eq!(wrong_secret.status, 401);
     assert_eq!(wrong_secret.body["error"], "invalid_client");
-    let wrong_client = h
-        .token_request(
-            "/as/token.oauth2",
-            &client_credentials("other", &c.client_secret),
-        )
-        .await;
+    let wrong_client = client_credentials(Credentials {
+        client_id: "other".into(),
+        ..c.clone()
+    })
+    .await;
     assert_eq!(wrong_client.body["error"], "invalid_client");
-    let wrong_password = h
-        .token_request(
-            "/as/token.oauth2",
-            &[
-                ("grant_type", "password"),
-                ("client_id", &c.client_id),
-                ("client_secret", &c.client_secret),
-                ("username", &c.username),
-                ("password", "wrong"),
-            ],
-        )
-        .await;
+    let other_password = Credentials {
+        password: "wrong".into(),
+        ..c
+    };
+    let wrong_password = h.token_request(path, &other_password.password_form()).await;
     assert_eq!(wrong_password.status, 401);
     assert_eq!(wrong_password.body["error"], "invalid_grant");
     assert!(
