@@ -936,3 +936,25 @@ async fn jco_serve_refuses_careless_settings() {
     let engine = Engine::jco(&shims, &careless(&simulator), &[]).await;
     careless_settings_are_refused(&engine, &simulator).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wasmtime_serve_reusing_instances_serves_many_requests_with_one_token() {
+    // With instance reuse, one instance serves these sequential requests,
+    // failed ones among them, so its own memory is store enough. (That it
+    // keeps its session in between is the unit test
+    // `a_reused_instance_keeps_its_session_for_the_same_settings`.)
+    let simulator = simulator().await;
+    let mut env = service_env(&simulator);
+    env.push(("GBG_GO_TOKEN_STORE", "instance".to_owned()));
+    let reuse = ["--max-instance-reuse-count=1000".to_owned()];
+    let engine = Engine::wasmtime(&env, &reuse).await;
+    let mut c = Caller::new(&engine);
+    fetch_states(&mut c, 20).await;
+    assert_eq!(support::count_requests(&simulator, TOKEN), 1);
+    let unknown = c.state("UnknownInstance000000000").await;
+    problem(&unknown, 404, "not-found");
+    assert_eq!(c.state("not%20an%20id").await.status, 400);
+    fetch_states(&mut c, 5).await;
+    assert_eq!(support::count_requests(&simulator, TOKEN), 1);
+    assert_no_secret(&c.seen, &simulator, "an answer");
+}

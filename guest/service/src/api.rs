@@ -4,12 +4,14 @@
 //! [`crate::journeys`], [`crate::interactions`] or
 //! [`crate::notifications`], as a [`Call`].
 
+use std::ops::{Deref, DerefMut};
+
 use gbg_go_core::describe::describe;
 use gbg_go_core::session::Session;
 use gbg_go_core::types::Error;
 use serde::de::DeserializeOwned;
 
-use crate::engine::Engine;
+use crate::engine::{Engine, Kept};
 use crate::http::{Body, IncomingRequest, MAX_BODY_BYTES, Response};
 use crate::problem::Problem;
 use crate::routes::{Route, route};
@@ -110,32 +112,84 @@ impl<E: Engine> Call<'_, E> {
         Ok(self.engine.store(choice))
     }
 
-    /// A session with GBG GO sharing tokens through the store; `503` naming
-    /// the setting when the settings cannot make one.
-    pub fn session(&self) -> Result<Session<E::Transport, E::Clock>, Problem> {
-        let gbg = self.config.gbg.as_ref().map_err(Problem::not_configured)?;
-        let store = self.store()?;
-        Session::open(
-            gbg.client.clone(),
-            self.engine.transport(),
-            self.engine.clock(),
-        )
-        .map(|session| session.with_token_store(store))
-        .map_err(|error| match &error {
-            Error::InvalidInput(input) => {
-                let problem = Problem::new(
-                    503,
-                    "not-configured",
-                    "The service is not configured",
-                    format!("the GBG GO settings are invalid: {}", describe(&error)),
-                );
-                match settings::for_config_field(&input.field) {
-                    Some(setting) => problem.field(setting.env),
-                    None => problem,
-                }
-            }
-            _ => Problem::from(error),
+    /// A session with GBG GO sharing tokens through the store: the one the
+    /// instance kept from an earlier request with the same settings, else a
+    /// new one; `503` naming the setting when the settings cannot make one.
+    pub fn session(&self) -> Result<Lent<'_, E>, Problem> {
+        let client = &self
+            .config
+            .gbg
+            .as_ref()
+            .map_err(Problem::not_configured)?
+            .client;
+        let choice = self
+            .config
+            .store
+            .as_ref()
+            .map_err(Problem::not_configured)?;
+        let session = match self.engine.kept_session(client, choice) {
+            Some(session) => session,
+            None => Session::open(client.clone(), self.engine.transport(), self.engine.clock())
+                .map(|session| session.with_token_store(self.engine.store(choice)))
+                .map_err(not_configured)?,
+        };
+        Ok(Lent {
+            engine: self.engine,
+            held: Some(Kept {
+                client: client.clone(),
+                store: choice.clone(),
+                session,
+            }),
         })
+    }
+}
+
+/// A session lent to a route, given back to the engine when the route is
+/// done with it, for the instance's next request.
+pub struct Lent<'a, E: Engine> {
+    engine: &'a E,
+    /// The session and what it was opened for; taken when dropped.
+    held: Option<Kept<E::Transport, E::Clock>>,
+}
+
+impl<E: Engine> Deref for Lent<'_, E> {
+    type Target = Session<E::Transport, E::Clock>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.held.as_ref().expect("held until dropped").session
+    }
+}
+
+impl<E: Engine> DerefMut for Lent<'_, E> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.held.as_mut().expect("held until dropped").session
+    }
+}
+
+impl<E: Engine> Drop for Lent<'_, E> {
+    fn drop(&mut self) {
+        if let Some(kept) = self.held.take() {
+            self.engine.keep_session(kept);
+        }
+    }
+}
+
+/// The problem for a client configuration the protocol core refused.
+fn not_configured(error: Error) -> Problem {
+    match &error {
+        Error::InvalidInput(input) => {
+            let problem = Problem::new(
+                503,
+                "not-configured",
+                "The service is not configured",
+                format!("the GBG GO settings are invalid: {}", describe(&error)),
+            );
+            match settings::for_config_field(&input.field) {
+                Some(setting) => problem.field(setting.env),
+                None => problem,
+            }
+        }
+        _ => Problem::from(error),
     }
 }
 

@@ -3,7 +3,11 @@
 //! body only for an admitted caller, within the body deadline), and writes
 //! the answer.
 
+use std::cell::RefCell;
+
 use gbg_go_core::http::Clock;
+use gbg_go_core::session::Session;
+use gbg_go_core::types::ClientConfig;
 use gbg_go_core::wasi_clock::WasiClock;
 use gbg_go_core::wasi_transport::WasiTransport;
 use wasi::clocks::monotonic_clock;
@@ -16,7 +20,7 @@ use wasi::io::poll;
 use wasi::io::streams::StreamError;
 
 use crate::api;
-use crate::engine::Engine;
+use crate::engine::{Engine, Kept};
 use crate::http::{Body, IncomingRequest, Response};
 use crate::log;
 use crate::problem::Problem;
@@ -53,6 +57,14 @@ wasi::http::proxy::export!(Handler);
 /// The engine's HTTP client, clocks and stores.
 struct WasiEngine;
 
+thread_local! {
+    /// The session of this instance's last request that had one. An engine
+    /// that reuses instances (`wasmtime serve --max-instance-reuse-count`,
+    /// `jco serve`) so serves the next request with the same settings
+    /// without loading and unsealing the token again.
+    static KEPT: RefCell<Option<Kept<WasiTransport, WasiClock>>> = const { RefCell::new(None) };
+}
+
 impl Engine for WasiEngine {
     type Transport = WasiTransport;
     type Clock = WasiClock;
@@ -85,6 +97,19 @@ impl Engine for WasiEngine {
             StoreChoice::Directory(path) => Box::new(DirStore::new(path, WasiClock.random_u64())),
             StoreChoice::Instance => Box::new(InstanceStore),
         }
+    }
+
+    fn kept_session(
+        &self,
+        client: &ClientConfig,
+        store: &StoreChoice,
+    ) -> Option<Session<WasiTransport, WasiClock>> {
+        // A session for other settings than now goes.
+        KEPT.with(|kept| kept.borrow_mut().take()?.for_settings(client, store))
+    }
+
+    fn keep_session(&self, kept: Kept<WasiTransport, WasiClock>) {
+        KEPT.with(|slot| *slot.borrow_mut() = Some(kept));
     }
 }
 

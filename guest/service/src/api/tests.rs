@@ -14,6 +14,7 @@ use gbg_go_core::types::TransportKind;
 use serde_json::{Value, json};
 
 use super::*;
+use crate::engine::Kept;
 use crate::events::SigningKey;
 use crate::settings::tests::{EVENTS_KEY, Given, given};
 use crate::settings::{
@@ -825,4 +826,86 @@ fn short_keys_close_the_routes_they_guard() {
         (503, Some("GBG_GO_WEBHOOK_PASSWORD"))
     );
     assert!(gbg.nothing_sent());
+}
+
+/// A store that keeps nothing.
+struct Forgetful;
+
+impl gbg_go_core::token_store::TokenStore for Forgetful {
+    fn get(&mut self, _: &str) -> Option<Vec<u8>> {
+        None
+    }
+
+    fn set(&mut self, _: &str, _: &[u8]) {}
+}
+
+impl Store for Forgetful {
+    fn insert_new(&mut self, _: &str, _: &[u8]) -> Result<bool, String> {
+        Ok(true)
+    }
+
+    fn remove(&mut self, _: &str) {}
+}
+
+/// An engine that reuses its instance: it keeps the last session, and its
+/// store keeps nothing.
+#[derive(Default)]
+struct Reused {
+    gbg: Gbg,
+    kept: std::cell::RefCell<Option<Kept<FakeTransport, FakeClock>>>,
+}
+
+impl Engine for Reused {
+    type Transport = FakeTransport;
+    type Clock = FakeClock;
+
+    fn transport(&self) -> FakeTransport {
+        self.gbg.net.clone()
+    }
+
+    fn clock(&self) -> FakeClock {
+        self.gbg.clock.clone()
+    }
+
+    fn store(&self, _: &StoreChoice) -> Box<dyn Store> {
+        Box::new(Forgetful)
+    }
+
+    fn kept_session(
+        &self,
+        client: &gbg_go_core::types::ClientConfig,
+        store: &StoreChoice,
+    ) -> Option<Session<FakeTransport, FakeClock>> {
+        self.kept.take()?.for_settings(client, store)
+    }
+
+    fn keep_session(&self, kept: Kept<FakeTransport, FakeClock>) {
+        *self.kept.borrow_mut() = Some(kept);
+    }
+}
+
+#[test]
+fn a_reused_instance_keeps_its_session_for_the_same_settings() {
+    let engine = Reused::default();
+    let ready = |given: &Given| {
+        engine.gbg.script(HEALTH, 200, &[], r#"{"message":"ok"}"#);
+        let head = IncomingRequest::new("GET", "/ready", &[("authorization", KEY)]);
+        answered(handle(
+            &head,
+            &mut Vec::new(),
+            &Config::resolve(given),
+            &engine,
+        ))
+        .0
+    };
+    assert_eq!(ready(&given()), 200);
+    assert_eq!(ready(&given()), 200);
+    assert_eq!(engine.gbg.sent(TOKEN).len(), 1, "the kept session's token");
+    // Other settings: a new session, a new token.
+    let mut rotated = given();
+    rotated
+        .0
+        .insert(crate::settings::CLIENT_SECRET.env, "client-SECRET-2".into());
+    assert_eq!(ready(&rotated), 200);
+    assert_eq!(engine.gbg.sent(TOKEN).len(), 2);
 }
