@@ -69,6 +69,7 @@ pub mod json;
 pub mod planner;
 pub mod redact;
 pub mod retry;
+pub mod seal;
 pub mod session;
 pub mod token;
 pub mod token_store;

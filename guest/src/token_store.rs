@@ -15,21 +15,17 @@
 //! fetch a token anyway, can find or open an entry, and a rotated secret
 //! never finds the old token.
 
-use chacha20poly1305::aead::{Aead, Payload};
-use chacha20poly1305::{ChaCha20Poly1305, Key, KeyInit, Nonce};
 use hkdf::Hkdf;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use crate::config::Settings;
 use crate::http::Clock;
+use crate::seal::Seal;
 use gbg_go_contract::Secret;
 
 /// The prefix of every entry name; the version changes with the format.
 pub const ENTRY_PREFIX: &str = "gbg-go-token-v1-";
-/// The first byte of every sealed value: the format version.
-const SEALED_VERSION: u8 = 1;
-const NONCE_LEN: usize = 12;
 
 /// A key-value store shared by client instances, such as a `wasi:keyvalue`
 /// bucket or a directory. It holds opaque bytes under plain names.
@@ -73,7 +69,7 @@ impl std::fmt::Debug for StoredToken {
 pub struct SharedTokens {
     store: Box<dyn TokenStore>,
     entry: String,
-    cipher: ChaCha20Poly1305,
+    seal: Seal,
 }
 
 impl SharedTokens {
@@ -84,13 +80,13 @@ impl SharedTokens {
         let mut name = [0u8; 16];
         keys.expand_multi_info(&[b"gbg-go token entry v1\0", &identity], &mut name)
             .expect("16 bytes is a valid HKDF-SHA256 output length");
-        let mut key = Key::default();
+        let mut key = [0u8; 32];
         keys.expand(b"gbg-go token seal v1", &mut key)
             .expect("32 bytes is a valid HKDF-SHA256 output length");
         Self {
             store,
             entry: format!("{ENTRY_PREFIX}{}", hex(&name)),
-            cipher: ChaCha20Poly1305::new(&key),
+            seal: Seal::new(&key),
         }
     }
 
@@ -103,21 +99,7 @@ impl SharedTokens {
     /// set's key and parses; anything else is no token.
     pub fn load(&mut self) -> Option<StoredToken> {
         let sealed = self.store.get(&self.entry)?;
-        let (&version, rest) = sealed.split_first()?;
-        if version != SEALED_VERSION || rest.len() < NONCE_LEN {
-            return None;
-        }
-        let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
-        let plain = self
-            .cipher
-            .decrypt(
-                Nonce::from_slice(nonce),
-                Payload {
-                    msg: ciphertext,
-                    aad: self.entry.as_bytes(),
-                },
-            )
-            .ok()?;
+        let plain = self.seal.open(&self.entry, &sealed)?;
         serde_json::from_slice(&plain).ok()
     }
 
@@ -125,22 +107,7 @@ impl SharedTokens {
     /// from `clock`.
     pub fn save(&mut self, token: &StoredToken, clock: &impl Clock) {
         let plain = serde_json::to_vec(token).expect("a stored token serialises");
-        let mut nonce = [0u8; NONCE_LEN];
-        nonce[..8].copy_from_slice(&clock.random_u64().to_le_bytes());
-        nonce[8..].copy_from_slice(&clock.random_u64().to_le_bytes()[..4]);
-        let Ok(ciphertext) = self.cipher.encrypt(
-            Nonce::from_slice(&nonce),
-            Payload {
-                msg: &plain,
-                aad: self.entry.as_bytes(),
-            },
-        ) else {
-            return;
-        };
-        let mut sealed = Vec::with_capacity(1 + NONCE_LEN + ciphertext.len());
-        sealed.push(SEALED_VERSION);
-        sealed.extend_from_slice(&nonce);
-        sealed.extend_from_slice(&ciphertext);
+        let sealed = self.seal.seal(&self.entry, &plain, clock);
         self.store.set(&self.entry, &sealed);
     }
 }
@@ -279,7 +246,7 @@ mod tests {
         let last = original.len() - 1;
         for bad in [
             Vec::new(),
-            vec![SEALED_VERSION],
+            vec![crate::seal::SEALED_VERSION],
             vec![2; original.len()],
             b"{\"access_token\":\"x\"}".to_vec(),
             {

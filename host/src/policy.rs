@@ -8,9 +8,9 @@
 //! origin as the component" shortcut.
 
 use gbg_go_contract::defaults;
+use gbg_go_contract::hosts::is_loopback;
 use std::collections::BTreeSet;
 use std::fmt;
-use std::net::IpAddr;
 use std::time::Duration;
 
 use url::Url;
@@ -198,11 +198,6 @@ fn normalised(https: bool, host: &str, port: u16) -> String {
     } else {
         format!("{scheme}://{host}:{port}")
     }
-}
-
-fn is_loopback(host: &str) -> bool {
-    host.eq_ignore_ascii_case("localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]

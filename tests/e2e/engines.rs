@@ -81,7 +81,8 @@ impl Engine {
     /// `wasmtime serve -S cli -S keyvalue -S config` on the service
     /// component, with `env` given to the component by name only (the
     /// values stay in wasmtime's own environment, out of its argv), and
-    /// `args` before the component.
+    /// `args` before the component. It runs under `umask 077`, as the
+    /// README runs it, so that the token folder's files are private.
     pub async fn wasmtime(env: &[(&str, String)], args: &[String]) -> Engine {
         let binary = wasmtime();
         assert!(
@@ -99,6 +100,13 @@ impl Engine {
             command.arg(format!("--env={name}")).env(name, value);
         }
         command.args(args).arg(service_component());
+        // SAFETY: umask is async-signal-safe and touches only the child.
+        unsafe {
+            command.pre_exec(|| {
+                libc::umask(0o077);
+                Ok(())
+            });
+        }
         Self::start(command, port, TempDir::new().unwrap()).await
     }
 

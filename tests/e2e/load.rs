@@ -145,8 +145,17 @@ async fn thousand_concurrent_journeys_through_wasmtime_serve_with_nothing_lost()
     // request takes three (the service's module and two of wit-component's):
     // beyond that, wasmtime itself answers 500. Requests past the cap wait
     // for a permit instead, as an operator would configure it.
-    let cap = "--max-concurrent-requests=250".to_owned();
-    let engine = Engine::wasmtime(&env, &[dir, cap]).await;
+    // Its connections are capped too (1,000 by default), and a connection
+    // past the cap waits unaccepted until another closes. 1,000 callers keep
+    // 1,000 connections alive, and reqwest opens another whenever none of
+    // its own is back in its pool at the moment it needs one; that one would
+    // wait for an idle connection to time out (90 s). So the cap is set
+    // above the callers, as the README says to.
+    let caps = [
+        "--max-concurrent-requests=250".to_owned(),
+        "--max-concurrent-connections=2000".to_owned(),
+    ];
+    let engine = Engine::wasmtime(&env, &[&[dir], &caps[..]].concat()).await;
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(JOURNEYS)
         .timeout(std::time::Duration::from_secs(120))

@@ -9,6 +9,7 @@ mod conformance;
 mod contract;
 mod deploy;
 mod engines;
+mod event_receiver;
 mod faults;
 mod hosted_journey;
 mod hostile;

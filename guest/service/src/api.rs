@@ -1,180 +1,182 @@
-//! The service: one request in, one answer out. Routing, the caller's and
-//! the webhook's credentials, request bodies, and the GBG GO call through
-//! the protocol core's client.
+//! The service: one request in, one answer out. [`handle`] routes a
+//! request, admits its caller from the head alone (before any body is
+//! read), and hands it to its route's function in [`crate::probes`],
+//! [`crate::journeys`], [`crate::interactions`] or
+//! [`crate::notifications`], as a [`Call`].
+
+use std::ops::{Deref, DerefMut};
 
 use gbg_go_core::describe::describe;
-use gbg_go_core::http::{Clock, Transport};
 use gbg_go_core::session::Session;
-use gbg_go_core::types::{ClientConfig, Delivery, Error, Participant, StartRequest, Submission};
-use serde::Deserialize;
+use gbg_go_core::types::Error;
 use serde::de::DeserializeOwned;
-use serde_json::json;
-use serde_json::value::RawValue;
 
-use crate::auth::{self, Refusal};
-use crate::http::{IncomingRequest, Response, empty, json};
+use crate::engine::{Engine, Kept};
+use crate::http::{Body, IncomingRequest, MAX_BODY_BYTES, Response};
 use crate::problem::Problem;
 use crate::routes::{Route, route};
-use crate::settings::{self, Config, TokenStoreChoice, WebhookAuth};
-use crate::{views, webhook};
+use crate::settings::{self, Config};
+use crate::stores::Store;
+use crate::{auth, interactions, journeys, log, notifications, probes};
 
-/// The body of `POST /journeys`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct StartBody {
-    /// The published journey; the configured one when absent.
-    resource_id: Option<String>,
-    /// `page` (the default) or `api`.
-    delivery: Option<DeliveryName>,
-    /// Prefill data for `context.subject`, passed on unchanged.
-    subject: Option<Box<RawValue>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum DeliveryName {
-    Page,
-    Api,
-}
-
-/// The body of `POST /journeys/{id}/interaction`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SubmitBody {
-    /// The interaction being answered.
-    interaction_id: String,
-    /// The domain elements this submission covers.
-    elements: Vec<String>,
-    /// The `context.subject` data for them, passed on unchanged.
-    subject: Box<RawValue>,
-}
-
-/// Answers `request` under `config`. `connect` opens a GBG GO client with
-/// the client configuration and the token store the settings name; it is
-/// called only for routes that reach GBG GO.
-pub fn handle<T: Transport, C: Clock>(
+/// Answers `request` under `config`, reading its `body` only if the route
+/// takes one and the caller was admitted.
+pub fn handle<E: Engine>(
     request: &IncomingRequest,
+    body: &mut dyn Body,
     config: &Config,
-    connect: impl FnOnce(ClientConfig, &TokenStoreChoice) -> Result<Session<T, C>, Error>,
+    engine: &E,
 ) -> Response {
     route(&request.method, &request.path)
-        .and_then(|route| serve(route, request, config, connect))
+        .and_then(|route| {
+            auth::admit(route.guard(), request, config)?;
+            let mut call = Call {
+                request,
+                body,
+                config,
+                engine,
+            };
+            serve(route, &mut call).inspect_err(|problem| {
+                // Only admitted callers reach here, so no caller without
+                // credentials can write to the log.
+                if problem.status >= 500 {
+                    log::once(problem.kind, || {
+                        format!(
+                            "answered {} {}: {}",
+                            problem.status, problem.kind, problem.title
+                        )
+                    });
+                }
+            })
+        })
         .unwrap_or_else(Problem::into_response)
 }
 
-fn serve<T: Transport, C: Clock>(
-    route: Route<'_>,
-    request: &IncomingRequest,
-    config: &Config,
-    connect: impl FnOnce(ClientConfig, &TokenStoreChoice) -> Result<Session<T, C>, Error>,
-) -> Result<Response, Problem> {
-    if route.needs_service_key() {
-        let key = config
-            .service_key
+/// One function per route.
+fn serve<E: Engine>(route: Route<'_>, call: &mut Call<'_, E>) -> Result<Response, Problem> {
+    match route {
+        Route::Health => Ok(probes::health()),
+        Route::Ready => probes::ready(call),
+        Route::StartJourney => journeys::start(call),
+        Route::JourneyState(id) => journeys::state(call, id),
+        Route::DeleteJourney(id) => journeys::delete(call, id),
+        Route::FetchInteraction(id) => interactions::fetch(call, id),
+        Route::SubmitInteraction(id) => interactions::submit(call, id),
+        Route::Webhook => notifications::receive(call),
+    }
+}
+
+/// An admitted request, as its route's function sees it.
+pub struct Call<'a, E: Engine> {
+    /// The request's head.
+    pub request: &'a IncomingRequest,
+    body: &'a mut dyn Body,
+    /// The settings.
+    pub config: &'a Config,
+    /// The engine.
+    pub engine: &'a E,
+}
+
+impl<E: Engine> Call<'_, E> {
+    /// The whole body: `413` over [`MAX_BODY_BYTES`] (declared or read),
+    /// `408` when it has not arrived within `GBG_GO_BODY_TIMEOUT_MS`.
+    pub fn body(&mut self) -> Result<Vec<u8>, Problem> {
+        let timeout_ms = *self
+            .config
+            .body_timeout_ms
             .as_ref()
             .map_err(Problem::not_configured)?;
-        auth::caller(request, key).map_err(caller_refused)?;
+        if self
+            .request
+            .declared_length()
+            .is_some_and(|length| length > MAX_BODY_BYTES)
+        {
+            return Err(Problem::too_large(MAX_BODY_BYTES));
+        }
+        self.body.read(MAX_BODY_BYTES, timeout_ms)
     }
-    let gbg = |e: Error| Problem::from_error(&e);
-    match route {
-        Route::Health => Ok(json(200, &json!({"status": "ok"}))),
-        Route::Ready => {
-            let mut client = open(config, connect)?;
-            client.prepare().map_err(gbg)?;
-            let message = client.health().map_err(gbg)?;
-            Ok(json(200, &json!({"ready": true, "message": message})))
-        }
-        Route::StartJourney => {
-            let body: StartBody = if request.body.iter().all(u8::is_ascii_whitespace) {
-                StartBody::default()
-            } else {
-                parse(request, "a start request")?
-            };
-            let default = config.gbg.as_ref().ok().and_then(|g| g.resource_id.clone());
-            let resource_id = body.resource_id.or(default).ok_or_else(|| {
-                Problem::malformed(
-                    Some("resource_id".into()),
-                    format!(
-                        "resource_id is required: the body names no journey and {} is not set",
-                        settings::RESOURCE_ID
-                    ),
-                )
-            })?;
-            let start = StartRequest {
-                resource_id,
-                delivery: match body.delivery {
-                    None | Some(DeliveryName::Page) => Delivery::Page,
-                    Some(DeliveryName::Api) => Delivery::Api,
-                },
-                subject: body.subject.map(|raw| raw.get().to_owned()),
-            };
-            let started = open(config, connect)?.start_journey(&start).map_err(gbg)?;
-            let mut response = json(201, &views::started(&started));
-            response.headers.push((
-                "location".into(),
-                format!("/journeys/{}", started.instance_id),
-            ));
-            Ok(response)
-        }
-        Route::JourneyState(id) => {
-            let filter_keys = request.query_values("filter_key");
-            let state = open(config, connect)?
-                .fetch_journey_state(id, &filter_keys)
-                .map_err(gbg)?;
-            Ok(json(200, &views::state(&state)))
-        }
-        Route::DeleteJourney(id) => {
-            open(config, connect)?.delete_instance(id).map_err(gbg)?;
-            Ok(empty(204))
-        }
-        Route::FetchInteraction(id) => {
-            let step = open(config, connect)?.fetch_interaction(id).map_err(gbg)?;
-            Ok(json(200, &views::step(id, &step)))
-        }
-        Route::SubmitInteraction(id) => {
-            let body: SubmitBody = parse(request, "an interaction submission")?;
-            let submission = Submission {
-                instance_id: id.to_owned(),
-                interaction_id: body.interaction_id,
-                participants: body
-                    .elements
-                    .into_iter()
-                    .map(|element| Participant {
-                        domain_element_id: element,
-                        instruction: None,
-                    })
-                    .collect(),
-                subject: body.subject.get().to_owned(),
-            };
-            open(config, connect)?
-                .submit_interaction(&submission)
-                .map_err(gbg)?;
-            Ok(json(200, &views::submitted(&submission.participants)))
-        }
-        Route::Webhook => {
-            let credentials = config.webhook.as_ref().map_err(Problem::not_configured)?;
-            auth::webhook(request, credentials).map_err(|r| webhook_refused(r, credentials))?;
-            let id = webhook::instance_id(&request.body)?;
-            let state = open(config, connect)?
-                .fetch_journey_state(&id, &[])
-                .map_err(gbg)?;
-            Ok(json(200, &views::state(&state)))
+
+    /// The body as JSON `B`, described as `what` in problems.
+    pub fn json<B: DeserializeOwned>(&mut self, what: &str) -> Result<B, Problem> {
+        let body = self.body()?;
+        parse(self.request, &body, what)
+    }
+
+    /// The store the settings name, for tokens and idempotency records.
+    pub fn store(&self) -> Result<Box<dyn Store>, Problem> {
+        let choice = self
+            .config
+            .store
+            .as_ref()
+            .map_err(Problem::not_configured)?;
+        Ok(self.engine.store(choice))
+    }
+
+    /// A session with GBG GO sharing tokens through the store: the one the
+    /// instance kept from an earlier request with the same settings, else a
+    /// new one; `503` naming the setting when the settings cannot make one.
+    pub fn session(&self) -> Result<Lent<'_, E>, Problem> {
+        let client = &self
+            .config
+            .gbg
+            .as_ref()
+            .map_err(Problem::not_configured)?
+            .client;
+        let choice = self
+            .config
+            .store
+            .as_ref()
+            .map_err(Problem::not_configured)?;
+        let session = match self.engine.kept_session(client, choice) {
+            Some(session) => session,
+            None => Session::open(client.clone(), self.engine.transport(), self.engine.clock())
+                .map(|session| session.with_token_store(self.engine.store(choice)))
+                .map_err(not_configured)?,
+        };
+        Ok(Lent {
+            engine: self.engine,
+            held: Some(Kept {
+                client: client.clone(),
+                store: choice.clone(),
+                session,
+            }),
+        })
+    }
+}
+
+/// A session lent to a route, given back to the engine when the route is
+/// done with it, for the instance's next request.
+pub struct Lent<'a, E: Engine> {
+    engine: &'a E,
+    /// The session and what it was opened for; taken when dropped.
+    held: Option<Kept<E::Transport, E::Clock>>,
+}
+
+impl<E: Engine> Deref for Lent<'_, E> {
+    type Target = Session<E::Transport, E::Clock>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.held.as_ref().expect("held until dropped").session
+    }
+}
+
+impl<E: Engine> DerefMut for Lent<'_, E> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.held.as_mut().expect("held until dropped").session
+    }
+}
+
+impl<E: Engine> Drop for Lent<'_, E> {
+    fn drop(&mut self) {
+        if let Some(kept) = self.held.take() {
+            self.engine.keep_session(kept);
         }
     }
 }
 
-/// The client for this request; `503` naming the setting when the
-/// configuration cannot make one.
-fn open<T: Transport, C: Clock>(
-    config: &Config,
-    connect: impl FnOnce(ClientConfig, &TokenStoreChoice) -> Result<Session<T, C>, Error>,
-) -> Result<Session<T, C>, Problem> {
-    let gbg = config.gbg.as_ref().map_err(Problem::not_configured)?;
-    let store = config
-        .token_store
-        .as_ref()
-        .map_err(Problem::not_configured)?;
-    connect(gbg.client.clone(), store).map_err(|error| match &error {
+/// The problem for a client configuration the protocol core refused.
+fn not_configured(error: Error) -> Problem {
+    match &error {
         Error::InvalidInput(input) => {
             let problem = Problem::new(
                 503,
@@ -187,13 +189,17 @@ fn open<T: Transport, C: Clock>(
                 None => problem,
             }
         }
-        _ => Problem::from_error(&error),
-    })
+        _ => Problem::from(error),
+    }
 }
 
-/// The JSON body of `request`; `415` for another media type, `400` naming
-/// the field at fault.
-fn parse<B: DeserializeOwned>(request: &IncomingRequest, what: &str) -> Result<B, Problem> {
+/// `body` of `request` as JSON `B`; `415` for another media type, `400`
+/// naming the field at fault.
+pub fn parse<B: DeserializeOwned>(
+    request: &IncomingRequest,
+    body: &[u8],
+    what: &str,
+) -> Result<B, Problem> {
     if let Some(content_type) = request.header("content-type") {
         let essence = content_type.split(';').next().unwrap_or_default().trim();
         if !essence.eq_ignore_ascii_case("application/json") {
@@ -205,8 +211,8 @@ fn parse<B: DeserializeOwned>(request: &IncomingRequest, what: &str) -> Result<B
             ));
         }
     }
-    let mut json = serde_json::Deserializer::from_slice(&request.body);
-    let body = serde_path_to_error::deserialize(&mut json).map_err(|e| {
+    let mut json = serde_json::Deserializer::from_slice(body);
+    let parsed = serde_path_to_error::deserialize(&mut json).map_err(|e| {
         // serde_path_to_error writes `.` for the root and `?` for a segment it
         // could not name.
         let path = e.path().to_string();
@@ -220,45 +226,7 @@ fn parse<B: DeserializeOwned>(request: &IncomingRequest, what: &str) -> Result<B
     })?;
     json.end()
         .map_err(|e| Problem::malformed(None, format!("the body is not {what}: {e}")))?;
-    Ok(body)
-}
-
-fn caller_refused(refusal: Refusal) -> Problem {
-    let detail = match refusal {
-        Refusal::Missing => "this route needs the header Authorization: Bearer <service key>",
-        Refusal::Wrong => "the service key presented is wrong",
-    };
-    Problem::new(
-        401,
-        "unauthenticated",
-        "Missing or wrong service key",
-        detail,
-    )
-    .header("www-authenticate", r#"Bearer realm="gbg-go""#)
-}
-
-fn webhook_refused(refusal: Refusal, credentials: &WebhookAuth) -> Problem {
-    let detail = match (refusal, credentials) {
-        (Refusal::Missing, WebhookAuth::Basic { .. }) => {
-            "the notification carries no Basic credentials".to_owned()
-        }
-        (Refusal::Missing, WebhookAuth::Header { header, .. }) => {
-            format!("the notification carries no {header} header")
-        }
-        (Refusal::Wrong, _) => "the notification's credentials are wrong".to_owned(),
-    };
-    let problem = Problem::new(
-        401,
-        "unauthenticated",
-        "Missing or wrong webhook credentials",
-        detail,
-    );
-    match credentials {
-        WebhookAuth::Basic { .. } => {
-            problem.header("www-authenticate", r#"Basic realm="gbg-go webhook""#)
-        }
-        WebhookAuth::Header { .. } => problem,
-    }
+    Ok(parsed)
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! Who may call: the caller key on the API routes, and the Webhook module's
-//! credentials on the receiver. Presented values are compared with the
-//! expected ones through their SHA-256 digests in constant time, so neither
-//! the time taken nor an early exit tells how much of a guess was right, or
-//! how long the secret is.
+//! credentials on the receiver, checked from the request's head alone
+//! ([`admit`]), before any of its body is read. Presented values are
+//! compared with the expected ones through their SHA-256 digests in
+//! constant time, so neither the time taken nor an early exit tells how
+//! much of a guess was right, or how long the secret is.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -11,7 +12,29 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::http::IncomingRequest;
-use crate::settings::WebhookAuth;
+use crate::problem::Problem;
+use crate::routes::Guard;
+use crate::settings::{Config, WebhookAuth};
+
+/// Admits `request` to a route guarded by `guard`: `503` when the
+/// credentials it needs are not configured (the service fails closed),
+/// `401` when the caller's are missing or wrong.
+pub fn admit(guard: Guard, request: &IncomingRequest, config: &Config) -> Result<(), Problem> {
+    match guard {
+        Guard::Open => Ok(()),
+        Guard::ServiceKey => {
+            let key = config
+                .service_key
+                .as_ref()
+                .map_err(Problem::not_configured)?;
+            caller(request, key).map_err(caller_refused)
+        }
+        Guard::Webhook => {
+            let credentials = config.webhook.as_ref().map_err(Problem::not_configured)?;
+            webhook(request, credentials).map_err(|r| webhook_refused(r, credentials))
+        }
+    }
+}
 
 /// Why a caller was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,12 +89,50 @@ fn matches(presented: &[u8], expected: &[u8]) -> Result<(), Refusal> {
     if same { Ok(()) } else { Err(Refusal::Wrong) }
 }
 
+fn caller_refused(refusal: Refusal) -> Problem {
+    let detail = match refusal {
+        Refusal::Missing => "this route needs the header Authorization: Bearer <service key>",
+        Refusal::Wrong => "the service key presented is wrong",
+    };
+    Problem::new(
+        401,
+        "unauthenticated",
+        "Missing or wrong service key",
+        detail,
+    )
+    .header("www-authenticate", r#"Bearer realm="gbg-go""#)
+}
+
+fn webhook_refused(refusal: Refusal, credentials: &WebhookAuth) -> Problem {
+    let detail = match (refusal, credentials) {
+        (Refusal::Missing, WebhookAuth::Basic { .. }) => {
+            "the notification carries no Basic credentials".to_owned()
+        }
+        (Refusal::Missing, WebhookAuth::Header { header, .. }) => {
+            format!("the notification carries no {header} header")
+        }
+        (Refusal::Wrong, _) => "the notification's credentials are wrong".to_owned(),
+    };
+    let problem = Problem::new(
+        401,
+        "unauthenticated",
+        "Missing or wrong webhook credentials",
+        detail,
+    );
+    match credentials {
+        WebhookAuth::Basic { .. } => {
+            problem.header("www-authenticate", r#"Basic realm="gbg-go webhook""#)
+        }
+        WebhookAuth::Header { .. } => problem,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn request(headers: &[(&str, &str)]) -> IncomingRequest {
-        IncomingRequest::new("POST", "/", headers, Vec::new())
+        IncomingRequest::new("POST", "/", headers)
     }
 
     #[test]

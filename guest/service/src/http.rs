@@ -1,9 +1,12 @@
-//! The service's view of an HTTP exchange: a request read whole, and the
+//! The service's view of an HTTP exchange: a request's head
+//! ([`IncomingRequest`]), its body, read only on demand ([`Body`]), and the
 //! answer ([`Response`], the protocol core's plain answer value).
 
 use std::fmt;
 
 pub use gbg_go_core::http::Response;
+
+use crate::problem::Problem;
 
 /// The largest request body the service reads; larger ones are refused
 /// with `413`.
@@ -36,8 +39,10 @@ pub fn empty(status: u16) -> Response {
     }
 }
 
-/// A request, read whole. Its `Debug` output shows header names but no
-/// header values or body, which may carry credentials.
+/// A request's head: method, path, query and headers. Its body is read apart
+/// ([`Body`]), and only once the caller's credentials have been checked. Its
+/// `Debug` output shows header names but no header values, which may carry
+/// credentials.
 pub struct IncomingRequest {
     /// The method, upper case, e.g. `GET`.
     pub method: String,
@@ -47,18 +52,11 @@ pub struct IncomingRequest {
     pub query: Option<String>,
     /// Header names (lower case) and values.
     pub headers: Vec<(String, String)>,
-    /// The body; empty for none.
-    pub body: Vec<u8>,
 }
 
 impl IncomingRequest {
     /// A request for `path_with_query`.
-    pub fn new(
-        method: &str,
-        path_with_query: &str,
-        headers: &[(&str, &str)],
-        body: Vec<u8>,
-    ) -> Self {
+    pub fn new(method: &str, path_with_query: &str, headers: &[(&str, &str)]) -> Self {
         let (path, query) = match path_with_query.split_once('?') {
             Some((path, query)) => (path, Some(query.to_owned())),
             None => (path_with_query, None),
@@ -71,7 +69,6 @@ impl IncomingRequest {
                 .iter()
                 .map(|(n, v)| (n.to_ascii_lowercase(), (*v).to_owned()))
                 .collect(),
-            body,
         }
     }
 
@@ -91,6 +88,11 @@ impl IncomingRequest {
             .map(|(_, value)| value.into_owned())
             .collect()
     }
+
+    /// The body length the caller declared (`Content-Length`), if any.
+    pub fn declared_length(&self) -> Option<u64> {
+        self.header("content-length")?.trim().parse().ok()
+    }
 }
 
 impl fmt::Debug for IncomingRequest {
@@ -100,8 +102,26 @@ impl fmt::Debug for IncomingRequest {
             .field("method", &self.method)
             .field("path", &self.path)
             .field("headers", &names)
-            .field("body_len", &self.body.len())
             .finish()
+    }
+}
+
+/// A request's body, read when a route needs it: after the caller's
+/// credentials have been checked, so a caller without them never holds an
+/// instance while it sends (or stalls) a body.
+pub trait Body {
+    /// The whole body: `413` past `limit` bytes, `408` when it has not all
+    /// arrived within `timeout_ms` of the request.
+    fn read(&mut self, limit: u64, timeout_ms: u64) -> Result<Vec<u8>, Problem>;
+}
+
+/// A body already in memory.
+impl Body for Vec<u8> {
+    fn read(&mut self, limit: u64, _timeout_ms: u64) -> Result<Vec<u8>, Problem> {
+        if self.len() as u64 > limit {
+            return Err(Problem::too_large(limit));
+        }
+        Ok(std::mem::take(self))
     }
 }
 
@@ -114,17 +134,26 @@ mod tests {
         let request = IncomingRequest::new(
             "get",
             "/journeys/abc?filter_key=a&filter_key=b%20c&x=1",
-            &[("Authorization", "Bearer s3cret")],
-            b"body-s3cret".to_vec(),
+            &[
+                ("Authorization", "Bearer s3cret"),
+                ("Content-Length", " 12 "),
+            ],
         );
         assert_eq!(request.method, "GET");
         assert_eq!(request.path, "/journeys/abc");
         assert_eq!(request.query_values("filter_key"), ["a", "b c"]);
         assert_eq!(request.header("AUTHORIZATION"), Some("Bearer s3cret"));
+        assert_eq!(request.declared_length(), Some(12));
         let debug = format!("{request:?}");
         assert!(
             debug.contains("authorization") && !debug.contains("s3cret"),
             "{debug}"
         );
+    }
+
+    #[test]
+    fn a_body_in_memory_is_capped() {
+        assert_eq!(b"{}".to_vec().read(2, 0), Ok(b"{}".to_vec()));
+        assert_eq!(b"{} ".to_vec().read(2, 0).unwrap_err().status, 413);
     }
 }

@@ -2,12 +2,20 @@
 //! component that exports `wasi:http/incoming-handler` for the engines that
 //! run such components (`wasmtime serve`, `jco serve`, Spin, wasmCloud).
 //!
-//! Everything but the WASI glue is plain Rust, tested on the native target:
-//! routing and the API ([`api`]), caller and webhook credentials
-//! ([`auth`]), problem answers ([`problem`]), settings ([`settings`]),
-//! notifications ([`webhook`]) and token stores ([`stores`]). The glue
-//! (`wasi_*`, compiled for `wasm32` only) reads requests and settings from
-//! the engine and shares tokens through `wasi:keyvalue`.
+//! Everything but the WASI glue is plain Rust, tested on the native target
+//! with the protocol core's fakes:
+//!
+//! - the request's way through: routing ([`routes`]), credentials before
+//!   any body ([`auth`]), the routes' functions ([`api`], [`probes`],
+//!   [`journeys`], [`interactions`], [`notifications`]);
+//! - what they use: signed completion events ([`events`]), idempotent
+//!   starts ([`idempotency`]), settings ([`settings`]), stores ([`stores`]),
+//!   problem answers ([`problem`]), the JSON views ([`views`]) and the
+//!   bounded log ([`log`]).
+//!
+//! The glue (`wasi_*`, compiled for `wasm32` only) reads requests and
+//! settings from the engine ([`engine`]) and shares tokens through
+//! `wasi:keyvalue` or a directory.
 
 // The protocol core must come without its `gbg:go/client` export glue:
 // that would make this component export the client too. Cargo unifies
@@ -21,13 +29,21 @@ const _: () = assert!(
 
 pub mod api;
 pub mod auth;
+pub mod digest;
+pub mod engine;
+pub mod events;
 pub mod http;
+pub mod idempotency;
+pub mod interactions;
+pub mod journeys;
+pub mod log;
+pub mod notifications;
+pub mod probes;
 pub mod problem;
 pub mod routes;
 pub mod settings;
 pub mod stores;
 pub mod views;
-pub mod webhook;
 // The engine interfaces the `wasi` crate lacks: the config store and the
 // key-value store (their WIT is in wit/deps), at the drafts of the world
 // this build is for: `service` by default, `service-spin` with `spin`.
@@ -36,7 +52,7 @@ pub mod webhook;
 #[cfg(target_arch = "wasm32")]
 macro_rules! engine_bindings {
     ($imports:literal, $config:ident, $keyvalue:ident) => {
-        mod engine {
+        mod bindings {
             wit_bindgen::generate!({
                 inline: $imports,
                 path: "../../wit",
@@ -75,9 +91,3 @@ mod wasi_config;
 mod wasi_handler;
 #[cfg(target_arch = "wasm32")]
 mod wasi_keyvalue;
-
-/// Tells the operator about a condition that costs something but fails no
-/// request, on the engine's log (stderr). Never called with a secret.
-fn warn(message: &str) {
-    eprintln!("gbg-go-service: {message}");
-}

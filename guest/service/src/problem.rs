@@ -117,13 +117,25 @@ impl Problem {
         .field(error.setting.env)
     }
 
-    /// `413`: the body is over [`crate::http::MAX_BODY_BYTES`].
+    /// `413`: the body is over `limit` ([`crate::http::MAX_BODY_BYTES`]).
     pub fn too_large(limit: u64) -> Self {
         Self::new(
             413,
             "too-large",
             "Request body too large",
             format!("the request body exceeds {limit} bytes"),
+        )
+    }
+
+    /// `408`: the body did not all arrive within `timeout_ms` of the request.
+    pub fn too_slow(timeout_ms: u64) -> Self {
+        Self::new(
+            408,
+            "request-timeout",
+            "Request body too slow",
+            format!(
+                "the request body did not arrive within {timeout_ms} ms (GBG_GO_BODY_TIMEOUT_MS)"
+            ),
         )
     }
 
@@ -185,6 +197,12 @@ impl Problem {
                 .map(|(name, value)| (name.to_owned(), value)),
         );
         response
+    }
+}
+
+impl From<Error> for Problem {
+    fn from(error: Error) -> Self {
+        Self::from_error(&error)
     }
 }
 

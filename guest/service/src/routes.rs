@@ -25,11 +25,26 @@ pub enum Route<'a> {
     Webhook,
 }
 
+/// The credentials a route asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Guard {
+    /// None: liveness.
+    Open,
+    /// The service key, as `Authorization: Bearer <key>`.
+    ServiceKey,
+    /// The Webhook module's credentials.
+    Webhook,
+}
+
 impl Route<'_> {
-    /// Whether the caller must present the service key: every route but
-    /// liveness and the webhook receiver (which has its own credentials).
-    pub fn needs_service_key(self) -> bool {
-        !matches!(self, Route::Health | Route::Webhook)
+    /// The credentials the caller must present: the service key on every
+    /// route but liveness and the webhook receiver, which has its own.
+    pub fn guard(self) -> Guard {
+        match self {
+            Route::Health => Guard::Open,
+            Route::Webhook => Guard::Webhook,
+            _ => Guard::ServiceKey,
+        }
     }
 }
 
@@ -131,9 +146,9 @@ mod tests {
 
     #[test]
     fn only_liveness_and_the_webhook_go_without_the_key() {
-        assert!(!Route::Health.needs_service_key());
-        assert!(!Route::Webhook.needs_service_key());
-        assert!(Route::Ready.needs_service_key());
-        assert!(Route::JourneyState("x").needs_service_key());
+        assert_eq!(Route::Health.guard(), Guard::Open);
+        assert_eq!(Route::Webhook.guard(), Guard::Webhook);
+        assert_eq!(Route::Ready.guard(), Guard::ServiceKey);
+        assert_eq!(Route::JourneyState("x").guard(), Guard::ServiceKey);
     }
 }

@@ -5,18 +5,24 @@
 //! Every setting has an environment name (`GBG_GO_CLIENT_ID`, the names of
 //! the `gbg-go` command) and a config-store key, the same name in lower case
 //! (`gbg_go_client_id`, as Spin variables must be spelled). A value in the
-//! engine's config store wins over the environment; an empty value counts
-//! as unset.
+//! engine's config store wins over the environment; a blank value counts
+//! as unset, also in the config store, which can so revoke a value the
+//! environment gives.
 
 use std::fmt;
 
 use gbg_go_contract::Secret;
+use gbg_go_contract::defaults::{BODY_TIMEOUT_MS as DEFAULT_BODY_TIMEOUT_MS, MIN_KEY_CHARS};
+use gbg_go_contract::hosts::is_loopback;
 pub use gbg_go_contract::settings::*;
 use gbg_go_core::types::{
     ClientConfig, ClientCredentialsGrant, Endpoint, Grant, InteractionAuth, PasswordGrant, Region,
 };
+use url::Url;
 
-/// The bucket [`TokenStoreChoice::KeyValue`] opens when none is named:
+use crate::events::{Events, SigningKey};
+
+/// The bucket [`StoreChoice::KeyValue`] opens when none is named:
 /// Spin's default key-value store.
 pub const DEFAULT_BUCKET: &str = "default";
 
@@ -90,10 +96,10 @@ pub enum WebhookAuth {
     },
 }
 
-/// Where customer tokens are kept between requests (the value of
-/// [`TOKEN_STORE`]).
+/// Where customer tokens and idempotency records are kept between requests
+/// (the value of [`TOKEN_STORE`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TokenStoreChoice {
+pub enum StoreChoice {
     /// `keyvalue[:<bucket>]`: a `wasi:keyvalue` bucket, [`DEFAULT_BUCKET`]
     /// when none is named (the default). Shared by every instance the
     /// engine connects to that bucket.
@@ -106,7 +112,7 @@ pub enum TokenStoreChoice {
     Instance,
 }
 
-impl TokenStoreChoice {
+impl StoreChoice {
     fn parse(text: &str) -> Result<Self, ConfigError> {
         match text.split_once(':') {
             None if text == "keyvalue" => Ok(Self::KeyValue(DEFAULT_BUCKET.to_owned())),
@@ -121,7 +127,7 @@ impl TokenStoreChoice {
     }
 }
 
-impl fmt::Display for TokenStoreChoice {
+impl fmt::Display for StoreChoice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::KeyValue(bucket) => write!(f, "the wasi:keyvalue bucket {bucket:?}"),
@@ -159,10 +165,14 @@ pub struct Config {
     pub service_key: Result<Secret, ConfigError>,
     /// The Webhook module's credentials; an error refuses every notification.
     pub webhook: Result<WebhookAuth, ConfigError>,
-    /// Where tokens are shared.
-    pub token_store: Result<TokenStoreChoice, ConfigError>,
+    /// Where tokens are shared and idempotency records kept.
+    pub store: Result<StoreChoice, ConfigError>,
     /// Everything a GBG GO call needs.
     pub gbg: Result<Gbg, ConfigError>,
+    /// Where and how completion events go; `None` sends none.
+    pub events: Result<Option<Events>, ConfigError>,
+    /// How long a request body may take to arrive, in milliseconds.
+    pub body_timeout_ms: Result<u64, ConfigError>,
 }
 
 impl Config {
@@ -170,15 +180,28 @@ impl Config {
     pub fn resolve(source: &dyn Source) -> Self {
         let values = Values(source);
         Self {
-            service_key: values.secret(SERVICE_KEY).ok_or_else(|| {
-                refuse(SERVICE_KEY, "is not set: every call is refused until it is")
+            service_key: values.key(SERVICE_KEY).and_then(|key| {
+                key.ok_or_else(|| {
+                    refuse(SERVICE_KEY, "is not set: every call is refused until it is")
+                })
             }),
             webhook: webhook(&values),
-            token_store: values.get(TOKEN_STORE).map_or(
-                Ok(TokenStoreChoice::KeyValue(DEFAULT_BUCKET.to_owned())),
-                |text| TokenStoreChoice::parse(&text),
+            store: values.get(TOKEN_STORE).map_or(
+                Ok(StoreChoice::KeyValue(DEFAULT_BUCKET.to_owned())),
+                |text| StoreChoice::parse(&text),
             ),
             gbg: gbg(&values),
+            events: events(&values),
+            body_timeout_ms: values.get(BODY_TIMEOUT_MS).map_or(
+                Ok(DEFAULT_BODY_TIMEOUT_MS),
+                |text| match text.parse::<u64>() {
+                    Ok(ms) if (1..=MAX_BODY_TIMEOUT_MS).contains(&ms) => Ok(ms),
+                    _ => Err(refuse(
+                        BODY_TIMEOUT_MS,
+                        format!("must be a number of milliseconds from 1 to {MAX_BODY_TIMEOUT_MS}"),
+                    )),
+                },
+            ),
         }
     }
 }
@@ -198,18 +221,54 @@ impl Values<'_> {
         self.get(setting).map(Secret::new)
     }
 
+    /// A key callers present: refused when shorter than [`MIN_KEY_CHARS`].
+    fn key(&self, setting: Setting) -> Result<Option<Secret>, ConfigError> {
+        match self.secret(setting) {
+            Some(key) if key.expose().chars().count() < MIN_KEY_CHARS => Err(refuse(
+                setting,
+                format!(
+                    "is shorter than {MIN_KEY_CHARS} characters: make one with \
+                     `openssl rand -hex 32`"
+                ),
+            )),
+            key => Ok(key),
+        }
+    }
+
     fn required(&self, setting: Setting) -> Result<String, ConfigError> {
         self.get(setting)
             .ok_or_else(|| refuse(setting, "is not set"))
     }
+
+    /// A URL the service sends to: plain `http` only to this machine, so
+    /// that no credential or personal data crosses a network in clear.
+    fn url(&self, setting: Setting) -> Result<Option<String>, ConfigError> {
+        let Some(text) = self.get(setting) else {
+            return Ok(None);
+        };
+        // A URL that does not parse is the protocol core's to name.
+        if let Ok(url) = Url::parse(&text)
+            && url.scheme().eq_ignore_ascii_case("http")
+            && !url
+                .host_str()
+                .is_some_and(|host| is_loopback(host.trim_start_matches('[').trim_end_matches(']')))
+        {
+            return Err(refuse(
+                setting,
+                "is plain http to a host other than this machine: use https (plain http is \
+                 allowed to loopback only)",
+            ));
+        }
+        Ok(Some(text))
+    }
 }
 
+/// The longest accepted [`BODY_TIMEOUT_MS`], in milliseconds.
+pub const MAX_BODY_TIMEOUT_MS: u64 = 300_000;
+
 fn webhook(values: &Values<'_>) -> Result<WebhookAuth, ConfigError> {
-    let basic = (
-        values.get(WEBHOOK_USERNAME),
-        values.secret(WEBHOOK_PASSWORD),
-    );
-    let header = (values.get(WEBHOOK_HEADER), values.secret(WEBHOOK_KEY));
+    let basic = (values.get(WEBHOOK_USERNAME), values.key(WEBHOOK_PASSWORD)?);
+    let header = (values.get(WEBHOOK_HEADER), values.key(WEBHOOK_KEY)?);
     match (basic, header) {
         ((Some(username), Some(password)), (None, None)) => {
             Ok(WebhookAuth::Basic { username, password })
@@ -261,7 +320,7 @@ fn webhook(values: &Values<'_>) -> Result<WebhookAuth, ConfigError> {
 }
 
 fn gbg(values: &Values<'_>) -> Result<Gbg, ConfigError> {
-    let endpoint = match (values.get(BASE_URL), values.get(REGION)) {
+    let endpoint = match (values.url(BASE_URL)?, values.get(REGION)) {
         (Some(url), _) => Endpoint::BaseUrl(url),
         (None, Some(region)) => Endpoint::Region(match region.as_str() {
             "eu" => Region::Eu,
@@ -301,9 +360,9 @@ fn gbg(values: &Values<'_>) -> Result<Gbg, ConfigError> {
     Ok(Gbg {
         client: ClientConfig {
             endpoint,
-            token_url: values.get(TOKEN_URL),
+            token_url: values.url(TOKEN_URL)?,
             grant,
-            hosted_base_url: values.get(HOSTED_BASE_URL),
+            hosted_base_url: values.url(HOSTED_BASE_URL)?,
             source: values.get(SOURCE),
             retry: None,
             token_refresh_margin_s: None,
@@ -313,6 +372,48 @@ fn gbg(values: &Values<'_>) -> Result<Gbg, ConfigError> {
         },
         resource_id: values.get(RESOURCE_ID),
     })
+}
+
+fn events(values: &Values<'_>) -> Result<Option<Events>, ConfigError> {
+    let url = values.url(EVENTS_URL)?;
+    let secret = values.secret(EVENTS_SECRET);
+    let include_state = match values.get(EVENTS_INCLUDE_STATE).as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(refuse(EVENTS_INCLUDE_STATE, "must be true or false")),
+    };
+    let (url, secret) = match (url, secret) {
+        (None, None) => return Ok(None),
+        (Some(url), Some(secret)) => (url, secret),
+        (Some(_), None) => {
+            return Err(refuse(
+                EVENTS_SECRET,
+                format!("is not set, but {EVENTS_URL} is: events are always signed"),
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(refuse(
+                EVENTS_URL,
+                format!("is not set, but {EVENTS_SECRET} is"),
+            ));
+        }
+    };
+    let url = Url::parse(&url)
+        .ok()
+        .filter(|url| matches!(url.scheme(), "http" | "https") && url.has_host())
+        .ok_or_else(|| refuse(EVENTS_URL, "must be an http or https URL"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(refuse(
+            EVENTS_URL,
+            "must not carry credentials: events are signed instead",
+        ));
+    }
+    let key = SigningKey::parse(secret.expose()).map_err(|reason| refuse(EVENTS_SECRET, reason))?;
+    Ok(Some(Events {
+        url,
+        key,
+        include_state,
+    }))
 }
 
 /// Settings given as a map, for the tests of the service's answers.
@@ -343,7 +444,7 @@ pub mod tests {
                 (RESOURCE_ID.env, "journey@latest"),
                 (SERVICE_KEY.env, "service-key-SECRET"),
                 (WEBHOOK_USERNAME.env, "gbg"),
-                (WEBHOOK_PASSWORD.env, "webhook-SECRET"),
+                (WEBHOOK_PASSWORD.env, "webhook-password-SECRET"),
             ]
             .into_iter()
             .map(|(k, v)| (k, v.to_owned()))
@@ -378,10 +479,7 @@ pub mod tests {
     fn a_working_configuration_resolves() {
         let config = with(&[]);
         assert_eq!(config.service_key.unwrap().expose(), "service-key-SECRET");
-        assert_eq!(
-            config.token_store,
-            Ok(TokenStoreChoice::KeyValue("default".into()))
-        );
+        assert_eq!(config.store, Ok(StoreChoice::KeyValue("default".into())));
         let gbg = config.gbg.unwrap();
         assert_eq!(gbg.resource_id.as_deref(), Some("journey@latest"));
         assert_eq!(
@@ -449,12 +547,12 @@ pub mod tests {
             (WEBHOOK_USERNAME, ""),
             (WEBHOOK_PASSWORD, ""),
             (WEBHOOK_HEADER, "X-Api-Key"),
-            (WEBHOOK_KEY, "k-SECRET"),
+            (WEBHOOK_KEY, "webhook-key-SECRET"),
         ]);
         match header.webhook.unwrap() {
             WebhookAuth::Header { header, key } => {
                 assert_eq!(header, "x-api-key");
-                assert_eq!(key.expose(), "k-SECRET");
+                assert_eq!(key.expose(), "webhook-key-SECRET");
             }
             other => panic!("{other:?}"),
         }
@@ -466,15 +564,9 @@ pub mod tests {
                 WEBHOOK_USERNAME,
             ),
             (
-                vec![(WEBHOOK_HEADER, "X-Key"), (WEBHOOK_KEY, "k")],
-                WEBHOOK_HEADER,
-            ),
-            (
                 vec![
-                    (WEBHOOK_USERNAME, ""),
-                    (WEBHOOK_PASSWORD, ""),
-                    (WEBHOOK_HEADER, "bad header"),
-                    (WEBHOOK_KEY, "k"),
+                    (WEBHOOK_HEADER, "X-Key"),
+                    (WEBHOOK_KEY, "webhook-key-SECRET"),
                 ],
                 WEBHOOK_HEADER,
             ),
@@ -482,7 +574,16 @@ pub mod tests {
                 vec![
                     (WEBHOOK_USERNAME, ""),
                     (WEBHOOK_PASSWORD, ""),
-                    (WEBHOOK_KEY, "k"),
+                    (WEBHOOK_HEADER, "bad header"),
+                    (WEBHOOK_KEY, "webhook-key-SECRET"),
+                ],
+                WEBHOOK_HEADER,
+            ),
+            (
+                vec![
+                    (WEBHOOK_USERNAME, ""),
+                    (WEBHOOK_PASSWORD, ""),
+                    (WEBHOOK_KEY, "webhook-key-SECRET"),
                 ],
                 WEBHOOK_HEADER,
             ),
@@ -498,32 +599,164 @@ pub mod tests {
     #[test]
     fn token_store_choices() {
         for (text, choice) in [
-            ("keyvalue", TokenStoreChoice::KeyValue("default".into())),
-            ("keyvalue:", TokenStoreChoice::KeyValue(String::new())),
-            (
-                "keyvalue:tokens",
-                TokenStoreChoice::KeyValue("tokens".into()),
-            ),
-            ("dir:/cache", TokenStoreChoice::Directory("/cache".into())),
-            ("instance", TokenStoreChoice::Instance),
+            ("keyvalue", StoreChoice::KeyValue("default".into())),
+            ("keyvalue:", StoreChoice::KeyValue(String::new())),
+            ("keyvalue:tokens", StoreChoice::KeyValue("tokens".into())),
+            ("dir:/cache", StoreChoice::Directory("/cache".into())),
+            ("instance", StoreChoice::Instance),
         ] {
-            assert_eq!(
-                with(&[(TOKEN_STORE, text)]).token_store,
-                Ok(choice),
-                "{text}"
-            );
+            assert_eq!(with(&[(TOKEN_STORE, text)]).store, Ok(choice), "{text}");
         }
         for bad in ["redis", "dir:", "file:/x", "keyvalues"] {
             assert_eq!(
-                with(&[(TOKEN_STORE, bad)]).token_store.unwrap_err().setting,
+                with(&[(TOKEN_STORE, bad)]).store.unwrap_err().setting,
                 TOKEN_STORE
             );
         }
     }
 
     #[test]
+    fn plain_http_leaves_this_machine_for_no_url() {
+        for url in [
+            "http://localhost:8081/v2/captain",
+            "http://127.0.0.1/v2/captain",
+            "http://[::1]:9/v2/captain",
+            "https://api.example.com/v2/captain",
+        ] {
+            assert!(with(&[(BASE_URL, url)]).gbg.is_ok(), "{url}");
+        }
+        for (setting, url) in [
+            (BASE_URL, "http://api.example.com/v2/captain"),
+            (TOKEN_URL, "http://10.0.0.1/as/token.oauth2"),
+            (HOSTED_BASE_URL, "HTTP://hosted.example.com"),
+            (BASE_URL, "http://localhost.example.com/v2/captain"),
+        ] {
+            let error = with(&[(setting, url)]).gbg.unwrap_err();
+            assert_eq!(error.setting, setting, "{url}");
+            assert!(error.reason.contains("plain http"), "{error}");
+        }
+        let error = with(&[
+            (EVENTS_URL, "http://hooks.example.com/gbg"),
+            (EVENTS_SECRET, EVENTS_KEY),
+        ])
+        .events
+        .unwrap_err();
+        assert_eq!(error.setting, EVENTS_URL);
+    }
+
+    #[test]
+    fn keys_shorter_than_16_characters_are_refused() {
+        for setting in [SERVICE_KEY, WEBHOOK_PASSWORD] {
+            let config = with(&[(setting, "fifteen-chars-x")]);
+            let error = match setting {
+                SERVICE_KEY => config.service_key.unwrap_err(),
+                _ => config.webhook.unwrap_err(),
+            };
+            assert_eq!(error.setting, setting);
+            assert!(error.reason.contains("openssl rand -hex 32"), "{error}");
+            assert!(!error.to_string().contains("fifteen"), "{error}");
+        }
+        let header = with(&[
+            (WEBHOOK_USERNAME, ""),
+            (WEBHOOK_PASSWORD, ""),
+            (WEBHOOK_HEADER, "X-Api-Key"),
+            (WEBHOOK_KEY, "short"),
+        ]);
+        assert_eq!(header.webhook.unwrap_err().setting, WEBHOOK_KEY);
+        assert!(
+            with(&[(SERVICE_KEY, "sixteen-chars-xx")])
+                .service_key
+                .is_ok()
+        );
+    }
+
+    /// A Standard Webhooks secret of 24 bytes.
+    pub const EVENTS_KEY: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+    #[test]
+    fn events_need_a_url_and_a_secret() {
+        assert_eq!(with(&[]).events, Ok(None));
+        let events = with(&[
+            (EVENTS_URL, "https://hooks.example.com/gbg"),
+            (EVENTS_SECRET, EVENTS_KEY),
+        ])
+        .events
+        .unwrap()
+        .unwrap();
+        assert_eq!(events.url.as_str(), "https://hooks.example.com/gbg");
+        assert!(!events.include_state);
+        let events = with(&[
+            (EVENTS_URL, "http://127.0.0.1:9/events"),
+            (EVENTS_SECRET, EVENTS_KEY),
+            (EVENTS_INCLUDE_STATE, "true"),
+        ])
+        .events;
+        assert!(events.unwrap().unwrap().include_state);
+        for (changes, at_fault) in [
+            (
+                vec![(EVENTS_URL, "https://hooks.example.com")],
+                EVENTS_SECRET,
+            ),
+            (vec![(EVENTS_SECRET, EVENTS_KEY)], EVENTS_URL),
+            (
+                vec![
+                    (EVENTS_URL, "ftp://hooks.example.com"),
+                    (EVENTS_SECRET, EVENTS_KEY),
+                ],
+                EVENTS_URL,
+            ),
+            (
+                vec![
+                    (EVENTS_URL, "https://user:pw@hooks.example.com"),
+                    (EVENTS_SECRET, EVENTS_KEY),
+                ],
+                EVENTS_URL,
+            ),
+            (
+                vec![
+                    (EVENTS_URL, "https://hooks.example.com"),
+                    (EVENTS_SECRET, "whsec_c2hvcnQ="),
+                ],
+                EVENTS_SECRET,
+            ),
+            (vec![(EVENTS_INCLUDE_STATE, "yes")], EVENTS_INCLUDE_STATE),
+        ] {
+            assert_eq!(
+                with(&changes).events.unwrap_err().setting,
+                at_fault,
+                "{changes:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_body_timeout_is_10_s_unless_set() {
+        assert_eq!(with(&[]).body_timeout_ms, Ok(10_000));
+        assert_eq!(with(&[(BODY_TIMEOUT_MS, "250")]).body_timeout_ms, Ok(250));
+        for bad in ["0", "-1", "ten", "300001"] {
+            assert_eq!(
+                with(&[(BODY_TIMEOUT_MS, bad)])
+                    .body_timeout_ms
+                    .unwrap_err()
+                    .setting,
+                BODY_TIMEOUT_MS,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
     fn debug_output_hides_secrets() {
-        let text = format!("{:?}", with(&[]));
-        assert!(!text.contains("SECRET"), "{text}");
+        let text = format!(
+            "{:?}",
+            with(&[
+                (EVENTS_URL, "https://hooks.example.com"),
+                (EVENTS_SECRET, EVENTS_KEY),
+            ])
+        );
+        assert!(
+            !text.contains("SECRET") && !text.contains("MfKQ9r8"),
+            "{text}"
+        );
     }
 }

@@ -12,9 +12,11 @@
 //! - instantiation, component load from the compile cache, sizes, memory per
 //!   concurrent client, state-fetch throughput with 1,000 concurrent clients,
 //!   and `gbg-go state` from a cold process;
-//! - the journey service: `GET /journeys/{id}` through `wasmtime serve` and
-//!   `jco serve` beside the in-process state fetch (latency and throughput),
-//!   and the token requests per 1,000 service calls.
+//! - the journey service: `GET /journeys/{id}` through `wasmtime serve` (a
+//!   fresh instance per request, and instances reused) and `jco serve` beside
+//!   the in-process state fetch (latency and throughput), the token requests
+//!   per 1,000 service calls, and a notification's round trip to a signed
+//!   event.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -33,6 +35,9 @@ use serde_json::{Value, json};
 #[path = "../../../tests/e2e/engines.rs"]
 #[allow(dead_code)]
 mod engines;
+#[path = "../../../tests/e2e/event_receiver.rs"]
+#[allow(dead_code)]
+mod event_receiver;
 #[path = "../../../tests/e2e/support.rs"]
 #[allow(dead_code)]
 mod support;
@@ -49,6 +54,10 @@ const THROUGHPUT_RUN: Duration = Duration::from_secs(5);
 const SERVICE_CALLS: usize = 1_000;
 /// Concurrent callers of the service throughput runs.
 const SERVICE_CALLERS: usize = 32;
+/// Sequential notifications per latency measurement of the webhook.
+const NOTIFICATIONS: usize = 300;
+/// Requests one `wasmtime serve` instance serves in the reuse row.
+const REUSE: usize = 1000;
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -282,35 +291,126 @@ struct StateFetch {
     tokens_per_1000: Option<f64>,
 }
 
+/// The id of the latest request `simulator` logged: a mark to count from.
+fn mark(simulator: &Simulator) -> Option<String> {
+    simulator.request_log().last().map(|r| r.request_id.clone())
+}
+
+/// Token requests `simulator` logged after `mark`. The log keeps the
+/// latest 10,000 requests only, so counts of the whole log taken before and
+/// after a run are no measure (their difference once wrapped below zero).
+fn token_requests_since(simulator: &Simulator, mark: Option<&str>) -> usize {
+    let log = simulator.request_log();
+    let start = mark.map_or(0, |mark| {
+        log.iter()
+            .position(|r| r.request_id == mark)
+            .expect("the mark is still in the simulator's log")
+            + 1
+    });
+    log[start..]
+        .iter()
+        .filter(|r| r.path == "/as/token.oauth2")
+        .count()
+}
+
+/// The median and 99th percentile of `requests` sequential calls of `call`.
+async fn sequential<R: std::future::Future<Output = ()>>(
+    requests: usize,
+    call: impl Fn() -> R,
+) -> (Duration, Duration) {
+    let mut times = Vec::with_capacity(requests);
+    for _ in 0..requests {
+        times.push(timed(call()).await);
+    }
+    percentiles(times)
+}
+
+/// Calls of `call` per second by `SERVICE_CALLERS` concurrent callers.
+async fn rate<F, R>(call: F) -> f64
+where
+    F: Fn() -> R + Clone + Send + 'static,
+    R: std::future::Future<Output = ()> + Send,
+{
+    let callers = (0..SERVICE_CALLERS).map(|_| call.clone());
+    per_second!(callers, |call| {
+        call().await;
+    })
+}
+
 /// `GET /journeys/{id}` through `engine`.
 async fn through_service(engine: &engines::Engine, simulator: &Simulator, id: &str) -> StateFetch {
     let http = reqwest::Client::new();
     let url = engine.url(&format!("/journeys/{id}"));
     let bearer = format!("Bearer {}", engines::SERVICE_KEY);
-    let fetch = |http: reqwest::Client, url: String, bearer: String| async move {
-        let answer = http
-            .get(&url)
-            .header("authorization", &bearer)
-            .send()
-            .await
-            .unwrap();
-        assert!(answer.status().is_success(), "{}", answer.status());
-        answer.bytes().await.unwrap();
+    let fetch = move || {
+        let (http, url, bearer) = (http.clone(), url.clone(), bearer.clone());
+        async move {
+            let answer = http
+                .get(&url)
+                .header("authorization", &bearer)
+                .send()
+                .await
+                .unwrap();
+            assert!(answer.status().is_success(), "{}", answer.status());
+            answer.bytes().await.unwrap();
+        }
     };
-    let tokens_before = support::count_requests(simulator, "/as/token.oauth2");
-    let mut times = Vec::with_capacity(SERVICE_CALLS);
-    for _ in 0..SERVICE_CALLS {
-        times.push(timed(fetch(http.clone(), url.clone(), bearer.clone())).await);
-    }
-    let tokens = support::count_requests(simulator, "/as/token.oauth2") - tokens_before;
-    let callers = (0..SERVICE_CALLERS).map(|_| (http.clone(), url.clone(), bearer.clone()));
-    let per_second = per_second!(callers, |(http, url, bearer)| {
-        fetch(http.clone(), url.clone(), bearer.clone()).await;
-    });
+    let before = mark(simulator);
+    let latency = sequential(SERVICE_CALLS, &fetch).await;
+    let tokens = token_requests_since(simulator, before.as_deref());
     StateFetch {
-        latency: percentiles(times),
-        per_second,
+        latency,
+        per_second: rate(fetch).await,
         tokens_per_1000: Some(tokens as f64 * 1_000.0 / SERVICE_CALLS as f64),
+    }
+}
+
+/// Notifications of instance `id` to `POST /webhooks/gbg` of `engine`, each
+/// answered once the signed event reached `receiver`.
+async fn notifications_to_events(
+    engine: &engines::Engine,
+    receiver: &event_receiver::Receiver,
+    id: &str,
+) -> StateFetch {
+    let http = reqwest::Client::new();
+    let url = engine.url("/webhooks/gbg");
+    let basic = format!(
+        "Basic {}",
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            format!(
+                "{}:{}",
+                engines::WEBHOOK_USERNAME,
+                engines::WEBHOOK_PASSWORD
+            )
+        )
+    );
+    let notice = json!({"instanceId": id}).to_string();
+    let before = receiver.deliveries().len();
+    let notify = move || {
+        let (http, url, basic, notice) = (http.clone(), url.clone(), basic.clone(), notice.clone());
+        async move {
+            let answer = http
+                .post(&url)
+                .header("authorization", &basic)
+                .header("content-type", "application/json")
+                .body(notice)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), 204);
+        }
+    };
+    let latency = sequential(NOTIFICATIONS, &notify).await;
+    assert_eq!(
+        receiver.deliveries().len(),
+        before + NOTIFICATIONS,
+        "every event arrived"
+    );
+    StateFetch {
+        latency,
+        per_second: rate(notify).await,
+        tokens_per_1000: None,
     }
 }
 
@@ -357,12 +457,22 @@ async fn service_rows(
         .await
         .unwrap()
         .instance_id;
+    let receiver = event_receiver::Receiver::answering(204).await;
     let (_tokens, dir) = engines::token_folder();
     let mut env = engines::service_env(simulator);
-    env.push(("GBG_GO_TOKEN_STORE", "dir:/tokens".to_owned()));
-    let wasmtime = engines::Engine::wasmtime(&env, &[dir]).await;
+    env.extend([
+        ("GBG_GO_TOKEN_STORE", "dir:/tokens".to_owned()),
+        ("GBG_GO_EVENTS_URL", receiver.url.clone()),
+        ("GBG_GO_EVENTS_SECRET", event_receiver::SECRET.to_owned()),
+    ]);
+    let wasmtime = engines::Engine::wasmtime(&env, std::slice::from_ref(&dir)).await;
     let served_by_wasmtime = through_service(&wasmtime, simulator, &id).await;
+    let events = notifications_to_events(&wasmtime, &receiver, &id).await;
     drop(wasmtime);
+    let reuse = [dir, format!("--max-instance-reuse-count={REUSE}")];
+    let reusing = engines::Engine::wasmtime(&env, &reuse).await;
+    let served_by_reused = through_service(&reusing, simulator, &id).await;
+    drop(reusing);
     let shims = support::repository().join("bindings/node/serve");
     let jco = engines::Engine::jco(&shims, &engines::service_env(simulator), &[]).await;
     let served_by_jco = through_service(&jco, simulator, &id).await;
@@ -372,23 +482,38 @@ async fn service_rows(
     let _ = writeln!(
         out,
         "\n### The journey service\n\n`GET /journeys/{{id}}` of one journey: {SERVICE_CALLS} sequential fetches \
-         (p50, p99), then {SERVICE_CALLERS} concurrent callers for {} s.\n",
+         (p50, p99), then {SERVICE_CALLERS} concurrent callers for {} s; the last row posts \
+         {NOTIFICATIONS} notifications of that journey to `POST /webhooks/gbg`, each answered \
+         once its signed event reached a receiver on loopback.\n",
         THROUGHPUT_RUN.as_secs()
     );
     let _ = writeln!(
         out,
-        "| Measure | p50 | p99 | Fetches/s | Token requests per 1,000 calls |\n| --- | --- | --- | --- | --- |"
+        "| Measure | p50 | p99 | Per second (× in-process) | Token requests per 1,000 calls |\n| --- | --- | --- | --- | --- |"
     );
     for (name, fetch) in [
         (
-            "In-process state fetch (reference host, one client per caller)",
+            "In-process state fetch (reference host, one client per caller)".to_owned(),
             &local,
         ),
         (
-            "`wasmtime serve`, a fresh instance per request, tokens shared in a `--dir` folder",
+            "`wasmtime serve`, a fresh instance per request, tokens shared in a `--dir` folder"
+                .to_owned(),
             &served_by_wasmtime,
         ),
-        ("`jco serve`, one instance, key-value shim", &served_by_jco),
+        (
+            format!("`wasmtime serve --max-instance-reuse-count={REUSE}`, the same folder"),
+            &served_by_reused,
+        ),
+        (
+            "`jco serve`, one instance, key-value shim".to_owned(),
+            &served_by_jco,
+        ),
+        (
+            "Notification to signed event, `wasmtime serve`, a fresh instance per request"
+                .to_owned(),
+            &events,
+        ),
     ] {
         let tokens = fetch
             .tokens_per_1000
@@ -400,7 +525,11 @@ async fn service_rows(
                 name.into(),
                 ms(p50),
                 ms(p99),
-                format!("{:.0}", fetch.per_second),
+                format!(
+                    "{:.0} ({:.2})",
+                    fetch.per_second,
+                    fetch.per_second / local.per_second
+                ),
                 tokens,
             ],
         );

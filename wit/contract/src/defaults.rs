@@ -55,6 +55,26 @@ pub const REQUEST_TIMEOUT_MS: u32 = 30_000;
 /// ordinary text, so redacting it would blank words, and it protects nothing.
 pub const MIN_SECRET_CHARS: usize = 8;
 
+/// The shortest accepted key of the journey service (its caller key and the
+/// Webhook module's password or key), in characters: a key callers present
+/// on every request must resist guessing (`openssl rand -hex 32` gives 64).
+pub const MIN_KEY_CHARS: usize = 16;
+
+/// The shortest accepted event-signing key (the decoded `whsec_` secret),
+/// in bytes.
+pub const MIN_EVENT_KEY_BYTES: usize = 16;
+
+/// How long the journey service waits for a request body, in milliseconds.
+pub const BODY_TIMEOUT_MS: u64 = 10_000;
+
+/// How long the journey service waits for the event receiver's answer, in
+/// milliseconds.
+pub const EVENT_TIMEOUT_MS: u32 = 10_000;
+
+/// How long the journey service honours an `Idempotency-Key`, in
+/// milliseconds (24 h).
+pub const IDEMPOTENCY_TTL_MS: u64 = 24 * 60 * 60 * 1000;
+
 /// The pause between two state fetches of a wait, in milliseconds.
 pub const POLL_INTERVAL_MS: u32 = 2_000;
 

@@ -34,9 +34,35 @@ pub fn documented_origins() -> Vec<String> {
         .collect()
 }
 
+/// Whether `host` (a name or an address, IPv6 without brackets) is this
+/// machine's loopback: `localhost`, `127.0.0.0/8` or `::1`. Plain `http` is
+/// acceptable only to such a host.
+pub fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loopback_hosts() {
+        for host in ["localhost", "LOCALHOST", "127.0.0.1", "127.3.4.5", "::1"] {
+            assert!(is_loopback(host), "{host}");
+        }
+        for host in [
+            "example.com",
+            "10.0.0.1",
+            "[::1]",
+            "localhost.example.com",
+            "",
+        ] {
+            assert!(!is_loopback(host), "{host}");
+        }
+    }
 
     #[test]
     fn regions_and_origins() {

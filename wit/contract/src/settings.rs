@@ -74,8 +74,18 @@ pub const WEBHOOK_PASSWORD: Setting = secret("GBG_GO_WEBHOOK_PASSWORD");
 pub const WEBHOOK_HEADER: Setting = plain("GBG_GO_WEBHOOK_HEADER");
 /// The Webhook module's API key.
 pub const WEBHOOK_KEY: Setting = secret("GBG_GO_WEBHOOK_KEY");
-/// Where the journey service shares tokens between instances.
+/// Where the journey service shares tokens between instances (and keeps
+/// its idempotency records).
 pub const TOKEN_STORE: Setting = plain("GBG_GO_TOKEN_STORE");
+/// Where the journey service sends its signed completion events.
+pub const EVENTS_URL: Setting = plain("GBG_GO_EVENTS_URL");
+/// The Standard Webhooks secret (`whsec_` + base64) events are signed with.
+pub const EVENTS_SECRET: Setting = secret("GBG_GO_EVENTS_SECRET");
+/// `true` to put the journey's whole state document, personal data
+/// included, into each event.
+pub const EVENTS_INCLUDE_STATE: Setting = plain("GBG_GO_EVENTS_INCLUDE_STATE");
+/// How long a request body may take to arrive, in milliseconds.
+pub const BODY_TIMEOUT_MS: Setting = plain("GBG_GO_BODY_TIMEOUT_MS");
 
 /// A prebuilt client component (`gbg_go_client.wasm`) for the packages'
 /// builds and the host's build, instead of building it with cargo.
@@ -105,4 +115,8 @@ pub const SERVICE: &[Setting] = &[
     WEBHOOK_HEADER,
     WEBHOOK_KEY,
     TOKEN_STORE,
+    EVENTS_URL,
+    EVENTS_SECRET,
+    EVENTS_INCLUDE_STATE,
+    BODY_TIMEOUT_MS,
 ];

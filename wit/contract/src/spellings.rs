@@ -10,6 +10,20 @@ pub const FAILED: &str = "Failed";
 /// `Paused`: the journey is halted, for example for a manual review.
 pub const PAUSED: &str = "Paused";
 
+/// The `type` of the journey service's event for a journey whose status is
+/// spelled `status`: `journey.completed`, `journey.failed`,
+/// `journey.paused`, `journey.in_progress`, or `journey.updated` for any
+/// other status (which the event's `data.status` spells).
+pub fn event_type(status: &str) -> &'static str {
+    match status {
+        COMPLETED => "journey.completed",
+        FAILED => "journey.failed",
+        PAUSED => "journey.paused",
+        IN_PROGRESS => "journey.in_progress",
+        _ => "journey.updated",
+    }
+}
+
 /// The cases of the WIT `error` variant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ErrorKind {

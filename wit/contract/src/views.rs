@@ -118,6 +118,39 @@ impl Submitted {
     }
 }
 
+/// The payload of a completion event the journey service signs and sends
+/// to `GBG_GO_EVENTS_URL` (a Standard Webhooks message).
+#[derive(Debug, Serialize)]
+pub struct Event<'a> {
+    /// What happened: [`crate::spellings::event_type`] of the status.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// When the service made the event (RFC 3339, UTC).
+    pub timestamp: &'a str,
+    /// The journey it is about.
+    pub data: EventData<'a>,
+}
+
+/// The `data` of an [`Event`]: no personal data unless the whole state
+/// document was asked for.
+#[derive(Debug, Serialize)]
+pub struct EventData<'a> {
+    /// The instance.
+    pub instance_id: &'a str,
+    /// The status as GBG spells it.
+    pub status: &'a str,
+    /// When the instance was created, when given.
+    pub created_at: Option<&'a str>,
+    /// When the instance ended, when given.
+    pub completed_at: Option<&'a str>,
+    /// GBG's decision (the state's `context.result`), when it has one.
+    pub decision: Option<serde_json::Value>,
+    /// The whole state document, only when the service is configured to
+    /// send it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<Document<'a>>,
+}
+
 /// A JSON document given as text: shown as the JSON it holds, or as a
 /// string should it not parse.
 #[derive(Debug, Clone, Copy)]

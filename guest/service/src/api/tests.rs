@@ -1,26 +1,68 @@
-//! The API against a scripted GBG GO, on the native target.
+//! The API against a scripted GBG GO (and event receiver), on the native
+//! target.
 
-use base64::Engine;
+use std::cell::Cell;
+
+use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use gbg_go_core::http::Request;
 use gbg_go_core::testing::paths::{DELETE, FETCH, HEALTH, START, STATE, SUBMIT};
-use gbg_go_core::testing::{FakeClock, FakeTransport, TOKEN_PATH as TOKEN, answer_with};
-use serde_json::Value;
+use gbg_go_core::testing::{
+    EPOCH_MS, FakeClock, FakeTransport, TOKEN_PATH as TOKEN, answer_with, broken,
+};
+use gbg_go_core::types::TransportKind;
+use serde_json::{Value, json};
 
 use super::*;
-use crate::settings::tests::{Given, given};
+use crate::engine::Kept;
+use crate::events::SigningKey;
+use crate::settings::tests::{EVENTS_KEY, Given, given};
 use crate::settings::{
-    SERVICE_KEY, WEBHOOK_HEADER, WEBHOOK_KEY, WEBHOOK_PASSWORD, WEBHOOK_USERNAME,
+    BASE_URL, BODY_TIMEOUT_MS, EVENTS_INCLUDE_STATE, EVENTS_SECRET, EVENTS_URL, SERVICE_KEY,
+    StoreChoice, TOKEN_URL, WEBHOOK_HEADER, WEBHOOK_KEY, WEBHOOK_PASSWORD, WEBHOOK_USERNAME,
 };
 use crate::stores::InstanceStore;
 
 const KEY: &str = "Bearer service-key-SECRET";
+/// Where the tests' event receiver listens.
+const RECEIVER: &str = "/gbg-events";
 
-/// GBG GO as the protocol core's tests script it, on virtual time.
+/// GBG GO as the protocol core's tests script it, on virtual time, with the
+/// instance's memory as the store.
 #[derive(Clone)]
 struct Gbg {
     clock: FakeClock,
     net: FakeTransport,
+}
+
+impl Engine for Gbg {
+    type Transport = FakeTransport;
+    type Clock = FakeClock;
+
+    fn transport(&self) -> FakeTransport {
+        self.net.clone()
+    }
+
+    fn clock(&self) -> FakeClock {
+        self.clock.clone()
+    }
+
+    fn store(&self, _: &StoreChoice) -> Box<dyn Store> {
+        Box::new(InstanceStore)
+    }
+}
+
+/// A body that has not arrived: reading it times out, and says it was read.
+#[derive(Default)]
+struct Stalled {
+    read: Cell<bool>,
+}
+
+impl Body for &Stalled {
+    fn read(&mut self, _limit: u64, timeout_ms: u64) -> Result<Vec<u8>, Problem> {
+        self.read.set(true);
+        Err(Problem::too_slow(timeout_ms))
+    }
 }
 
 impl Default for Gbg {
@@ -49,13 +91,31 @@ impl Gbg {
     }
 }
 
+/// A request with a body.
+struct Sent {
+    head: IncomingRequest,
+    body: Vec<u8>,
+}
+
+impl IncomingRequest {
+    /// This head with `body`.
+    fn with(self, body: impl Into<Vec<u8>>) -> Sent {
+        Sent {
+            head: self,
+            body: body.into(),
+        }
+    }
+}
+
 /// Sends `request` to the service under the settings `given` describes.
-fn call_with(gbg: &Gbg, given: &Given, request: IncomingRequest) -> (u16, Response, Value) {
-    let config = Config::resolve(given);
-    let response = handle(&request, &config, |client, _| {
-        Session::open(client, gbg.net.clone(), gbg.clock.clone())
-            .map(|c| c.with_token_store(Box::new(InstanceStore)))
-    });
+fn call_with(gbg: &Gbg, given: &Given, request: Sent) -> (u16, Response, Value) {
+    let Sent { head, mut body } = request;
+    answered(handle(&head, &mut body, &Config::resolve(given), gbg))
+}
+
+/// The status, answer and JSON body of `response`, which must hold no
+/// secret.
+fn answered(response: Response) -> (u16, Response, Value) {
     let text = String::from_utf8_lossy(&response.body).into_owned();
     assert!(!text.contains("SECRET"), "a secret in the answer: {text}");
     for (name, value) in &response.headers {
@@ -69,13 +129,28 @@ fn call(gbg: &Gbg, method: &str, path: &str, headers: &[(&str, &str)], body: &st
     let (status, _, body) = call_with(
         gbg,
         &given(),
-        IncomingRequest::new(method, path, headers, body.as_bytes().to_vec()),
+        IncomingRequest::new(method, path, headers).with(body),
     );
     (status, body)
 }
 
 fn authorized(gbg: &Gbg, method: &str, path: &str, body: &str) -> (u16, Value) {
     call(gbg, method, path, &[("authorization", KEY)], body)
+}
+
+/// A problem's `kind`.
+fn kind(problem: &Value) -> &str {
+    problem["kind"].as_str().unwrap_or_default()
+}
+
+/// The setting or field a problem names.
+fn field(problem: &Value) -> Option<&str> {
+    problem["field"].as_str()
+}
+
+/// GBG GO's answer to a start of instance `id`.
+fn started(id: &str) -> String {
+    format!(r#"{{"instanceId":"{id}","status":"started"}}"#)
 }
 
 fn state_answer(status: &str) -> String {
@@ -92,7 +167,7 @@ fn liveness_needs_no_key_and_no_gbg() {
     let (status, _, body) = call_with(
         &gbg,
         &nothing,
-        IncomingRequest::new("GET", "/health", &[], Vec::new()),
+        IncomingRequest::new("GET", "/health", &[]).with(Vec::new()),
     );
     assert_eq!((status, body), (200, json!({"status": "ok"})));
     assert!(gbg.nothing_sent());
@@ -111,7 +186,8 @@ fn without_a_service_key_every_protected_route_is_closed() {
         ("GET", "/journeys/abc/interaction"),
         ("POST", "/journeys/abc/interaction"),
     ] {
-        let request = IncomingRequest::new(method, path, &[("authorization", KEY)], Vec::new());
+        let request =
+            IncomingRequest::new(method, path, &[("authorization", KEY)]).with(Vec::new());
         let (status, _, body) = call_with(&gbg, &no_key, request);
         assert_eq!(status, 503, "{method} {path}");
         assert_eq!(body["kind"], "not-configured");
@@ -131,7 +207,7 @@ fn a_missing_or_wrong_key_is_401() {
         let (status, response, body) = call_with(
             &gbg,
             &given(),
-            IncomingRequest::new("GET", "/journeys/abc", &headers, Vec::new()),
+            IncomingRequest::new("GET", "/journeys/abc", &headers).with(Vec::new()),
         );
         assert_eq!(status, 401, "{headers:?}");
         assert_eq!(body["kind"], "unauthenticated");
@@ -163,6 +239,8 @@ fn starting_a_journey() {
             ("authorization", KEY),
             ("content-type", "application/json; charset=utf-8"),
         ],
+    )
+    .with(
         br#"{"delivery":"page","subject":{"identity":{"height":1.10, "firstName":"Ann"}}}"#
             .to_vec(),
     );
@@ -191,21 +269,12 @@ fn starting_a_journey() {
 #[test]
 fn an_empty_start_body_starts_the_configured_journey() {
     let gbg = Gbg::default();
-    gbg.script(
-        START,
-        201,
-        &[],
-        r#"{"instanceId":"abc","status":"started"}"#,
-    );
+    gbg.script(START, 201, &[], &started("abc"));
     assert_eq!(authorized(&gbg, "POST", "/journeys", "").0, 201);
     let mut no_default = given();
     no_default.0.remove(crate::settings::RESOURCE_ID.env);
-    let request = IncomingRequest::new(
-        "POST",
-        "/journeys",
-        &[("authorization", KEY)],
-        b"{}".to_vec(),
-    );
+    let request =
+        IncomingRequest::new("POST", "/journeys", &[("authorization", KEY)]).with(b"{}".to_vec());
     let (status, _, body) = call_with(&gbg, &no_default, request);
     assert_eq!(status, 400);
     assert_eq!(body["field"], "resource_id");
@@ -262,13 +331,10 @@ fn only_json_bodies_are_read() {
         "POST",
         "/journeys",
         &[("authorization", KEY), ("content-type", "text/plain")],
-        b"{}".to_vec(),
-    );
+    )
+    .with(b"{}".to_vec());
     let (status, _, body) = call_with(&gbg, &given(), request);
-    assert_eq!(
-        (status, body["kind"].as_str()),
-        (415, Some("unsupported-media-type"))
-    );
+    assert_eq!((status, kind(&body)), (415, "unsupported-media-type"));
 }
 
 #[test]
@@ -287,12 +353,7 @@ fn state_delete_and_filter_keys() {
     let (status, _, _) = call_with(
         &gbg,
         &given(),
-        IncomingRequest::new(
-            "DELETE",
-            "/journeys/abc",
-            &[("authorization", KEY)],
-            Vec::new(),
-        ),
+        IncomingRequest::new("DELETE", "/journeys/abc", &[("authorization", KEY)]).with(Vec::new()),
     );
     assert_eq!(status, 204);
 }
@@ -313,7 +374,7 @@ fn gbg_failures_become_problems() {
     assert_eq!(body["problems"][0]["name"], "NOT_FOUND");
 
     let (status, body) = authorized(&gbg, "GET", "/journeys/bad%20id", "");
-    assert_eq!((status, body["field"].as_str()), (400, Some("instance-id")));
+    assert_eq!((status, field(&body)), (400, Some("instance-id")));
 
     for _ in 0..4 {
         gbg.script(STATE, 429, &[("retry-after", "2")], "{}");
@@ -321,14 +382,9 @@ fn gbg_failures_become_problems() {
     let (status, response, body) = call_with(
         &gbg,
         &given(),
-        IncomingRequest::new(
-            "GET",
-            "/journeys/abc",
-            &[("authorization", KEY)],
-            Vec::new(),
-        ),
+        IncomingRequest::new("GET", "/journeys/abc", &[("authorization", KEY)]).with(Vec::new()),
     );
-    assert_eq!((status, body["kind"].as_str()), (429, Some("rate-limited")));
+    assert_eq!((status, kind(&body)), (429, "rate-limited"));
     assert_eq!(response.header("retry-after"), Some("2"));
 }
 
@@ -342,7 +398,7 @@ fn refused_credentials_are_502_without_the_secret() {
         r#"{"error":"invalid_client","error_description":"bad secret client-SECRET"}"#,
     );
     let (status, body) = authorized(&gbg, "GET", "/journeys/abc", "");
-    assert_eq!((status, body["kind"].as_str()), (502, Some("unauthorized")));
+    assert_eq!((status, kind(&body)), (502, "unauthorized"));
     assert!(
         body["detail"]
             .as_str()
@@ -357,12 +413,8 @@ fn an_invalid_configuration_is_503_naming_the_setting() {
     let mut bad = given();
     bad.0
         .insert(crate::settings::BASE_URL.env, "ftp://x".into());
-    let request = IncomingRequest::new(
-        "GET",
-        "/journeys/abc",
-        &[("authorization", KEY)],
-        Vec::new(),
-    );
+    let request =
+        IncomingRequest::new("GET", "/journeys/abc", &[("authorization", KEY)]).with(Vec::new());
     let (status, _, body) = call_with(&gbg, &bad, request);
     assert_eq!(status, 503);
     assert_eq!(body["field"], "GBG_GO_BASE_URL");
@@ -435,26 +487,45 @@ fn notification(
     call_with(
         gbg,
         given,
-        IncomingRequest::new("POST", "/webhooks/gbg", headers, body.as_bytes().to_vec()),
+        IncomingRequest::new("POST", "/webhooks/gbg", headers).with(body.as_bytes().to_vec()),
     )
 }
 
+const WEBHOOK_BASIC: &str = "gbg:webhook-password-SECRET";
+
+fn basic(credentials: &str) -> String {
+    format!("Basic {}", STANDARD.encode(credentials))
+}
+
+/// The settings with events to [`RECEIVER`].
+fn with_events() -> Given {
+    let mut given = given();
+    given
+        .0
+        .insert(EVENTS_URL.env, format!("http://127.0.0.1:9{RECEIVER}"));
+    given.0.insert(EVENTS_SECRET.env, EVENTS_KEY.into());
+    given
+}
+
+fn completed_state() -> String {
+    r#"{"instanceId":"abc","status":"Completed","metaData":{"createdTime":"2025-01-01T00:00:00Z"},
+        "context":{"subject":{"identity":{"firstName":"Ann-PERSONAL"}},
+                   "result":{"status":"completed","outcome":"Decision: Accept"}}}"#
+        .to_owned()
+}
+
 #[test]
-fn the_webhook_receiver_checks_credentials_then_answers_the_state() {
+fn the_webhook_receiver_checks_credentials_then_answers_no_state() {
     let gbg = Gbg::default();
-    let basic = format!("Basic {}", STANDARD.encode("gbg:webhook-SECRET"));
-    let wrong = format!("Basic {}", STANDARD.encode("gbg:guess"));
     let body = r#"{"instanceId":"abc","status":"Completed"}"#;
 
     let (status, response, problem) = notification(&gbg, &given(), &[], body);
-    assert_eq!(
-        (status, problem["kind"].as_str()),
-        (401, Some("unauthenticated"))
-    );
+    assert_eq!((status, kind(&problem)), (401, "unauthenticated"));
     assert_eq!(
         response.header("www-authenticate"),
         Some(r#"Basic realm="gbg-go webhook""#)
     );
+    let wrong = basic("gbg:guess");
     let (status, _, _) = notification(&gbg, &given(), &[("authorization", &wrong)], body);
     assert_eq!(status, 401);
     // The service key is no webhook credential.
@@ -462,22 +533,107 @@ fn the_webhook_receiver_checks_credentials_then_answers_the_state() {
     assert_eq!(status, 401);
     assert!(gbg.nothing_sent());
 
+    let right = basic(WEBHOOK_BASIC);
     let (status, _, problem) = notification(
         &gbg,
         &given(),
-        &[("authorization", &basic)],
+        &[("authorization", &right)],
         r#"{"status":"Completed"}"#,
     );
+    assert_eq!((status, kind(&problem)), (400, "missing-instance-id"));
+
+    // Without events configured: the instance is checked, nothing answered.
+    gbg.script(STATE, 200, &[], &completed_state());
+    let (status, response, _) = notification(&gbg, &given(), &[("authorization", &right)], body);
+    assert_eq!((status, response.body.len()), (204, 0));
+    assert_eq!(gbg.sent(STATE).len(), 1);
+    gbg.script(
+        STATE,
+        404,
+        &[],
+        r#"{"errors":[{"code":"4004","name":"NOT_FOUND","location":"Body","problem":"no such instance","action":"check"}]}"#,
+    );
+    let (status, _, problem) = notification(&gbg, &given(), &[("authorization", &right)], body);
+    assert_eq!((status, kind(&problem)), (404, "not-found"));
+    assert!(!problem.to_string().contains("PERSONAL"));
+}
+
+#[test]
+fn a_notification_becomes_a_signed_event_without_personal_data() {
+    let gbg = Gbg::default();
+    gbg.clock.advance(5_000);
+    gbg.script(STATE, 200, &[], &completed_state());
+    gbg.script(RECEIVER, 204, &[], "");
+    let right = basic(WEBHOOK_BASIC);
+    let notice = r#"{"instanceId":"abc"}"#;
+    let (status, response, _) =
+        notification(&gbg, &with_events(), &[("authorization", &right)], notice);
+    assert_eq!((status, response.body.len()), (204, 0), "no state answered");
+
+    let sent = &gbg.sent(RECEIVER)[0];
+    let header = |name| sent.header(name).unwrap().to_owned();
+    let (id, timestamp) = (header("webhook-id"), header("webhook-timestamp"));
+    assert_eq!(timestamp, ((EPOCH_MS + 5_000) / 1000).to_string());
+    assert_eq!(header("content-type"), "application/json");
+    let key = SigningKey::parse(EVENTS_KEY).unwrap();
     assert_eq!(
-        (status, problem["kind"].as_str()),
-        (400, Some("missing-instance-id"))
+        header("webhook-signature"),
+        key.sign(&id, timestamp.parse().unwrap(), &sent.body)
+    );
+    let event: Value = serde_json::from_slice(&sent.body).unwrap();
+    assert_eq!(event["type"], "journey.completed");
+    assert_eq!(event["data"]["instance_id"], "abc");
+    assert_eq!(event["data"]["decision"]["outcome"], "Decision: Accept");
+    assert!(event["data"].get("state").is_none(), "{event}");
+    assert!(!String::from_utf8_lossy(&sent.body).contains("PERSONAL"));
+
+    // The same notice again: the same event id, signed anew.
+    gbg.clock.advance(2_000);
+    gbg.script(STATE, 200, &[], &completed_state());
+    gbg.script(RECEIVER, 204, &[], "");
+    notification(&gbg, &with_events(), &[("authorization", &right)], notice);
+    let again = &gbg.sent(RECEIVER)[1];
+    assert_eq!(again.header("webhook-id"), Some(id.as_str()));
+    assert_ne!(
+        again.header("webhook-signature"),
+        sent.header("webhook-signature")
     );
 
-    gbg.script(STATE, 200, &[], &state_answer("Completed"));
-    let (status, _, state) = notification(&gbg, &given(), &[("authorization", &basic)], body);
-    assert_eq!(status, 200);
-    assert_eq!(state["instance_id"], "abc");
-    assert_eq!(state["status"], "Completed");
+    // With the state asked for, it is all there.
+    let mut include = with_events();
+    include.0.insert(EVENTS_INCLUDE_STATE.env, "true".into());
+    gbg.script(STATE, 200, &[], &completed_state());
+    gbg.script(RECEIVER, 200, &[], "");
+    notification(&gbg, &include, &[("authorization", &right)], notice);
+    let event: Value = serde_json::from_slice(&gbg.sent(RECEIVER)[2].body).unwrap();
+    assert_eq!(
+        event["data"]["state"]["context"]["subject"]["identity"]["firstName"],
+        "Ann-PERSONAL"
+    );
+}
+
+#[test]
+fn a_receiver_that_refuses_or_is_down_makes_the_sender_retry() {
+    let gbg = Gbg::default();
+    let right = basic(WEBHOOK_BASIC);
+    let notice = r#"{"instanceId":"abc"}"#;
+    gbg.script(STATE, 200, &[], &completed_state());
+    gbg.script(RECEIVER, 500, &[], "{}");
+    let (status, _, problem) =
+        notification(&gbg, &with_events(), &[("authorization", &right)], notice);
+    assert_eq!((status, kind(&problem)), (502, "event-refused"));
+    assert!(
+        problem["detail"].as_str().unwrap().contains("answered 500"),
+        "{problem}"
+    );
+
+    gbg.script(STATE, 200, &[], &completed_state());
+    gbg.net
+        .script(RECEIVER, [broken(TransportKind::ConnectionRefused)]);
+    let (status, _, problem) =
+        notification(&gbg, &with_events(), &[("authorization", &right)], notice);
+    assert_eq!((status, kind(&problem)), (502, "event-undelivered"));
+    assert!(!problem.to_string().contains("PERSONAL"));
 }
 
 #[test]
@@ -487,20 +643,269 @@ fn the_webhook_receiver_takes_a_key_header_and_fails_closed_without_one() {
     header.0.remove(WEBHOOK_USERNAME.env);
     header.0.remove(WEBHOOK_PASSWORD.env);
     header.0.insert(WEBHOOK_HEADER.env, "X-Webhook-Key".into());
-    header.0.insert(WEBHOOK_KEY.env, "hook-SECRET".into());
+    header
+        .0
+        .insert(WEBHOOK_KEY.env, "webhook-key-SECRET".into());
     gbg.script(STATE, 200, &[], &state_answer("Completed"));
     let body = r#"{"data":{"instanceId":"abc"}}"#;
-    let (status, _, _) = notification(&gbg, &header, &[("x-webhook-key", "hook-SECRET")], body);
-    assert_eq!(status, 200);
+    let key = [("x-webhook-key", "webhook-key-SECRET")];
+    let (status, _, _) = notification(&gbg, &header, &key, body);
+    assert_eq!(status, 204);
     let (status, _, problem) = notification(&gbg, &header, &[("x-webhook-key", "nope")], body);
     assert_eq!(status, 401, "{problem}");
 
     let mut none = given();
     none.0.remove(WEBHOOK_USERNAME.env);
     none.0.remove(WEBHOOK_PASSWORD.env);
-    let (status, _, problem) = notification(&gbg, &none, &[("x-webhook-key", "hook-SECRET")], body);
-    assert_eq!(
-        (status, problem["kind"].as_str()),
-        (503, Some("not-configured"))
+    let (status, _, problem) = notification(&gbg, &none, &key, body);
+    assert_eq!((status, kind(&problem)), (503, "not-configured"));
+}
+
+#[test]
+fn credentials_are_checked_before_any_body_is_read() {
+    let gbg = Gbg::default();
+    let wrong = basic("gbg:guess");
+    for (path, headers) in [
+        ("/journeys", vec![]),
+        ("/journeys", vec![("authorization", "Bearer wrong")]),
+        ("/journeys/abc/interaction", vec![]),
+        ("/webhooks/gbg", vec![("authorization", wrong.as_str())]),
+    ] {
+        let stalled = Stalled::default();
+        let head = IncomingRequest::new("POST", path, &headers);
+        let (status, _, _) = answered(handle(
+            &head,
+            &mut &stalled,
+            &Config::resolve(&given()),
+            &gbg,
+        ));
+        assert_eq!(status, 401, "{path}");
+        assert!(!stalled.read.get(), "{path}: the body was read");
+    }
+    // An admitted caller whose body stalls gets 408 at the deadline.
+    let right = basic(WEBHOOK_BASIC);
+    for (path, headers) in [
+        ("/journeys", vec![("authorization", KEY)]),
+        ("/webhooks/gbg", vec![("authorization", right.as_str())]),
+    ] {
+        let stalled = Stalled::default();
+        let mut slow = given();
+        slow.0.insert(BODY_TIMEOUT_MS.env, "250".into());
+        let head = IncomingRequest::new("POST", path, &headers);
+        let (status, _, problem) =
+            answered(handle(&head, &mut &stalled, &Config::resolve(&slow), &gbg));
+        assert_eq!(
+            (status, problem["kind"].as_str()),
+            (408, Some("request-timeout")),
+            "{path}"
+        );
+        assert!(
+            problem["detail"].as_str().unwrap().contains("250 ms"),
+            "{problem}"
+        );
+    }
+    // A declared length over the cap is refused unread.
+    let stalled = Stalled::default();
+    let head = IncomingRequest::new(
+        "POST",
+        "/journeys",
+        &[("authorization", KEY), ("content-length", "1048577")],
     );
+    let (status, _, _) = answered(handle(
+        &head,
+        &mut &stalled,
+        &Config::resolve(&given()),
+        &gbg,
+    ));
+    assert_eq!(status, 413);
+    assert!(!stalled.read.get());
+    assert!(gbg.nothing_sent());
+}
+
+fn start_with_key(gbg: &Gbg, key: &str, body: &str) -> (u16, Response, Value) {
+    call_with(
+        gbg,
+        &given(),
+        IncomingRequest::new(
+            "POST",
+            "/journeys",
+            &[("authorization", KEY), ("idempotency-key", key)],
+        )
+        .with(body),
+    )
+}
+
+#[test]
+fn one_idempotency_key_starts_one_journey() {
+    let gbg = Gbg::default();
+    gbg.script(START, 201, &[], &started("abc"));
+    let (status, first, body) = start_with_key(&gbg, "order-1", r#"{"delivery":"page"}"#);
+    assert_eq!(status, 201, "{body}");
+    let (status, again, _) = start_with_key(&gbg, "order-1", r#"{"delivery":"page"}"#);
+    assert_eq!(status, 201);
+    assert_eq!(again.body, first.body);
+    assert_eq!(again.header("location"), Some("/journeys/abc"));
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(gbg.sent(START).len(), 1, "started once");
+
+    let (status, _, problem) = start_with_key(&gbg, "order-1", r#"{"delivery":"api"}"#);
+    assert_eq!((status, kind(&problem)), (422, "idempotency-key-reused"));
+    assert_eq!(gbg.sent(START).len(), 1);
+
+    // A start that failed leaves the key free for a retry.
+    gbg.script(START, 400, &[], r#"{"errors":[]}"#);
+    assert_eq!(start_with_key(&gbg, "order-2", "").0, 400);
+    gbg.script(START, 201, &[], &started("abd"));
+    let (status, _, body) = start_with_key(&gbg, "order-2", "");
+    assert_eq!((status, body["instance_id"].as_str()), (201, Some("abd")));
+    assert_eq!(gbg.sent(START).len(), 3);
+
+    let (status, _, problem) = start_with_key(&gbg, "", "");
+    assert_eq!((status, field(&problem)), (400, Some("Idempotency-Key")));
+}
+
+#[test]
+fn plain_http_off_this_machine_is_refused_before_any_connection() {
+    let gbg = Gbg::default();
+    for (setting, url) in [
+        (BASE_URL, "http://api.example.com/v2/captain"),
+        (TOKEN_URL, "http://auth.example.com/as/token.oauth2"),
+    ] {
+        let mut given = given();
+        given.0.insert(setting.env, url.into());
+        let request =
+            IncomingRequest::new("GET", "/ready", &[("authorization", KEY)]).with(Vec::new());
+        let (status, _, problem) = call_with(&gbg, &given, request);
+        assert_eq!(
+            (status, problem["field"].as_str()),
+            (503, Some(setting.env)),
+            "{problem}"
+        );
+        assert!(
+            problem["detail"].as_str().unwrap().contains("plain http"),
+            "{problem}"
+        );
+    }
+    let mut events = with_events();
+    events
+        .0
+        .insert(EVENTS_URL.env, "http://hooks.example.com/gbg".into());
+    let right = basic(WEBHOOK_BASIC);
+    let (status, _, problem) = notification(
+        &gbg,
+        &events,
+        &[("authorization", &right)],
+        r#"{"instanceId":"abc"}"#,
+    );
+    assert_eq!((status, field(&problem)), (503, Some("GBG_GO_EVENTS_URL")));
+    assert!(gbg.nothing_sent(), "no connection was made");
+}
+
+#[test]
+fn short_keys_close_the_routes_they_guard() {
+    let gbg = Gbg::default();
+    let mut short = given();
+    short.0.insert(SERVICE_KEY.env, "a".into());
+    let request =
+        IncomingRequest::new("GET", "/ready", &[("authorization", "Bearer a")]).with(Vec::new());
+    let (status, _, problem) = call_with(&gbg, &short, request);
+    assert_eq!((status, field(&problem)), (503, Some("GBG_GO_SERVICE_KEY")));
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("16 characters"),
+        "{problem}"
+    );
+    let mut short = given();
+    short.0.insert(WEBHOOK_PASSWORD.env, "pw".into());
+    let (status, _, problem) =
+        notification(&gbg, &short, &[("authorization", &basic("gbg:pw"))], "{}");
+    assert_eq!(
+        (status, field(&problem)),
+        (503, Some("GBG_GO_WEBHOOK_PASSWORD"))
+    );
+    assert!(gbg.nothing_sent());
+}
+
+/// A store that keeps nothing.
+struct Forgetful;
+
+impl gbg_go_core::token_store::TokenStore for Forgetful {
+    fn get(&mut self, _: &str) -> Option<Vec<u8>> {
+        None
+    }
+
+    fn set(&mut self, _: &str, _: &[u8]) {}
+}
+
+impl Store for Forgetful {
+    fn insert_new(&mut self, _: &str, _: &[u8]) -> Result<bool, String> {
+        Ok(true)
+    }
+
+    fn remove(&mut self, _: &str) {}
+}
+
+/// An engine that reuses its instance: it keeps the last session, and its
+/// store keeps nothing.
+#[derive(Default)]
+struct Reused {
+    gbg: Gbg,
+    kept: std::cell::RefCell<Option<Kept<FakeTransport, FakeClock>>>,
+}
+
+impl Engine for Reused {
+    type Transport = FakeTransport;
+    type Clock = FakeClock;
+
+    fn transport(&self) -> FakeTransport {
+        self.gbg.net.clone()
+    }
+
+    fn clock(&self) -> FakeClock {
+        self.gbg.clock.clone()
+    }
+
+    fn store(&self, _: &StoreChoice) -> Box<dyn Store> {
+        Box::new(Forgetful)
+    }
+
+    fn kept_session(
+        &self,
+        client: &gbg_go_core::types::ClientConfig,
+        store: &StoreChoice,
+    ) -> Option<Session<FakeTransport, FakeClock>> {
+        self.kept.take()?.for_settings(client, store)
+    }
+
+    fn keep_session(&self, kept: Kept<FakeTransport, FakeClock>) {
+        *self.kept.borrow_mut() = Some(kept);
+    }
+}
+
+#[test]
+fn a_reused_instance_keeps_its_session_for_the_same_settings() {
+    let engine = Reused::default();
+    let ready = |given: &Given| {
+        engine.gbg.script(HEALTH, 200, &[], r#"{"message":"ok"}"#);
+        let head = IncomingRequest::new("GET", "/ready", &[("authorization", KEY)]);
+        answered(handle(
+            &head,
+            &mut Vec::new(),
+            &Config::resolve(given),
+            &engine,
+        ))
+        .0
+    };
+    assert_eq!(ready(&given()), 200);
+    assert_eq!(ready(&given()), 200);
+    assert_eq!(engine.gbg.sent(TOKEN).len(), 1, "the kept session's token");
+    // Other settings: a new session, a new token.
+    let mut rotated = given();
+    rotated
+        .0
+        .insert(crate::settings::CLIENT_SECRET.env, "client-SECRET-2".into());
+    assert_eq!(ready(&rotated), 200);
+    assert_eq!(engine.gbg.sent(TOKEN).len(), 2);
 }

@@ -1,10 +1,41 @@
-//! Reading GBG's Webhook-module notifications. GBG does not document their
-//! payload (only that it carries the journey's completion status), so the
-//! instance id is looked for in each plausible place in turn.
+//! `POST /webhooks/gbg`: GBG's Webhook-module notifications, turned into
+//! signed events for the integrator ([`crate::events`]). The answer carries
+//! no state: GBG's sender ignores it, and whoever holds the webhook
+//! credentials must not read journeys through it.
+//!
+//! GBG does not document the notification's payload (only that it carries
+//! the journey's completion status), so the instance id is looked for in
+//! each plausible place in turn.
 
+use gbg_go_core::http::Clock;
 use serde_json::Value;
 
+use crate::api::Call;
+use crate::engine::Engine;
+use crate::events::{self, Event};
+use crate::http::{Response, empty};
 use crate::problem::Problem;
+
+/// Receives a notification (its credentials already checked): fetches the
+/// instance's state, sends its event when events are configured, and
+/// answers `204` once the receiver has taken it (`502` when it did not, so
+/// that the sender retries); `204` without events configured.
+pub fn receive<E: Engine>(call: &mut Call<'_, E>) -> Result<Response, Problem> {
+    let body = call.body()?;
+    let id = instance_id(&body)?;
+    let events = call
+        .config
+        .events
+        .as_ref()
+        .map_err(Problem::not_configured)?;
+    let state = call.session()?.fetch_journey_state(&id, &[])?;
+    if let Some(events) = events {
+        let now_ms = call.engine.clock().now_unix_ms();
+        let event = Event::of(&state, now_ms, events.include_state);
+        events::deliver(&call.engine.transport(), events, &event, now_ms)?;
+    }
+    Ok(empty(204))
+}
 
 /// Where a notification may name its journey instance (JSON pointers),
 /// tried in this order.
