@@ -70,7 +70,9 @@ pub fn node_project() -> &'static Path {
     PROJECT.get_or_init(|| {
         let package = repository().join("bindings/node");
         assert!(
-            package.join("node_modules/@bytecodealliance/jco").is_dir(),
+            package
+                .join("node_modules/@bytecodealliance/jco-transpile")
+                .is_dir(),
             "bindings/node/node_modules is missing: {SET_UP}"
         );
         let project = fresh_dir("node-project");
