@@ -14,6 +14,7 @@ mod hosted_journey;
 mod hostile;
 mod hostile_guests;
 mod load;
+mod node_package;
 mod runtimes;
 #[path = "../../host/examples/hosted_journey.rs"]
 #[allow(dead_code)] // its `main` is for people; the tests call its functions

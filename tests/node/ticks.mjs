@@ -10,11 +10,11 @@ const { GbgGoClient } = await import(createRequire(`${process.cwd()}/`).resolve(
 
 const env = process.env;
 const client = await GbgGoClient.open({
-  endpoint: { tag: 'base-url', val: env.GBG_GO_BASE_URL },
+  endpoint: env.GBG_GO_BASE_URL,
   tokenUrl: env.GBG_GO_TOKEN_URL,
-  grant: { tag: 'client-credentials', val: { clientId: env.GBG_GO_CLIENT_ID, clientSecret: env.GBG_GO_CLIENT_SECRET } },
+  grant: { clientId: env.GBG_GO_CLIENT_ID, clientSecret: env.GBG_GO_CLIENT_SECRET },
 });
-const { instanceId } = await client.startJourney({ resourceId: env.GBG_GO_RESOURCE_ID, delivery: 'page' });
+const { instanceId } = await client.startJourney({ resourceId: env.GBG_GO_RESOURCE_ID });
 
 let ticks = 0;
 const timer = setInterval(() => (ticks += 1), 10);

@@ -45,9 +45,9 @@ function component() {
 
 const wasm = component();
 rmSync(`${here}generated`, { recursive: true, force: true });
-// Every WASI import is mapped to the `wasi` import object that the package
-// provides in the worker (its WASI host); instantiation is synchronous, from
-// modules the main thread compiled once.
+// Every WASI import is mapped to the `wasi` import object that src/wasi/
+// provides in the worker; instantiation is synchronous, from modules the
+// main thread compiled once.
 const { files } = await transpile(wasm, {
   name: 'gbg-go',
   outDir: `${here}generated`,
