@@ -1,6 +1,6 @@
 //! The npm package as its users get it (the tarball installed into an empty
 //! project, see [`runtimes::node_project`]): bad arguments, cancellation,
-//! the shared worker pool, the facts it copies from the
+//! the shared worker pool, completion events, the facts it copies from the
 //! contract crate, what the tarball carries, and a build without its tools.
 
 use std::path::Path;
@@ -55,6 +55,15 @@ async fn bad_arguments_are_refused_with_a_typed_error_and_the_client_carries_on(
     let api = |path: &str| support::count_requests(&simulator, &format!("/v2/captain/{path}"));
     assert_eq!(api("journey/start"), 1);
     assert_eq!(api("journey/interaction/submit"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn completion_events_signed_by_the_reference_library_verify() {
+    let simulator = support::simulator().await;
+    let mut command = node_script("events.mjs", &simulator);
+    let dev_package = support::repository().join("bindings/node/package.json");
+    command.env("GBG_GO_DEV_PACKAGE", dev_package);
+    passes_every_case(command, 16).await;
 }
 
 /// State fetches the simulator received for `instance_id`.

@@ -1,7 +1,8 @@
 // Everything the package rejects with: `GbgGoError` and one subclass per
 // kind. The WIT error kinds come from the component, with its own sentence
 // (`describe-error`) as the message; the others are the host's (a call out
-// of time, a trapped instance, a closed client, an aborted call).
+// of time, a trapped instance, a closed client, an aborted call, an event
+// whose signature does not hold).
 
 import { ERROR_KINDS, statusText } from './facts.js';
 
@@ -73,6 +74,8 @@ export const TrapError = kindClass('TrapError', 'trap');
 export const ClientClosedError = kindClass('ClientClosedError', 'closed');
 /** The call's `signal` aborted it and its work was stopped; `cause` is the signal's reason. */
 export const AbortError = kindClass('AbortError', 'aborted');
+/** A completion event whose signature, timestamp or body does not hold. */
+export const InvalidSignatureError = kindClass('InvalidSignatureError', 'invalid-signature');
 
 /** The payload fields of an `api-failure`, in the package's vocabulary. */
 function failure({ status, requestId, problems, message }) {

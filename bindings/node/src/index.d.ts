@@ -266,6 +266,16 @@ export declare class GbgGoClient implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+/**
+ * Checks a completion event of the journey service (Standard Webhooks) and
+ * returns it parsed; rejects with `InvalidSignatureError`.
+ */
+export declare function verifyEvent(
+  body: string | Uint8Array,
+  headers: Headers | Record<string, string | string[] | undefined>,
+  secret: string,
+): Promise<JsonObject>;
+
 // -- errors ------------------------------------------------------------------
 
 /** One entry of GBG's `errors[]` envelope. */
@@ -375,6 +385,10 @@ export declare class AbortError extends GbgGoErrorBase {
   readonly kind: 'aborted';
   readonly name: 'AbortError';
 }
+/** A completion event whose headers, timestamp, signature or body do not hold. */
+export declare class InvalidSignatureError extends GbgGoErrorBase {
+  readonly kind: 'invalid-signature';
+}
 
 /** Everything the package rejects with, discriminated by `kind`. */
 export type GbgGoError =
@@ -391,7 +405,8 @@ export type GbgGoError =
   | BudgetExceededError
   | TrapError
   | ClientClosedError
-  | AbortError;
+  | AbortError
+  | InvalidSignatureError;
 
 /** The base class: `error instanceof GbgGoError` narrows to the union above. */
 export declare const GbgGoError: {

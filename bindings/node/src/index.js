@@ -10,6 +10,7 @@ import { CALL_BUDGET_MS, MAX_CONCURRENCY, VERSION } from './facts.js';
 import { Call, forget, register } from './pool.js';
 
 export * from './errors.js';
+export { verifyEvent } from './events.js';
 export { VERSION };
 
 let nextClient = 0;
