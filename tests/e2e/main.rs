@@ -25,5 +25,6 @@ mod secrets;
 mod service;
 mod spin_guest;
 mod support;
+mod temporal;
 mod trace;
 mod wit_contract;
