@@ -165,7 +165,7 @@ pub fn example_env(simulator: &Simulator) -> Vec<(&'static str, String)> {
 /// Runs an example app as a user would: reads the hosted page's URL from its
 /// output, plays the end user on that page, and returns the app's last line
 /// once it has exited successfully.
-async fn run_example(mut command: tokio::process::Command) -> String {
+pub async fn run_example(mut command: tokio::process::Command) -> String {
     let mut child = command
         .env_remove("GBG_GO_REGION")
         .stdout(Stdio::piped())

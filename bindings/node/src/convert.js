@@ -248,7 +248,8 @@ function interactionStep(value) {
       collects: requirements('collects'),
       consumes: requirements('consumes'),
       outstanding: list(value.outstanding, `${field}.outstanding`, text),
-      document: text(value.raw, `${field}.raw`),
+      // A step kept without its text (as the Temporal activities return it) is written again.
+      document: value.raw === undefined ? jsonObject(value.interaction, `${field}.interaction`) : text(value.raw, `${field}.raw`),
     },
   };
 }

@@ -186,6 +186,9 @@ export interface NotReadyStep {
 /** What `fetchInteraction` returns. */
 export type InteractionStep = ReadyStep | NotReadyStep;
 
+/** A step as `planSubmission` takes it: `raw` may be left out (the workflow's `interaction` query does). */
+export type PlannableStep = NotReadyStep | (Omit<ReadyStep, 'raw'> & { raw?: string });
+
 /** One element a submission covers. */
 export interface Participant {
   domainElementId: string;
@@ -256,7 +259,7 @@ export declare class GbgGoClient implements AsyncDisposable {
    * there is nothing to send. Plans in the component; sends nothing.
    */
   planSubmission(
-    step: InteractionStep,
+    step: PlannableStep,
     answers: Record<string, JsonObject>,
     accepted?: AcceptedElement[],
     options?: CallOptions,
