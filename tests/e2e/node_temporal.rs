@@ -130,6 +130,14 @@ fn requests_about(simulator: &Simulator, path: &str, instance_id: &str) -> Vec<O
         .collect()
 }
 
+/// The simulator deleted the reported journey's instance, once.
+fn assert_deleted_once(simulator: &Simulator, report: &Value) {
+    let id = report["journey"]["instanceId"].as_str().unwrap();
+    let deletes = requests_about(simulator, "journey/state/delete", id);
+    assert_eq!(deletes.len(), 1, "{deletes:?}");
+    assert!(deletes[0].is_some_and(|s| (200..300).contains(&s)));
+}
+
 fn assert_completed(report: &Value) {
     let result = &report["result"];
     assert_eq!(result["status"], "Completed", "{report}");
@@ -237,10 +245,7 @@ async fn a_journey_past_its_timeout_fails_the_workflow_and_is_deleted() {
     let report = scenario("timeout", &server, &simulator).await;
     assert_eq!(report["failure"]["type"], "timeout", "{report}");
     assert_eq!(report["failure"]["nonRetryable"], true);
-    let id = report["journey"]["instanceId"].as_str().unwrap();
-    let deletes = requests_about(&simulator, "journey/state/delete", id);
-    assert_eq!(deletes.len(), 1, "{deletes:?}");
-    assert!(deletes[0].is_some_and(|s| (200..300).contains(&s)));
+    assert_deleted_once(&simulator, &report);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -248,10 +253,7 @@ async fn a_cancelled_workflow_deletes_its_instance() {
     let (server, simulator) = (DevServer::start(), support::simulator().await);
     let report = scenario("cancel", &server, &simulator).await;
     assert_eq!(report["failure"]["name"], "CancelledFailure", "{report}");
-    let id = report["journey"]["instanceId"].as_str().unwrap();
-    let deletes = requests_about(&simulator, "journey/state/delete", id);
-    assert_eq!(deletes.len(), 1, "{deletes:?}");
-    assert!(deletes[0].is_some_and(|s| (200..300).contains(&s)));
+    assert_deleted_once(&simulator, &report);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -278,20 +278,27 @@ const FEWEST_TICKS: u64 = TICK_WAIT_MS / 10 / 4;
 /// a wait for a journey nobody completes, with a 10 ms timer beside it.
 /// Returns its report: `{ticks, kind, message}`.
 async fn tick_check(mut command: tokio::process::Command, simulator: &Simulator) -> Value {
-    let output = command
+    command
         .envs(example_env(simulator))
-        .env("GBG_GO_WAIT_MS", TICK_WAIT_MS.to_string())
+        .env("GBG_GO_WAIT_MS", TICK_WAIT_MS.to_string());
+    json_report(command, "the tick check").await
+}
+
+/// Runs a script that prints one JSON value; fails the test with its output
+/// unless it succeeds.
+pub async fn json_report(mut command: tokio::process::Command, what: &str) -> Value {
+    let output = command
         .kill_on_drop(true)
         .output()
         .await
-        .expect("the tick check starts");
+        .unwrap_or_else(|e| panic!("{what} cannot start: {e}"));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
-        "the tick check failed:\n{stdout}{}",
+        "{what} failed:\n{stdout}{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    serde_json::from_str(stdout.trim()).expect("the tick check prints JSON")
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|_| panic!("{what} prints JSON: {stdout}"))
 }
 
 fn assert_kept_ticking(report: &Value) {

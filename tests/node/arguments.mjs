@@ -7,20 +7,11 @@
 //
 // Prints one line per case, then `N passed, N failed`; exits 1 when any failed.
 
-import { createRequire } from 'node:module';
+import { cases, config, gbgGo } from './installed.mjs';
 
-const gbgGo = await import(createRequire(`${process.cwd()}/`).resolve('gbg-go'));
 const { GbgGoClient, GbgGoError, InvalidInputError } = gbgGo;
-
 const env = process.env;
-const config = {
-  endpoint: env.GBG_GO_BASE_URL,
-  tokenUrl: env.GBG_GO_TOKEN_URL,
-  grant: { clientId: env.GBG_GO_CLIENT_ID, clientSecret: env.GBG_GO_CLIENT_SECRET },
-};
-
-let passed = 0;
-let failed = 0;
+const tally = cases();
 
 /** Expects `call()` to reject with an InvalidInputError for `field`. */
 async function refused(name, field, call) {
@@ -36,16 +27,12 @@ async function refused(name, field, call) {
   }
 }
 
-async function check(name, field, call, good) {
-  try {
+/** A case: `call` is refused for `field`, then `good` succeeds on the same client. */
+function check(name, field, call, good) {
+  return tally.check(name, async () => {
     await refused(name, field, call);
     await good();
-    passed += 1;
-    console.log(`PASS ${name}`);
-  } catch (e) {
-    failed += 1;
-    console.log(`FAIL ${name}: ${e.message}`);
-  }
+  });
 }
 
 // Configurations `open` refuses before it starts anything.
@@ -117,16 +104,10 @@ for (const [name, field, call] of calls) {
 }
 
 // After all of that, the client still serves every call.
-try {
+await tally.check('the client still serves calls', async () => {
   await client.health();
   const after = await state();
   if (after.instanceId !== instanceId || after.status !== 'InProgress') throw new Error(`unexpected state ${after.status}`);
-  passed += 1;
-  console.log('PASS the client still serves calls');
-} catch (e) {
-  failed += 1;
-  console.log(`FAIL the client still serves calls: ${e.message}`);
-}
+});
 await client.close();
-console.log(`${passed} passed, ${failed} failed`);
-process.exitCode = failed === 0 ? 0 : 1;
+tally.finish();

@@ -11,10 +11,10 @@
 //   {"event":"done", "results": {...}}   what each stopped call rejected with; two health
 //                                         calls reached the server, the aborted one did not
 
-import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-const gbgGo = await import(createRequire(`${process.cwd()}/`).resolve('gbg-go'));
+import { config, gbgGo } from './installed.mjs';
+
 const { AbortError, BudgetExceededError, ClientClosedError, GbgGoClient, GbgGoError } = gbgGo;
 
 /** When the calls below are stopped, in milliseconds: well before a slow state fetch answers. */
@@ -22,13 +22,8 @@ const STOP_AFTER_MS = 300;
 /** How long the log is given to show a request sent after a stop. */
 const QUIET_MS = Number(process.env.QUIET_MS ?? 2500);
 
-const env = process.env;
-const client = await GbgGoClient.open({
-  endpoint: env.GBG_GO_BASE_URL,
-  tokenUrl: env.GBG_GO_TOKEN_URL,
-  grant: { clientId: env.GBG_GO_CLIENT_ID, clientSecret: env.GBG_GO_CLIENT_SECRET },
-});
-const { instanceId } = await client.startJourney({ resourceId: env.GBG_GO_RESOURCE_ID });
+const client = await GbgGoClient.open(config);
+const { instanceId } = await client.startJourney({ resourceId: process.env.GBG_GO_RESOURCE_ID });
 const results = {};
 
 /** The error `promise` rejects with, as `{ name, kind, isGbgGoError, ... }`. */

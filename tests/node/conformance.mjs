@@ -10,9 +10,10 @@
 // `N passed, N failed`; exits 1 when any failed.
 
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 
-const { GbgGoClient, GbgGoError } = await import(createRequire(`${process.cwd()}/`).resolve('gbg-go'));
+import { gbgGo } from './installed.mjs';
+
+const { GbgGoClient, GbgGoError } = gbgGo;
 
 const RUNTIME = 'node';
 

@@ -9,9 +9,9 @@
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 
-const { GbgGoError, InvalidInputError, InvalidSignatureError, verifyEvent } = await import(
-  createRequire(`${process.cwd()}/`).resolve('gbg-go')
-);
+import { cases, gbgGo } from './installed.mjs';
+
+const { GbgGoError, InvalidInputError, InvalidSignatureError, verifyEvent } = gbgGo;
 const { Webhook } = createRequire(process.env.GBG_GO_DEV_PACKAGE)('standardwebhooks');
 
 const secret = `whsec_${randomBytes(32).toString('base64')}`;
@@ -33,19 +33,7 @@ function signed(payload, { id = 'evt_1', when = new Date(), secrets = [secret] }
   };
 }
 
-let passed = 0;
-let failed = 0;
-
-async function check(name, run) {
-  try {
-    await run();
-    passed += 1;
-    console.log(`PASS ${name}`);
-  } catch (e) {
-    failed += 1;
-    console.log(`FAIL ${name}: ${e.message}`);
-  }
-}
+const { check, finish } = cases();
 
 async function verifies(payload, headers, key = secret) {
   const got = await verifyEvent(payload, headers, key);
@@ -91,5 +79,4 @@ await check('a body that is not JSON', () => refused('not json', signed('not jso
 await check('a malformed secret', () => refused(body, signed(body), 'whsec_!!!', InvalidInputError));
 await check('a secret that is not text', () => refused(body, signed(body), 42, InvalidInputError));
 
-console.log(`${passed} passed, ${failed} failed`);
-process.exitCode = failed === 0 ? 0 : 1;
+finish();

@@ -7,16 +7,10 @@
 // and after three calls of one client ran at once.
 
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 
-const { GbgGoClient } = await import(createRequire(`${process.cwd()}/`).resolve('gbg-go'));
+import { config, gbgGo } from './installed.mjs';
 
-const env = process.env;
-const config = {
-  endpoint: env.GBG_GO_BASE_URL,
-  tokenUrl: env.GBG_GO_TOKEN_URL,
-  grant: { clientId: env.GBG_GO_CLIENT_ID, clientSecret: env.GBG_GO_CLIENT_SECRET },
-};
+const { GbgGoClient } = gbgGo;
 
 /** This process's thread count, from Linux's /proc. */
 const threads = () => Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
@@ -32,7 +26,7 @@ for (let i = 0; i < 6; i += 1) {
 
 // Concurrency: one client's calls overlap, each on its own worker.
 const client = clients[0];
-const { instanceId } = await client.startJourney({ resourceId: env.GBG_GO_RESOURCE_ID });
+const { instanceId } = await client.startJourney({ resourceId: process.env.GBG_GO_RESOURCE_ID });
 await Promise.all(Array.from({ length: 3 }, () => client.fetchJourneyState(instanceId)));
 const concurrent = threads();
 await Promise.all(clients.map((c) => c.close()));

@@ -14,25 +14,20 @@
 // {"event":"done", ...} with what the scenario observed.
 
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-const require = createRequire(`${process.cwd()}/`);
-const load = (name) => import(require.resolve(name));
+import { config, gbgGo, resolve } from './installed.mjs';
+
+const load = (name) => import(resolve(name));
 const { Client, Connection, WorkflowFailedError } = await load('@temporalio/client');
 const { bundleWorkflowCode, NativeConnection } = await load('@temporalio/worker');
-const { GbgGoClient } = await load('gbg-go');
+const { GbgGoClient } = gbgGo;
 const temporal = await load('gbg-go/temporal');
 const { createWorker, workflowsPath, ACTIVITIES, JOURNEY_QUERY, INTERACTION_QUERY, JOURNEY_EVENT_SIGNAL } = temporal;
 
 const scenario = process.argv[2];
 const env = process.env;
-const config = {
-  endpoint: env.GBG_GO_BASE_URL,
-  tokenUrl: env.GBG_GO_TOKEN_URL,
-  grant: { clientId: env.GBG_GO_CLIENT_ID, clientSecret: env.GBG_GO_CLIENT_SECRET },
-};
 const taskQueue = `gbg-go-${scenario}-${process.pid}`;
 
 const report = (event) => console.log(JSON.stringify(event));
