@@ -62,6 +62,7 @@ for (const [name, field, bad] of opening) {
   });
 }
 await check('open: options not an object', 'options', () => GbgGoClient.open(config, 7), () => spare.health());
+await check('open: a misspelled option', 'options.max-concurency', () => GbgGoClient.open(config, { maxConcurency: 2 }), () => spare.health());
 await check('open: maxConcurrency zero', 'options.max-concurrency', () => GbgGoClient.open(config, { maxConcurrency: 0 }), () => spare.health());
 await check('new GbgGoClient', 'GbgGoClient', async () => new GbgGoClient(config), () => spare.health());
 await spare.close();

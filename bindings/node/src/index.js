@@ -41,7 +41,6 @@ function positive(value, field, fallback) {
 export class GbgGoClient {
   #key = ++nextClient;
   #opening;
-  #allowed;
   #maxConcurrency;
   #callBudgetMs;
   #active = 0;
@@ -53,7 +52,6 @@ export class GbgGoClient {
   constructor(token, config, options) {
     if (token !== OPENING) throw invalidInput('GbgGoClient', 'open a client with GbgGoClient.open(config)');
     this.#opening = { config, allowed: options.allowed };
-    this.#allowed = options.allowed;
     this.#maxConcurrency = options.maxConcurrency;
     this.#callBudgetMs = options.callBudgetMs;
   }
@@ -66,8 +64,10 @@ export class GbgGoClient {
    */
   static async open(config, options = {}) {
     const wit = convert.clientConfig(config);
-    if (typeof options !== 'object' || options === null) throw invalidInput('options', 'must be an object');
-    const { egress, onDenied = () => {}, maxConcurrency, callBudgetMs, signal, timeoutMs } = options;
+    const { egress, onDenied = () => {}, maxConcurrency, callBudgetMs, signal, timeoutMs } = convert.callOptions(
+      options,
+      ['egress', 'onDenied', 'maxConcurrency', 'callBudgetMs'],
+    );
     if (typeof onDenied !== 'function') throw invalidInput('options.on-denied', 'must be a function');
     if (egress !== undefined && typeof egress?.[Symbol.iterator] !== 'function') {
       throw invalidInput('options.egress', 'must be a list of URLs');
@@ -80,7 +80,7 @@ export class GbgGoClient {
     register(client.#key, onDenied);
     unclosed.register(client, client.#key, client);
     try {
-      await client.#call('open', [], convert.callOptions({ signal, timeoutMs }));
+      await client.#call('open', [], { signal, timeoutMs });
     } catch (e) {
       await client.close();
       throw e;
@@ -90,7 +90,7 @@ export class GbgGoClient {
 
   /** The origins (`scheme://host:port`) this client's component may reach. */
   get allowedOrigins() {
-    return [...this.#allowed];
+    return [...this.#opening.allowed];
   }
 
   /** Fetches a new customer access token now; returns its lifetime. */
