@@ -110,9 +110,37 @@ function perform(client, step) {
         subject: JSON.parse(submission.subject),
       });
     }
+    case 'plan-submission': {
+      const accepted = step.accepted.map((a) => ({
+        interactionId: a['interaction-id'],
+        domainElementId: a['domain-element-id'],
+      }));
+      return client.planSubmission(plainStep(step.step), step.answers, accepted);
+    }
     default:
       throw new Error(`unknown call ${step.call}`);
   }
+}
+
+/** A canonical interaction step as the package takes it (as `fetchInteraction` gives it). */
+function plainStep(canonicalStep) {
+  const spelled = { 'in-progress': 'InProgress', completed: 'Completed', failed: 'Failed', paused: 'Paused' };
+  const journeyStatus = (status) => (typeof status === 'string' ? spelled[status] : status.other);
+  const ready = canonicalStep.ready;
+  if (!ready) return { instanceId: '', ready: false, journeyStatus: journeyStatus(canonicalStep['not-ready']) };
+  const requirement = ({ element, combinator, inputs }) =>
+    combinator === null ? element : { ...element, combinator, inputs };
+  return {
+    instanceId: ready['instance-id'],
+    ready: true,
+    journeyStatus: journeyStatus(ready['journey-status']),
+    interactionId: ready['interaction-id'],
+    collects: ready.collects.map(requirement),
+    consumes: ready.consumes.map(requirement),
+    outstanding: ready.outstanding,
+    interaction: ready.document,
+    raw: JSON.stringify(ready.document),
+  };
 }
 
 /** The outcome in the scenarios' canonical form, all its text (for the secret check) and the error's message. */
@@ -173,6 +201,8 @@ function canonical(call, value) {
         },
       };
     }
+    case 'plan-submission':
+      return value === null ? null : { ...kebab(value), participants: value.participants.map(kebab) };
     default:
       return value === undefined ? null : kebab(value);
   }
