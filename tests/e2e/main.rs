@@ -15,6 +15,8 @@ mod hosted_journey;
 mod hostile;
 mod hostile_guests;
 mod load;
+mod node_package;
+mod node_temporal;
 mod runtimes;
 #[path = "../../host/examples/hosted_journey.rs"]
 #[allow(dead_code)] // its `main` is for people; the tests call its functions

@@ -10,9 +10,10 @@
 // `N passed, N failed`; exits 1 when any failed.
 
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 
-const { GbgGoClient, GbgGoError } = await import(createRequire(`${process.cwd()}/`).resolve('gbg-go'));
+import { gbgGo } from './installed.mjs';
+
+const { GbgGoClient, GbgGoError } = gbgGo;
 
 const RUNTIME = 'node';
 
@@ -43,9 +44,9 @@ process.exitCode = failed === 0 ? 0 : 1;
 async function run(scenario, vars) {
   const spec = substitute({ ...suite.client, ...scenario.client }, vars);
   const config = {
-    endpoint: { tag: 'base-url', val: spec['base-url'] },
+    endpoint: spec['base-url'],
     tokenUrl: spec['token-url'],
-    grant: { tag: 'client-credentials', val: { clientId: spec['client-id'], clientSecret: spec['client-secret'] } },
+    grant: { clientId: spec['client-id'], clientSecret: spec['client-secret'] },
   };
   const egress = scenario.egress ? substitute(scenario.egress, vars) : undefined;
   const client = await GbgGoClient.open(config, { egress });
@@ -56,7 +57,7 @@ async function run(scenario, vars) {
         await submitHostedPage(step.url, step.form);
         continue;
       }
-      const { observed, text, message } = await observe(() => perform(client, step));
+      const { observed, text, message } = await observe(step.call, () => perform(client, step));
       const expected = step.expect_by_runtime?.[RUNTIME] ?? step.expect;
       const where = `step ${index} (${step.call})`;
       const mismatch = match(expected, observed, '');
@@ -80,36 +81,78 @@ async function run(scenario, vars) {
   }
 }
 
-/** Calls the component for one step. */
+/** Calls the package for one step, its WIT-shaped arguments given as the package takes them. */
 function perform(client, step) {
   switch (step.call) {
     case 'authenticate':
       return client.authenticate();
-    case 'start-journey':
-      return client.startJourney(camel(step.request));
+    case 'start-journey': {
+      const { 'resource-id': resourceId, delivery, subject } = step.request;
+      return client.startJourney({ resourceId, delivery, subject: subject === null ? undefined : JSON.parse(subject) });
+    }
     case 'fetch-journey-state':
-      return client.fetchJourneyState(step['instance-id'], step['filter-keys'] ?? []);
-    case 'wait-for-completion':
-      return client.waitForCompletion(step['instance-id'], camel(step.options));
+      return client.fetchJourneyState(step['instance-id'], { filterKeys: step['filter-keys'] ?? [] });
+    case 'wait-for-completion': {
+      const { 'poll-interval-ms': pollIntervalMs, 'timeout-ms': timeoutMs } = step.options;
+      return client.waitForCompletion(step['instance-id'], { pollIntervalMs, timeoutMs });
+    }
     case 'fetch-interaction':
       return client.fetchInteraction(step['instance-id']);
-    case 'submit-interaction':
-      return client.submitInteraction(camel(step.submission));
+    case 'submit-interaction': {
+      const { submission } = step;
+      return client.submitInteraction({
+        instanceId: submission['instance-id'],
+        interactionId: submission['interaction-id'],
+        participants: submission.participants.map((p) => ({
+          domainElementId: p['domain-element-id'],
+          instruction: p.instruction,
+        })),
+        subject: JSON.parse(submission.subject),
+      });
+    }
+    case 'plan-submission': {
+      const accepted = step.accepted.map((a) => ({
+        interactionId: a['interaction-id'],
+        domainElementId: a['domain-element-id'],
+      }));
+      return client.planSubmission(plainStep(step.step), step.answers, accepted);
+    }
     default:
       throw new Error(`unknown call ${step.call}`);
   }
 }
 
+/** A canonical interaction step as the package takes it (as `fetchInteraction` gives it). */
+function plainStep(canonicalStep) {
+  const spelled = { 'in-progress': 'InProgress', completed: 'Completed', failed: 'Failed', paused: 'Paused' };
+  const journeyStatus = (status) => (typeof status === 'string' ? spelled[status] : status.other);
+  const ready = canonicalStep.ready;
+  if (!ready) return { instanceId: '', ready: false, journeyStatus: journeyStatus(canonicalStep['not-ready']) };
+  const requirement = ({ element, combinator, inputs }) =>
+    combinator === null ? element : { ...element, combinator, inputs };
+  return {
+    instanceId: ready['instance-id'],
+    ready: true,
+    journeyStatus: journeyStatus(ready['journey-status']),
+    interactionId: ready['interaction-id'],
+    collects: ready.collects.map(requirement),
+    consumes: ready.consumes.map(requirement),
+    outstanding: ready.outstanding,
+    interaction: ready.document,
+    raw: JSON.stringify(ready.document),
+  };
+}
+
 /** The outcome in the scenarios' canonical form, all its text (for the secret check) and the error's message. */
-async function observe(call) {
+async function observe(call, perform) {
   try {
-    const observed = { ok: canonical(await call()) };
+    const observed = { ok: canonical(call, await perform()) };
     return { observed, text: JSON.stringify(observed) };
   } catch (e) {
     if (!(e instanceof GbgGoError)) {
       throw e;
     }
-    const observed = { err: { [e.kind]: canonical(e.detail) } };
+    const observed = { err: { [e.kind]: errorPayload(e) } };
     return { observed, text: `${JSON.stringify(observed)} ${e.message} ${e.stack}`, message: e.message };
   }
 }
@@ -120,49 +163,68 @@ function reads(message, pattern) {
   return message !== undefined && new RegExp(`^${escaped.join('.*')}$`, 's').test(message);
 }
 
-/**
- * A jco value in the canonical form: kebab-case field names, `none` as null,
- * a variant case as its name (no payload) or `{name: payload}`, numbers as
- * numbers, and `document` fields (JSON text) parsed.
- */
-function canonical(value) {
-  if (value === undefined || value === null) {
-    return null;
-  }
-  if (typeof value === 'bigint') {
-    return Number(value);
-  }
-  if (Array.isArray(value)) {
-    return value.map(canonical);
-  }
-  if (typeof value !== 'object') {
-    return value;
-  }
-  if (typeof value.tag === 'string' && Object.keys(value).every((key) => key === 'tag' || key === 'val')) {
-    return value.val === undefined ? value.tag : { [value.tag]: canonical(value.val) };
-  }
+/** A status as GBG spells it, as the WIT `journey-status` case in the canonical form. */
+function status(spelled) {
+  const known = { InProgress: 'in-progress', Completed: 'completed', Failed: 'failed', Paused: 'paused' };
+  return spelled === null ? null : (known[spelled] ?? { other: spelled });
+}
+
+/** The fields of a plain object under their WIT (kebab-case) names, absent as null. */
+function kebab(value) {
   return Object.fromEntries(
-    Object.entries(value).map(([key, field]) => [
-      key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`),
-      key === 'document' ? JSON.parse(field) : canonical(field),
-    ]),
+    Object.entries(value).map(([key, field]) => [key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), field ?? null]),
   );
 }
 
-/** A canonical value as jco takes it: camelCase fields, null as absent. */
-function camel(value) {
-  if (Array.isArray(value)) {
-    return value.map(camel);
+/** The package's value for `call` in the canonical (WIT-shaped) form. */
+function canonical(call, value) {
+  switch (call) {
+    case 'fetch-journey-state':
+    case 'wait-for-completion': {
+      const { state, raw, ...rest } = value;
+      return { ...kebab(rest), status: status(value.status), 'status-text': value.status, document: state };
+    }
+    case 'fetch-interaction': {
+      if (!value.ready) return { 'not-ready': status(value.journeyStatus) };
+      const element = ({ ref, spec, recommended }) => ({ ref, spec, recommended });
+      const requirements = (list) =>
+        list.map((r) => ({ element: element(r), combinator: r.combinator ?? null, inputs: (r.inputs ?? []).map(element) }));
+      return {
+        ready: {
+          'instance-id': value.instanceId,
+          'interaction-id': value.interactionId,
+          'journey-status': status(value.journeyStatus),
+          collects: requirements(value.collects),
+          consumes: requirements(value.consumes),
+          outstanding: value.outstanding,
+          document: value.interaction,
+        },
+      };
+    }
+    case 'plan-submission':
+      return value === null ? null : { ...kebab(value), participants: value.participants.map(kebab) };
+    default:
+      return value === undefined ? null : kebab(value);
   }
-  if (value === null) {
-    return undefined;
+}
+
+/** A `GbgGoError`'s fields as the WIT payload of its kind, in the canonical form. */
+function errorPayload(e) {
+  const failure = { status: e.status, 'request-id': e.requestId, problems: e.problems, message: e.serverMessage };
+  switch (e.kind) {
+    case 'invalid-input':
+      return { field: e.field, reason: e.reason };
+    case 'rate-limited':
+      return { 'retry-after-ms': e.retryAfter, failure };
+    case 'transport':
+      return { kind: e.transportKind, authority: e.authority, message: e.reason };
+    case 'invalid-response':
+      return { status: e.status, 'request-id': e.requestId, reason: e.reason };
+    case 'timeout':
+      return { 'instance-id': e.instanceId, 'last-status': status(e.lastStatus), 'waited-ms': e.waitedMs };
+    default:
+      return failure;
   }
-  if (typeof value !== 'object') {
-    return value;
-  }
-  return Object.fromEntries(
-    Object.entries(value).map(([key, field]) => [key.replace(/-([a-z])/g, (_, c) => c.toUpperCase()), camel(field)]),
-  );
 }
 
 /** Why `actual` does not match `expected` (see ../conformance/README.md), or '' when it does. */

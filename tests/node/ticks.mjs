@@ -4,17 +4,12 @@
 // directory and the gbg-go command's variables. Prints
 // `{"ticks", "kind", "message"}`.
 
-import { createRequire } from 'node:module';
+import { config, gbgGo } from './installed.mjs';
 
-const { GbgGoClient } = await import(createRequire(`${process.cwd()}/`).resolve('gbg-go'));
-
+const { GbgGoClient } = gbgGo;
 const env = process.env;
-const client = await GbgGoClient.open({
-  endpoint: { tag: 'base-url', val: env.GBG_GO_BASE_URL },
-  tokenUrl: env.GBG_GO_TOKEN_URL,
-  grant: { tag: 'client-credentials', val: { clientId: env.GBG_GO_CLIENT_ID, clientSecret: env.GBG_GO_CLIENT_SECRET } },
-});
-const { instanceId } = await client.startJourney({ resourceId: env.GBG_GO_RESOURCE_ID, delivery: 'page' });
+const client = await GbgGoClient.open(config);
+const { instanceId } = await client.startJourney({ resourceId: env.GBG_GO_RESOURCE_ID });
 
 let ticks = 0;
 const timer = setInterval(() => (ticks += 1), 10);

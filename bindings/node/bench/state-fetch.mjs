@@ -14,11 +14,11 @@ const ROUNDS = Number(process.argv[2] ?? 300);
 const env = process.env;
 
 const client = await GbgGoClient.open({
-  endpoint: { tag: 'base-url', val: env.GBG_GO_BASE_URL },
+  endpoint: env.GBG_GO_BASE_URL,
   tokenUrl: env.GBG_GO_TOKEN_URL,
-  grant: { tag: 'client-credentials', val: { clientId: env.GBG_GO_CLIENT_ID, clientSecret: env.GBG_GO_CLIENT_SECRET } },
+  grant: { clientId: env.GBG_GO_CLIENT_ID, clientSecret: env.GBG_GO_CLIENT_SECRET },
 });
-const { instanceId } = await client.startJourney({ resourceId: env.GBG_GO_RESOURCE_ID, delivery: 'page' });
+const { instanceId } = await client.startJourney({ resourceId: env.GBG_GO_RESOURCE_ID });
 
 // The stand-in for an SDK built on fetch: one token, then the very request
 // the component sends, its JSON answer parsed.

@@ -27,35 +27,14 @@ function required(name) {
   return value;
 }
 
-/** @type {Record<string, Record<string, unknown>>} */
+/** @type {Record<string, import('gbg-go').JsonObject>} */
 const answers = JSON.parse(readFileSync(process.argv[2] ?? required('GBG_GO_ANSWERS'), 'utf8'));
-
-/** The answer that covers `element`: its own, or its parent's for a slot such as `PrimaryDocument/side1Image`. */
-function answerFor(/** @type {string} */ element) {
-  return [element, element.split('/')[0]].find((key) => key in answers);
-}
-
-/** Merges subject pieces: objects key by key, arrays concatenated. */
-function merge(/** @type {any} */ into, /** @type {any} */ piece) {
-  for (const [key, value] of Object.entries(piece)) {
-    const existing = into[key];
-    if (Array.isArray(existing) && Array.isArray(value)) existing.push(...value);
-    else if (existing && typeof existing === 'object' && value && typeof value === 'object') merge(existing, value);
-    else into[key] = structuredClone(value);
-  }
-  return into;
-}
 
 /** @type {import('gbg-go').ClientConfig} */
 const config = {
-  endpoint: process.env.GBG_GO_BASE_URL
-    ? { tag: 'base-url', val: process.env.GBG_GO_BASE_URL }
-    : { tag: 'region', val: /** @type {import('gbg-go').Region} */ (process.env.GBG_GO_REGION ?? 'eu') },
+  endpoint: process.env.GBG_GO_BASE_URL ?? process.env.GBG_GO_REGION ?? 'eu',
   tokenUrl: process.env.GBG_GO_TOKEN_URL,
-  grant: {
-    tag: 'client-credentials',
-    val: { clientId: required('GBG_GO_CLIENT_ID'), clientSecret: required('GBG_GO_CLIENT_SECRET') },
-  },
+  grant: { clientId: required('GBG_GO_CLIENT_ID'), clientSecret: required('GBG_GO_CLIENT_SECRET') },
 };
 
 const client = await GbgGoClient.open(config);
@@ -63,33 +42,21 @@ try {
   const { instanceId } = await client.startJourney({ resourceId: required('GBG_GO_RESOURCE_ID'), delivery: 'api' });
   console.log(`Journey ${instanceId} started`);
   const deadline = Date.now() + TIMEOUT_MS;
-  // What was submitted, per interaction: each element once. GBG may answer
-  // an interaction with the same `outstanding` list after a successful
-  // submission, so the loop does not rely on that list shrinking.
-  const submitted = new Set();
+  // What each interaction accepted. GBG may answer an interaction with the
+  // same `outstanding` list after a successful submission, so the planner
+  // (in the component) leaves these out rather than trusting that list.
+  /** @type {import('gbg-go').AcceptedElement[]} */
+  const accepted = [];
   for (;;) {
     const step = await client.fetchInteraction(instanceId);
-    if (step.tag === 'not-ready' && step.val.tag !== 'in-progress') break;
-    if (step.tag === 'ready') {
-      const interaction = step.val;
-      const asked = [...interaction.outstanding, ...interaction.collects.flatMap((c) => [c.element, ...c.inputs].map((i) => i.ref))];
-      const keys = [...new Set(asked.map(answerFor).filter((key) => key !== undefined))];
-      const due = keys.filter((key) => !submitted.has(`${interaction.interactionId} ${key}`));
-      const missing = interaction.outstanding.filter((element) => answerFor(element) === undefined);
-      if (missing.length > 0) {
-        throw new Error(`the answers do not cover ${missing.join(', ')}`);
-      }
-      if (due.length > 0) {
-        console.log(`Interaction ${interaction.interactionId}: submitting ${due.join(', ')}`);
-        await client.submitInteraction({
-          instanceId,
-          interactionId: interaction.interactionId,
-          participants: due.map((key) => ({ domainElementId: key })),
-          subject: JSON.stringify(due.reduce((subject, key) => merge(subject, answers[key]), {})),
-        });
-        due.forEach((key) => submitted.add(`${interaction.interactionId} ${key}`));
-        continue;
-      }
+    if (!step.ready && step.journeyStatus !== 'InProgress') break;
+    const submission = await client.planSubmission(step, answers, accepted);
+    if (submission) {
+      const elements = submission.participants.map((p) => p.domainElementId);
+      console.log(`Interaction ${submission.interactionId}: submitting ${elements.join(', ')}`);
+      await client.submitInteraction(submission);
+      accepted.push(...elements.map((domainElementId) => ({ interactionId: submission.interactionId, domainElementId })));
+      continue;
     }
     // GBG's modules are running, or it has not yet taken in what was submitted.
     if (Date.now() >= deadline) {
@@ -98,9 +65,9 @@ try {
     await sleep(POLL_INTERVAL_MS);
   }
   const state = await client.waitForCompletion(instanceId, { pollIntervalMs: POLL_INTERVAL_MS, timeoutMs: 60_000 });
-  const outcome = JSON.parse(state.document).context?.result?.outcome ?? 'no outcome';
-  console.log(`Journey ${state.instanceId} ${state.statusText}: ${outcome}`);
-  process.exitCode = state.status.tag === 'completed' ? 0 : 3;
+  const outcome = state.state.context?.result?.outcome ?? 'no outcome';
+  console.log(`Journey ${state.instanceId} ${state.status}: ${outcome}`);
+  process.exitCode = state.status === 'Completed' ? 0 : 3;
 } catch (e) {
   if (!(e instanceof GbgGoError)) {
     throw e;

@@ -19,14 +19,9 @@ function required(name) {
 
 /** @type {import('gbg-go').ClientConfig} */
 const config = {
-  endpoint: process.env.GBG_GO_BASE_URL
-    ? { tag: 'base-url', val: process.env.GBG_GO_BASE_URL }
-    : { tag: 'region', val: /** @type {import('gbg-go').Region} */ (process.env.GBG_GO_REGION ?? 'eu') },
+  endpoint: process.env.GBG_GO_BASE_URL ?? process.env.GBG_GO_REGION ?? 'eu',
   tokenUrl: process.env.GBG_GO_TOKEN_URL,
-  grant: {
-    tag: 'client-credentials',
-    val: { clientId: required('GBG_GO_CLIENT_ID'), clientSecret: required('GBG_GO_CLIENT_SECRET') },
-  },
+  grant: { clientId: required('GBG_GO_CLIENT_ID'), clientSecret: required('GBG_GO_CLIENT_SECRET') },
 };
 
 // The component may reach its API and token endpoint, nothing else.
@@ -37,9 +32,9 @@ try {
   const started = await client.startJourney({ resourceId: required('GBG_GO_RESOURCE_ID'), delivery: 'page' });
   console.log(`Send the end user to: ${started.instanceUrl}`);
   const state = await client.waitForCompletion(started.instanceId, { pollIntervalMs: 1000, timeoutMs: 600_000 });
-  const outcome = JSON.parse(state.document).context?.result?.outcome ?? 'no outcome';
-  console.log(`Journey ${state.instanceId} ${state.statusText}: ${outcome}`);
-  process.exitCode = state.status.tag === 'completed' ? 0 : 3;
+  const outcome = state.state.context?.result?.outcome ?? 'no outcome';
+  console.log(`Journey ${state.instanceId} ${state.status}: ${outcome}`);
+  process.exitCode = state.status === 'Completed' ? 0 : 3;
 } catch (e) {
   if (!(e instanceof GbgGoError)) {
     throw e;

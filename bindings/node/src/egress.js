@@ -8,22 +8,19 @@
 //
 // The list is the host's, never the guest's: it is built from the
 // configuration the application passed to `GbgGoClient.open`, with this
-// package's own copy of GBG's documented hosts, so a component that resolved
-// its endpoints differently could not widen it.
+// package's own copy of GBG's documented hosts (./facts.js), so a component
+// that resolved its endpoints differently could not widen it.
 
-/** The documented token endpoint, used when `tokenUrl` is absent. */
-export const DEFAULT_TOKEN_URL = 'https://api.auth.gbgplc.com/as/token.oauth2';
+import { regionBaseUrl, TOKEN_URL } from './facts.js';
 
-/** The documented API base of a region. */
-function regionBaseUrl(region) {
-  return `https://${region}.platform.go.gbgplc.com/v2/captain`;
-}
-
-/** The URLs a client opened with `config` has to reach: its API base and token URL. */
+/**
+ * The URLs a client opened with `config` (a WIT `client-config`) has to
+ * reach: its API base and token URL.
+ */
 export function reachableUrls(config) {
   const { endpoint } = config;
   const base = endpoint.tag === 'base-url' ? endpoint.val : regionBaseUrl(endpoint.val);
-  return [base, config.tokenUrl ?? DEFAULT_TOKEN_URL];
+  return [base, config.tokenUrl ?? TOKEN_URL];
 }
 
 /**

@@ -1,300 +1,223 @@
-// The GBG GO client for Node: the WebAssembly component, run in worker
-// threads so that no call blocks the event loop. Values are the WIT records
-// as jco maps them (camelCase fields, enums as strings, variants as
-// `{ tag, val }`, u64 as bigint); ./index.d.ts gives their types.
+// The GBG GO client for Node: the WebAssembly component, run in a pool of
+// worker threads that every client in the process shares, so that no call
+// blocks the event loop. Values are plain JavaScript (./convert.js); every
+// failure is a `GbgGoError` (./errors.js); ./index.d.ts gives the types.
 
-import { readdir, readFile } from 'node:fs/promises';
-import { MessageChannel, Worker } from 'node:worker_threads';
-
+import * as convert from './convert.js';
+import { AbortError, ClientClosedError, invalidInput } from './errors.js';
 import { originsOf, reachableUrls } from './egress.js';
-import { serve } from './transport.js';
+import { CALL_BUDGET_MS, MAX_CONCURRENCY, VERSION } from './facts.js';
+import { Call, forget, register } from './pool.js';
 
-export { DEFAULT_TOKEN_URL, reachableUrls } from './egress.js';
+export * from './errors.js';
+export { verifyEvent } from './events.js';
+export { VERSION };
 
-/** The longest a call other than `waitForCompletion` may run, in milliseconds. */
-const DEFAULT_CALL_BUDGET_MS = 120_000;
+let nextClient = 0;
 
-/** How many calls one client runs at once, each in its own component instance. */
-const DEFAULT_MAX_CONCURRENCY = 4;
+/** Lets `GbgGoClient.open` alone construct clients. */
+const OPENING = Symbol('opening');
 
-/** A call the component answered with its typed `error`. */
-export class GbgGoError extends Error {
-  constructor(error, message) {
-    super(message);
-    this.name = 'GbgGoError';
-    /** The WIT error case, e.g. `not-found`. */
-    this.kind = error.tag;
-    /** The case's payload, e.g. the `api-failure` record. */
-    this.detail = error.val;
-  }
+/** Drops the instances of a client that was never closed once it is collected. */
+const unclosed = new FinalizationRegistry(forget);
+
+/** The error of a call whose `signal` aborted. */
+function aborted(signal) {
+  return new AbortError('the call was aborted', {}, { cause: signal.reason });
 }
 
-/** The host stopped a component instance: it ran past its time budget or trapped. */
-export class GbgGoHostError extends Error {
-  constructor(reason, message) {
-    super(message);
-    this.name = 'GbgGoHostError';
-    /** `budget-exceeded`, `trap` or `closed`. */
-    this.reason = reason;
-  }
+/** A whole number of at least 1, or the default. */
+function positive(value, field, fallback) {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) throw invalidInput(field, 'must be a whole number of at least 1');
+  return value;
 }
 
 /**
  * A GBG GO client. Every call returns a promise and runs in a component
- * instance on a worker thread; the HTTP requests it makes are sent from the
- * main thread's event loop, over keep-alive connections.
+ * instance of this client on a worker thread; its HTTP requests are sent
+ * from the main thread's event loop over keep-alive connections.
  */
 export class GbgGoClient {
-  #config;
-  #options;
-  #instances = new Set();
-  #idle = [];
-  #waiting = [];
+  #key = ++nextClient;
+  #opening;
+  #maxConcurrency;
+  #callBudgetMs;
+  #active = 0;
+  #queue = [];
+  #running = new Set();
   #closed = false;
 
-  constructor(config, options) {
-    this.#config = config;
-    this.#options = options;
+  /** Use `GbgGoClient.open`. */
+  constructor(token, config, options) {
+    if (token !== OPENING) throw invalidInput('GbgGoClient', 'open a client with GbgGoClient.open(config)');
+    this.#opening = { config, allowed: options.allowed };
+    this.#maxConcurrency = options.maxConcurrency;
+    this.#callBudgetMs = options.callBudgetMs;
   }
 
   /**
-   * Validates `config` and opens a client. Sends nothing.
+   * Checks `config` and opens a client. Sends nothing.
    *
-   * @param {object} config the WIT `client-config`
-   * @param {object} [options] `egress` (URLs whose origins the component
-   *   may reach; by default the API base and token URL of `config`),
-   *   `onDenied`, `maxConcurrency` and `callBudgetMs`
+   * @param {import('./index.js').ClientConfig} config
+   * @param {import('./index.js').ClientOptions} [options]
    */
   static async open(config, options = {}) {
-    const client = new GbgGoClient(config, {
-      allowed: originsOf(options.egress ?? reachableUrls(config)),
-      onDenied: options.onDenied ?? (() => {}),
-      maxConcurrency: options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY,
-      callBudgetMs: options.callBudgetMs ?? DEFAULT_CALL_BUDGET_MS,
+    const wit = convert.clientConfig(config);
+    const { egress, onDenied = () => {}, maxConcurrency, callBudgetMs, signal, timeoutMs } = convert.callOptions(
+      options,
+      ['egress', 'onDenied', 'maxConcurrency', 'callBudgetMs'],
+    );
+    if (typeof onDenied !== 'function') throw invalidInput('options.on-denied', 'must be a function');
+    if (egress !== undefined && typeof egress?.[Symbol.iterator] !== 'function') {
+      throw invalidInput('options.egress', 'must be a list of URLs');
+    }
+    const client = new GbgGoClient(OPENING, wit, {
+      allowed: originsOf(egress ?? reachableUrls(wit)),
+      maxConcurrency: positive(maxConcurrency, 'options.max-concurrency', MAX_CONCURRENCY),
+      callBudgetMs: positive(callBudgetMs, 'options.call-budget-ms', CALL_BUDGET_MS),
     });
-    client.#release(await client.#spawn());
+    register(client.#key, onDenied);
+    unclosed.register(client, client.#key, client);
+    try {
+      await client.#call('open', [], { signal, timeoutMs });
+    } catch (e) {
+      await client.close();
+      throw e;
+    }
     return client;
   }
 
   /** The origins (`scheme://host:port`) this client's component may reach. */
   get allowedOrigins() {
-    return [...this.#options.allowed];
+    return [...this.#opening.allowed];
   }
 
-  /** Fetches a new customer access token; returns its lifetime. */
-  authenticate() {
-    return this.#call('authenticate', []);
+  /** Fetches a new customer access token now; returns its lifetime. */
+  async authenticate(options) {
+    return convert.tokenInfo(await this.#call('authenticate', [], convert.callOptions(options)));
   }
 
   /** Starts a journey instance. */
-  startJourney(request) {
-    return this.#call('startJourney', [request]);
+  async startJourney(request, options) {
+    const args = [convert.startRequest(request)];
+    return convert.started(await this.#call('startJourney', args, convert.callOptions(options)));
   }
 
-  /** Fetches an instance's state. */
-  fetchJourneyState(instanceId, filterKeys = []) {
-    return this.#call('fetchJourneyState', [instanceId, filterKeys]);
+  /** Fetches an instance's state; `options.filterKeys` narrows the document. */
+  async fetchJourneyState(instanceId, options = {}) {
+    const { filterKeys, ...call } = convert.callOptions(options, ['filterKeys']);
+    const args = [convert.instanceId(instanceId), convert.filterKeys(filterKeys)];
+    return convert.journeyState(await this.#call('fetchJourneyState', args, call));
   }
 
   /**
    * Polls until the instance is no longer in progress; rejects with a
-   * `GbgGoError` of kind `timeout` once `options.timeoutMs` has passed.
+   * `WaitTimeoutError` once `options.timeoutMs` has passed.
    */
-  waitForCompletion(instanceId, options) {
-    return this.#call('waitForCompletion', [instanceId, options], options?.timeoutMs ?? 0);
+  async waitForCompletion(instanceId, options = {}) {
+    const { pollIntervalMs, timeoutMs, signal } = convert.callOptions(options, ['pollIntervalMs']);
+    const args = [convert.instanceId(instanceId), convert.waitOptions({ pollIntervalMs, timeoutMs })];
+    const budgetMs = args[1].timeoutMs + this.#callBudgetMs;
+    return convert.journeyState(await this.#call('waitForCompletion', args, { signal, timeoutMs: budgetMs }));
   }
 
   /** Permanently deletes an instance's state. */
-  deleteInstance(instanceId) {
-    return this.#call('deleteInstance', [instanceId]);
+  async deleteInstance(instanceId, options) {
+    await this.#call('deleteInstance', [convert.instanceId(instanceId)], convert.callOptions(options));
   }
 
   /** The service's health message, `OK` when healthy. */
-  health() {
-    return this.#call('health', []);
+  async health(options) {
+    return this.#call('health', [], convert.callOptions(options));
   }
 
-  /** Fetches the interaction an API journey waits on. */
-  fetchInteraction(instanceId) {
-    return this.#call('fetchInteraction', [instanceId]);
+  /** Fetches what an API journey waits on: `{ ready: true, interactionId, ... }` or `{ ready: false }`. */
+  async fetchInteraction(instanceId, options) {
+    const id = convert.instanceId(instanceId);
+    return convert.step(id, await this.#call('fetchInteraction', [id], convert.callOptions(options)));
   }
 
   /** Submits collected data for an interaction. */
-  submitInteraction(submission) {
-    return this.#call('submitInteraction', [submission]);
+  async submitInteraction(submission, options) {
+    await this.#call('submitInteraction', [convert.submission(submission)], convert.callOptions(options));
   }
 
-  /** Stops the client's worker threads; calls still running are rejected. */
+  /**
+   * The submission that answers `step` (from `fetchInteraction`) from
+   * `answers` (domain element to its piece of `context.subject`), leaving
+   * out the `accepted` elements; null when there is nothing to send. Plans
+   * in the component (`gbg:go/interaction-planner`); sends nothing.
+   */
+  async planSubmission(step, answers, accepted = [], options) {
+    const args = convert.planArguments(step, answers, accepted);
+    return convert.plannedSubmission(await this.#call('planSubmission', args, convert.callOptions(options)));
+  }
+
+  /**
+   * Closes the client: calls still running are stopped and rejected with
+   * `ClientClosedError`, as is every later call; the workers drop its
+   * instances.
+   */
   async close() {
+    if (this.#closed) return;
     this.#closed = true;
-    for (const waiter of this.#waiting.splice(0)) waiter.reject(closed());
-    await Promise.all([...this.#instances].map((instance) => instance.stop()));
+    unclosed.unregister(this);
+    const error = new ClientClosedError('this client was closed');
+    for (const call of this.#running) call.stop(error);
+    forget(this.#key);
   }
 
   async [Symbol.asyncDispose]() {
     await this.close();
   }
 
-  /** Runs `method` on an idle instance, starting one when all are busy and there is room. */
-  async #call(method, args, extraBudgetMs = 0) {
-    const instance = await this.#acquire();
+  /** Runs `method` on one of this client's instances, at most `maxConcurrency` at once. */
+  async #call(method, args, { signal, timeoutMs }) {
+    if (this.#closed) throw new ClientClosedError('this client was closed');
+    if (signal?.aborted) throw aborted(signal);
+    const budgetMs = timeoutMs ?? this.#callBudgetMs;
+    const call = new Call({ client: this.#key, method, args }, { budgetMs, signal, aborted });
+    this.#running.add(call);
     try {
-      return await instance.call(method, args, this.#options.callBudgetMs + extraBudgetMs);
+      if (await this.#admit(call)) {
+        try {
+          call.start(this.#opening);
+          return await call.promise;
+        } finally {
+          this.#leave();
+        }
+      }
+      return await call.promise;
     } finally {
-      this.#release(instance);
+      this.#running.delete(call);
     }
   }
 
-  async #acquire() {
-    if (this.#closed) throw closed();
-    const idle = this.#idle.pop();
-    if (idle) return idle;
-    if (this.#instances.size < this.#options.maxConcurrency) return this.#spawn();
-    return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
-  }
-
-  #release(instance) {
-    if (!this.#instances.has(instance)) {
-      // It stopped: a waiting call gets a fresh instance instead.
-      const waiter = this.#waiting.shift();
-      if (waiter) this.#spawn().then(waiter.resolve, waiter.reject);
-      return;
+  /** Waits for room under `maxConcurrency`; false when the call was stopped first. */
+  #admit(call) {
+    if (this.#active < this.#maxConcurrency) {
+      this.#active += 1;
+      return true;
     }
-    const waiter = this.#waiting.shift();
-    if (waiter) {
-      waiter.resolve(instance);
-    } else {
-      instance.idle();
-      this.#idle.push(instance);
-    }
-  }
-
-  async #spawn() {
-    const instance = new Instance(this.#options, () => {
-      this.#instances.delete(instance);
-      this.#idle = this.#idle.filter((i) => i !== instance);
-    });
-    this.#instances.add(instance);
-    try {
-      await instance.call('open', [this.#config], this.#options.callBudgetMs);
-    } catch (e) {
-      await instance.stop();
-      throw e;
-    }
-    return instance;
-  }
-}
-
-function closed() {
-  return new GbgGoHostError('closed', 'this client was closed');
-}
-
-/** The component's core modules, compiled once per process. */
-let modules;
-
-function compiledModules() {
-  modules ??= (async () => {
-    const dir = new URL('../generated/', import.meta.url);
-    const names = (await readdir(dir)).filter((name) => name.endsWith('.wasm'));
-    const compiled = await Promise.all(names.map(async (name) => WebAssembly.compile(await readFile(new URL(name, dir)))));
-    return Object.fromEntries(names.map((name, i) => [name, compiled[i]]));
-  })();
-  return modules;
-}
-
-/** One worker thread with one component instance and one guest `client`. */
-class Instance {
-  #worker;
-  #calls;
-  #callSignal;
-  #stopHttp;
-  #pending = new Map();
-  #nextId = 0;
-  #onStop;
-  #ready;
-
-  constructor({ allowed, onDenied }, onStop) {
-    this.#onStop = onStop;
-    this.#ready = compiledModules().then((modules) => {
-      const httpSignal = new SharedArrayBuffer(4);
-      const http = new MessageChannel();
-      this.#stopHttp = serve(http.port1, new Int32Array(httpSignal), onDenied);
-      const calls = new MessageChannel();
-      this.#calls = calls.port1;
-      this.#callSignal = new Int32Array(new SharedArrayBuffer(4));
-      this.#worker = new Worker(new URL('./worker.js', import.meta.url), {
-        workerData: {
-          modules,
-          calls: calls.port2,
-          callSignal: this.#callSignal.buffer,
-          http: http.port2,
-          httpSignal,
-          allowed,
-        },
-        transferList: [calls.port2, http.port2],
+    return new Promise((resolve) => {
+      const admit = () => {
+        this.#active += 1;
+        resolve(true);
+      };
+      this.#queue.push(admit);
+      call.promise.catch(() => {
+        const at = this.#queue.indexOf(admit);
+        if (at >= 0) {
+          this.#queue.splice(at, 1);
+          resolve(false);
+        }
       });
-      this.#worker.on('message', ({ id, ...answer }) => this.#settle(id, answer));
-      this.#worker.on('error', (e) => this.#fail('trap', `the component's worker failed: ${e.message}`));
-      this.#worker.on('exit', () => this.#fail('trap', "the component's worker exited"));
     });
   }
 
-  /** Runs one call; stops the worker when it overruns `budgetMs`. */
-  async call(method, args, budgetMs) {
-    await this.#ready;
-    if (!this.#worker) throw closed();
-    const id = ++this.#nextId;
-    this.#worker.ref();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#fail('budget-exceeded', `the component exceeded its time budget of ${budgetMs} ms and was stopped`);
-      }, budgetMs);
-      this.#pending.set(id, { resolve, reject, timer });
-      this.#calls.postMessage({ id, method, args });
-      Atomics.add(this.#callSignal, 0, 1);
-      Atomics.notify(this.#callSignal, 0);
-    });
-  }
-
-  /** Lets the process exit while this instance waits for work. */
-  idle() {
-    this.#worker?.unref();
-  }
-
-  async stop() {
-    await this.#ready.catch(() => {});
-    this.#fail('closed', 'this client was closed');
-  }
-
-  #settle(id, { ok, error, message, invalid, trap }) {
-    const call = this.#pending.get(id);
-    if (!call) return;
-    this.#pending.delete(id);
-    clearTimeout(call.timer);
-    if (trap !== undefined) {
-      call.reject(new GbgGoHostError('trap', `the component failed: ${trap}`));
-      this.#fail('trap', 'the component failed');
-    } else if (invalid !== undefined) {
-      call.reject(new TypeError(invalid));
-    } else if (error !== undefined) {
-      call.reject(new GbgGoError(error, message));
-    } else {
-      call.resolve(ok);
-    }
-  }
-
-  /** Stops the worker and rejects every call still running on it. */
-  #fail(reason, message) {
-    if (!this.#worker) return;
-    const worker = this.#worker;
-    this.#worker = undefined;
-    this.#onStop();
-    this.#stopHttp();
-    for (const { reject, timer } of this.#pending.values()) {
-      clearTimeout(timer);
-      reject(new GbgGoHostError(reason, message));
-    }
-    this.#pending.clear();
-    worker.terminate();
+  #leave() {
+    this.#active -= 1;
+    this.#queue.shift()?.();
   }
 }

@@ -1,6 +1,6 @@
 // The main thread's half of the component's wasi:http: sends the requests a
 // worker's component made (already checked against the egress allow-list,
-// see ./wasi.js) with Node's HTTP client over keep-alive connections, and
+// see ./wasi/http.js) with Node's HTTP client over keep-alive connections, and
 // passes each answer back as it arrives: the head, body chunks, the end, or
 // the WASI error code of a failure.
 
@@ -17,14 +17,17 @@ const agents = {
 };
 
 /**
- * Serves one worker's requests until the returned function is called.
+ * Serves one worker's requests.
  *
  * @param {import('node:worker_threads').MessagePort} port this thread's end of the HTTP channel
  * @param {Int32Array} signal bumped and notified after each message posted to the worker
- * @param {(denial: { authority: string, reason: string }) => void} onDenied
+ * @param {(client: number, denial: { authority: string, reason: string }) => void} onDenied
+ * @returns {{ stop(call: number): void, close(): void }} how to stop a call's requests (those in
+ *   flight are aborted, those it posts later are refused), and to stop serving
  */
 export function serve(port, signal, onDenied) {
   const exchanges = new Map();
+  let stopped = 0;
   const post = (message) => {
     port.postMessage(message);
     Atomics.add(signal, 0, 1);
@@ -33,7 +36,12 @@ export function serve(port, signal, onDenied) {
   port.on('message', (message) => {
     switch (message.type) {
       case 'send':
-        exchanges.set(message.id, send(message, post, () => exchanges.delete(message.id)));
+        if (message.call === stopped) {
+          // Posted by a call that was stopped before it saw the stop: not sent.
+          post({ id: message.id, chunks: [], error: { tag: 'HTTP-request-denied' } });
+        } else {
+          exchanges.set(message.id, send(message, post, () => exchanges.delete(message.id)));
+        }
         break;
       case 'consumed':
         exchanges.get(message.id)?.consumed(message.bytes);
@@ -42,14 +50,23 @@ export function serve(port, signal, onDenied) {
         exchanges.get(message.id)?.abort();
         break;
       case 'denied':
-        onDenied({ authority: message.authority, reason: message.reason });
+        onDenied(message.client, { authority: message.authority, reason: message.reason });
         break;
     }
   });
   port.unref();
-  return () => {
+  const abortAll = () => {
     for (const exchange of exchanges.values()) exchange.abort();
-    port.close();
+  };
+  return {
+    stop(call) {
+      stopped = call;
+      abortAll();
+    },
+    close() {
+      abortAll();
+      port.close();
+    },
   };
 }
 

@@ -1,21 +1,12 @@
-// The WASI 0.2 imports of the GBG GO component, for the worker thread that
-// runs it: exactly what the component imports, and nothing more.
-//
-// - wasi:http: requests pass the client's egress allow-list here, then go to
-//   the main thread (./transport.js), which sends them with Node's HTTP client
-//   over keep-alive connections. This thread blocks on `Atomics.wait` until
-//   the answer's head or the next body chunk arrives, and takes the messages
-//   with `receiveMessageOnPort`, so the component's blocking calls never
-//   block the application's event loop.
-// - wasi:io: pollables, the request and response body streams, errors.
-// - wasi:clocks, wasi:random: Node's clocks and crypto.
-// - wasi:cli: no environment, arguments or stdin; stdout and stderr are
-//   discarded (the component never logs); `exit` stops the call.
+// wasi:http: the requests a component sends pass the client's egress
+// allow-list here, then go to the main thread (../transport.js), which sends
+// them with Node's HTTP client over keep-alive connections and passes each
+// answer back as it arrives. This thread waits for the head and each body
+// chunk on the link, so the component's blocking calls never block the
+// application's event loop.
 
-import { randomBytes } from 'node:crypto';
-import { receiveMessageOnPort } from 'node:worker_threads';
-
-import { refusal } from './egress.js';
+import { refusal } from '../egress.js';
+import { alwaysReady, closed, fail, IoError, Pollable } from './io.js';
 
 /** The largest request body the component may write, in bytes. */
 const MAX_REQUEST_BODY = 16 * 1024 * 1024;
@@ -37,52 +28,25 @@ const FORBIDDEN_HEADERS = new Set([
   'upgrade',
 ]);
 
-// Values of the WIT `result` and `option` types nested in a return value.
+// Values of the WIT `result` type nested in a return value.
 const ok = (val) => ({ tag: 'ok', val });
 const err = (val) => ({ tag: 'err', val });
 
-/** Fails an import whose WIT result is `result<_, E>` with `error` (jco lowers a thrown `payload`). */
-function fail(error) {
-  throw { payload: error };
-}
-
-const closed = () => fail({ tag: 'closed' });
+let nextExchange = 0;
 
 /**
- * The imports object for the transpiled component.
+ * The wasi:http imports of one client's component.
  *
- * @param {object} link
- * @param {import('node:worker_threads').MessagePort} link.port this thread's end of the HTTP channel
- * @param {Int32Array} link.signal bumped by the main thread after each message it posts
- * @param {Set<string>} link.allowed the normalised authorities the component may reach
+ * @param {ReturnType<import('./link.js').createLink>} link
+ * @param {ReturnType<import('./io.js').io>} io
+ * @param {object} policy
+ * @param {Set<string>} policy.allowed the normalised origins the component may reach
+ * @param {number} policy.client the client whose `onDenied` hears of refusals
  */
-export function wasiImports({ port, signal, allowed }) {
-  const exchanges = new Map();
-  let nextId = 0;
-
-  /** Hands every message the main thread posted to its exchange; true if there was one. */
-  function drain() {
-    let any = false;
-    for (let received; (received = receiveMessageOnPort(port)); ) {
-      any = true;
-      exchanges.get(received.message.id)?.deliver(received.message);
-    }
-    return any;
-  }
-
-  /** Blocks until `done()` holds, taking messages as they arrive. */
-  function until(done) {
-    while (!done()) {
-      const seen = Atomics.load(signal, 0);
-      if (!drain()) {
-        Atomics.wait(signal, 0, seen);
-      }
-    }
-  }
-
+export function http(link, { InputStream, OutputStream }, { allowed, client }) {
   /** One request in flight: its answer's head, body chunks and end, as the main thread reports them. */
   class Exchange {
-    id = ++nextId;
+    id = ++nextExchange;
     head = undefined;
     chunks = [];
     ended = false;
@@ -90,7 +54,7 @@ export function wasiImports({ port, signal, allowed }) {
     unacknowledged = 0;
 
     constructor() {
-      exchanges.set(this.id, this);
+      link.exchanges.set(this.id, this);
     }
 
     deliver({ head, chunks, end, error }) {
@@ -98,18 +62,18 @@ export function wasiImports({ port, signal, allowed }) {
       this.chunks.push(...chunks);
       if (end) this.ended = true;
       if (error) this.error = error;
-      if (end || error) exchanges.delete(this.id);
+      if (end || error) link.exchanges.delete(this.id);
     }
 
     /** Whether the head (or a failure) is there. */
     answered() {
-      drain();
+      link.drain();
       return this.head !== undefined || this.error !== undefined;
     }
 
     /** Whether a read would not block: data, the end or a failure is there. */
     readable() {
-      drain();
+      link.drain();
       return this.chunks.length > 0 || this.ended || this.error !== undefined;
     }
 
@@ -128,7 +92,7 @@ export function wasiImports({ port, signal, allowed }) {
       }
       this.unacknowledged += chunk.length;
       if (this.unacknowledged >= ACK_BYTES) {
-        port.postMessage({ type: 'consumed', id: this.id, bytes: this.unacknowledged });
+        link.post({ type: 'consumed', id: this.id, bytes: this.unacknowledged });
         this.unacknowledged = 0;
       }
       return chunk;
@@ -136,126 +100,11 @@ export function wasiImports({ port, signal, allowed }) {
 
     /** Stops the exchange when the component drops it before its end. */
     abandon() {
-      if (exchanges.delete(this.id)) {
-        port.postMessage({ type: 'abort', id: this.id });
+      if (link.exchanges.delete(this.id)) {
+        link.post({ type: 'abort', id: this.id });
       }
     }
   }
-
-  // -- wasi:io -------------------------------------------------------------
-
-  class Pollable {
-    #ready;
-    #block;
-
-    constructor(ready, block) {
-      this.#ready = ready;
-      this.#block = block;
-    }
-
-    ready() {
-      return this.#ready();
-    }
-
-    block() {
-      if (!this.#ready()) this.#block();
-    }
-  }
-
-  const alwaysReady = () => new Pollable(() => true, () => {});
-
-  const sleepCell = new Int32Array(new SharedArrayBuffer(4));
-
-  /** A pollable that is ready once the monotonic clock reaches `deadline` (ns). */
-  function timer(deadline) {
-    const left = () => Number(deadline - process.hrtime.bigint()) / 1e6;
-    return new Pollable(
-      () => left() <= 0,
-      () => {
-        for (let ms = left(); ms > 0; ms = left()) Atomics.wait(sleepCell, 0, 0, ms);
-      },
-    );
-  }
-
-  class IoError {
-    /** The HTTP error code behind this error, if any. */
-    code;
-
-    constructor(code) {
-      this.code = code;
-    }
-
-    toDebugString() {
-      return this.code.tag;
-    }
-  }
-
-  class InputStream {
-    #source;
-
-    /** @param {{ take(len: number): any, readable(): boolean, abandon(): void }} source */
-    constructor(source) {
-      this.#source = source;
-    }
-
-    read(len) {
-      this.#source.readable();
-      return this.#source.take(Number(len));
-    }
-
-    blockingRead(len) {
-      until(() => this.#source.readable());
-      return this.#source.take(Number(len));
-    }
-
-    subscribe() {
-      return new Pollable(
-        () => this.#source.readable(),
-        () => until(() => this.#source.readable()),
-      );
-    }
-
-    [Symbol.dispose]() {
-      this.#source.abandon();
-    }
-  }
-
-  /** stdin: always at its end. */
-  const nothing = { take: closed, readable: () => true, abandon() {} };
-
-  class OutputStream {
-    #sink;
-
-    /** @param {{ write(bytes: Uint8Array): any, room(): number }} sink */
-    constructor(sink) {
-      this.#sink = sink;
-    }
-
-    checkWrite() {
-      return BigInt(this.#sink.room());
-    }
-
-    write(contents) {
-      return this.#sink.write(contents);
-    }
-
-    blockingWriteAndFlush(contents) {
-      return this.#sink.write(contents);
-    }
-
-    flush() {}
-
-    blockingFlush() {}
-
-    subscribe() {
-      return alwaysReady();
-    }
-  }
-
-  /** stdout and stderr: accepted and dropped. */
-  const discard = { write() {}, room: () => 1 << 20 };
-
-  // -- wasi:http -----------------------------------------------------------
 
   class Fields {
     #entries;
@@ -432,7 +281,7 @@ export function wasiImports({ port, signal, allowed }) {
       const exchange = this.#exchange;
       return new Pollable(
         () => exchange.answered(),
-        () => until(() => exchange.answered()),
+        () => link.until(() => exchange.answered()),
       );
     }
 
@@ -513,19 +362,21 @@ export function wasiImports({ port, signal, allowed }) {
 
   /** wasi:http/outgoing-handler#handle: the allow-list first, then the main thread. */
   function handle(request, options) {
+    link.checkStop();
     const scheme = SCHEMES[request.scheme?.tag];
     const authority = request.authority ?? '';
     const reason = refusal(allowed, scheme, authority);
     if (reason) {
-      port.postMessage({ type: 'denied', authority, reason });
+      link.post({ type: 'denied', client, authority, reason });
       fail({ tag: 'HTTP-request-denied' });
     }
     const exchange = new Exchange();
     const body = request.takeBody();
     const send = () =>
-      port.postMessage({
+      link.post({
         type: 'send',
         id: exchange.id,
+        call: link.call,
         method: request.method.tag === 'other' ? request.method.val : request.method.tag.toUpperCase(),
         url: `${scheme}://${authority}${request.path ?? '/'}`,
         headers: request.headers,
@@ -544,51 +395,7 @@ export function wasiImports({ port, signal, allowed }) {
     return new FutureIncomingResponse(exchange);
   }
 
-  // -- the imports -----------------------------------------------------------
-
-  // Keyed as jco names the interfaces of the `wasi` import (package, interface).
   return {
-    ioPoll: { Pollable },
-    ioError: { Error: IoError },
-    ioStreams: { InputStream, OutputStream },
-    clocksMonotonicClock: {
-      now: () => process.hrtime.bigint(),
-      resolution: () => 1n,
-      subscribeInstant: (when) => timer(when),
-      subscribeDuration: (ns) => timer(process.hrtime.bigint() + ns),
-    },
-    clocksWallClock: {
-      now: () => {
-        const ms = Date.now();
-        return { seconds: BigInt(Math.floor(ms / 1000)), nanoseconds: (ms % 1000) * 1_000_000 };
-      },
-      resolution: () => ({ seconds: 0n, nanoseconds: 1_000_000 }),
-    },
-    randomRandom: {
-      getRandomBytes: (len) => new Uint8Array(randomBytes(Number(len))),
-      getRandomU64: () => randomBytes(8).readBigUInt64LE(),
-    },
-    randomInsecureSeed: {
-      insecureSeed: () => {
-        const bytes = randomBytes(16);
-        return [bytes.readBigUInt64LE(0), bytes.readBigUInt64LE(8)];
-      },
-    },
-    cliEnvironment: { getEnvironment: () => [], getArguments: () => [], initialCwd: () => undefined },
-    cliExit: {
-      exit: () => {
-        // A trap: the instance is dropped and the client starts a fresh one.
-        throw new WebAssembly.RuntimeError('the component called exit');
-      },
-    },
-    cliStdin: { getStdin: () => new InputStream(nothing) },
-    cliStdout: { getStdout: () => new OutputStream(discard) },
-    cliStderr: { getStderr: () => new OutputStream(discard) },
-    cliTerminalInput: { TerminalInput: class TerminalInput {} },
-    cliTerminalOutput: { TerminalOutput: class TerminalOutput {} },
-    cliTerminalStdin: { getTerminalStdin: () => undefined },
-    cliTerminalStdout: { getTerminalStdout: () => undefined },
-    cliTerminalStderr: { getTerminalStderr: () => undefined },
     httpTypes: {
       Fields,
       OutgoingRequest,
