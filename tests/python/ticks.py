@@ -18,7 +18,7 @@ async def main() -> None:
         token_url=env["GBG_GO_TOKEN_URL"],
         grant=gbg_go.ClientCredentials(env["GBG_GO_CLIENT_ID"], env["GBG_GO_CLIENT_SECRET"]),
     )
-    async with await gbg_go.aio.Runtime().open(config) as client:
+    async with gbg_go.aio.Runtime().open(config) as client:
         started = await client.start_journey(env["GBG_GO_RESOURCE_ID"])
         ticks = 0
 
