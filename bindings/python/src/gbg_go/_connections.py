@@ -223,19 +223,18 @@ class Exchange:
         except Exception as error:
             self.close()
             raise failure_of(error, "body") from None
-        if not chunk:
-            self._finish()
+        if not chunk or response.length == 0:
+            self._finish(response)
         return chunk
 
-    def _finish(self) -> None:
+    def _finish(self, response: http.client.HTTPResponse) -> None:
         """The body was read to its end: the connection goes back to the pool
         unless the server closes it."""
         connection, self._connection = self._connection, None
-        if connection is None:
-            return
-        if connection.sock is not None and self._response is not None and self._response.isclosed():
+        response.close()  # all read: this frees the connection for its next request
+        if connection is not None and connection.sock is not None:
             self._pool.give(self._origin, connection)
-        else:
+        elif connection is not None:
             connection.close()
 
     def close(self) -> None:

@@ -20,7 +20,6 @@ from wasmtime.component import Record, Variant
 from . import _facts
 from ._errors import COMPONENT_ERRORS, GbgGoError, invalid_argument
 from ._types import (
-    AcceptedElement,
     ClientConfig,
     ClientCredentials,
     ElementInput,

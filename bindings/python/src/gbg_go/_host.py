@@ -23,14 +23,12 @@ from __future__ import annotations
 
 import contextlib
 import enum
-import functools
 import logging
 import threading
 import time
 from typing import Any, Callable, Iterator, Optional, TypeVar
 
 import wasmtime
-from wasmtime.component import ResourceAny, ResourceHost
 
 from ._connections import Pool
 from ._egress import Egress
@@ -205,28 +203,6 @@ def serving(call: Call) -> Iterator[Call]:
             _local.call = None
 
 
-def rep(store: Any, handle: ResourceAny) -> int:
-    """The ``rep`` of a host resource the component passed in."""
-    return int(handle.to_host(store).rep)
-
-
-def host_function(function: Callable[..., T]) -> Callable[..., T]:
-    """A linker function that traps on an unexpected exception rather than
-    letting it through wasmtime-py's process-wide exception slot."""
-
-    @functools.wraps(function)
-    def wrapper(*args: Any) -> T:
-        try:
-            return function(*args)
-        except wasmtime.WasmtimeError:
-            raise
-        except Exception as error:
-            log.debug("WASI host function %s failed: %s", function.__name__, type(error).__name__)
-            raise Stop(f"the host's {function.__name__} failed") from None
-
-    return wrapper
-
-
 def dropped(store: Any, rep: int) -> None:
     """A resource's destructor: the component dropped its handle."""
     call: Optional[Call] = getattr(_local, "call", None)
@@ -234,9 +210,3 @@ def dropped(store: Any, rep: int) -> None:
         close = getattr(call.host.table.pop(rep), "close", None)
         if close is not None:
             close()
-
-
-def own(item: object, kind: int) -> ResourceHost:
-    """Stores ``item`` in the current call's table; returns the owned handle
-    of resource type ``kind`` to give the component."""
-    return ResourceHost.own(current().host.table.push(item), kind)

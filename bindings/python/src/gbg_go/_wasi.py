@@ -7,15 +7,14 @@ connection)."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import wasmtime
 from wasmtime.component import Component, Linker, ResourceType
 
-from . import _wasi_http, _wasi_io
-from ._host import Resource, dropped
-
-Interface = tuple[dict[str, Resource], dict[str, Callable[..., Any]]]
+from . import _abi, _wasi_http, _wasi_io
+from ._host import dropped
+from ._wasi_io import Interface
 
 INTERFACES: dict[str, Interface] = {
     **_wasi_io.INTERFACES,
@@ -25,10 +24,17 @@ INTERFACES: dict[str, Interface] = {
 """What the package serves itself, by interface name without its version."""
 
 
+class HostLinker(Linker):
+    """A linker that keeps its host functions' C callbacks alive."""
+
+    callbacks: list[Any]
+
+
 def linker(engine: wasmtime.Engine, component: Component) -> Linker:
     """A linker for ``component``: each interface of :data:`INTERFACES` it
     imports is defined under the exact name (and version) it imports."""
-    result = Linker(engine)
+    result = HostLinker(engine)
+    result.callbacks = []
     result.add_wasip2()
     result.allow_shadowing = True
     imported = {name.split("@")[0]: name for name in component.type.imports(engine)}
@@ -40,5 +46,5 @@ def linker(engine: wasmtime.Engine, component: Component) -> Linker:
                 for resource, kind in resources.items():
                     instance.add_resource(resource, ResourceType.host(kind), dropped)
                 for function, implementation in functions.items():
-                    instance.add_func(function, implementation)
+                    _abi.define(instance, function, implementation, result.callbacks)
     return result

@@ -12,15 +12,31 @@ the call, so stopping the call cuts the exchange off.
 from __future__ import annotations
 
 import re
-from types import SimpleNamespace
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
-from wasmtime.component import ResourceAny, ResourceHost, Variant
-
+from ._abi import (
+    BYTES,
+    HANDLE,
+    STRING,
+    U16,
+    U32,
+    U64,
+    Err,
+    Function,
+    List,
+    New,
+    Ok,
+    Option,
+    Record,
+    Result,
+    Tuple,
+    Variant,
+    signature,
+)
 from ._connections import Exchange, Failure, Timeouts
 from ._egress import split_authority
-from ._host import Resource, current, host_function, own, rep
-from ._wasi_io import InputStream, IoError, OutputStream, Pollable
+from ._host import Resource, current
+from ._wasi_io import NEW_POLLABLE, Interface, InputStream, IoError, OutputStream, Pollable
 
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9a-z]+")
 _FORBIDDEN = frozenset(
@@ -127,218 +143,216 @@ class IncomingBody:
         self.exchange.close()
 
 
-def _error_code(failure: Failure) -> Variant:
-    """A :class:`Failure` as the WIT ``error-code`` variant."""
-    payload = failure.payload
-    if isinstance(payload, dict):
-        payload = SimpleNamespace(**payload)
-    return Variant(failure.code, payload)
+ERROR_CODE = Variant(
+    **{
+        "DNS-error": Record(rcode=Option(STRING), info_code=Option(U16)),
+        "HTTP-request-trailer-section-size": Option(U32),
+        "internal-error": Option(STRING),
+    }
+)
+"""The ``error-code`` cases the package reports, with their payloads."""
+
+FIELDS = List(Tuple(STRING, BYTES))
+NEW_FIELDS = New(Resource.FIELDS)
+METHOD = Variant(other=STRING)
+SCHEME = Variant(other=STRING)
+UNIT = Result()
 
 
-def _take(store: Any, handle: ResourceAny, cls: type[Any]) -> Any:
-    """The object behind an owned handle the component gave up, removed
-    from the table (taking its ``rep`` releases the handle)."""
+def _error_code(failure: Failure) -> tuple[str, Any]:
+    return failure.code, failure.payload
+
+
+def _get(rep: int, cls: type[Any]) -> Any:
+    return current().host.table.get(rep, cls)
+
+
+def _take(rep: int, cls: type[Any]) -> Any:
+    """The object behind an owned handle the component gave up, removed from the table."""
     table = current().host.table
-    index = rep(store, handle)
-    item = table.get(index, cls)
-    table.pop(index)
+    item = table.get(rep, cls)
+    table.pop(rep)
     return item
 
 
 # -- fields -------------------------------------------------------------------------
 
 
-@host_function
-def fields_from_list(store: Any, entries: list[tuple[str, bytes]]) -> object:
-    checked = []
+@signature(FIELDS, returns=Result(NEW_FIELDS, Variant()))
+def fields_from_list(entries: list[tuple[str, bytes]]) -> object:
     for name, value in entries:
         key = name.encode("latin-1", "replace")
         if not _TOKEN.fullmatch(key) or any(c in value for c in b"\r\n\0"):
-            return Variant("invalid-syntax")
+            return Err(("invalid-syntax", None))
         if key in _FORBIDDEN:
-            return Variant("forbidden")
-        checked.append((name, value))
-    return own(Fields(checked), Resource.FIELDS)
+            return Err(("forbidden", None))
+    return Fields(entries)
 
 
-@host_function
-def fields_entries(store: Any, this: ResourceAny) -> list[tuple[str, bytes]]:
-    return list(current().host.table.get(rep(store, this), Fields).entries)
+@signature(HANDLE, returns=FIELDS)
+def fields_entries(this: int) -> list[tuple[str, bytes]]:
+    return list(_get(this, Fields).entries)
 
 
 # -- outgoing-request ------------------------------------------------------------------
-# `result` with no payloads lowers tagged: Variant("ok") or Variant("err").
 
 
-@host_function
-def outgoing_request_new(store: Any, headers: ResourceAny) -> ResourceHost:
-    return own(OutgoingRequest(_take(store, headers, Fields)), Resource.OUTGOING_REQUEST)
+@signature(HANDLE, returns=New(Resource.OUTGOING_REQUEST))
+def outgoing_request_new(headers: int) -> OutgoingRequest:
+    return OutgoingRequest(_take(headers, Fields))
 
 
-def _request(store: Any, this: ResourceAny) -> OutgoingRequest:
-    return current().host.table.get(rep(store, this), OutgoingRequest)
-
-
-@host_function
-def outgoing_request_body(store: Any, this: ResourceAny) -> Optional[ResourceHost]:
-    request = _request(store, this)
+@signature(HANDLE, returns=Result(New(Resource.OUTGOING_BODY)))
+def outgoing_request_body(this: int) -> object:
+    request = _get(this, OutgoingRequest)
     if request.body is not None:
-        return None
+        return Err()
     request.body = OutputStream(keep=True)
-    return own(OutgoingBody(request.body), Resource.OUTGOING_BODY)
+    return OutgoingBody(request.body)
 
 
-@host_function
-def outgoing_request_set_method(store: Any, this: ResourceAny, method: Variant) -> Variant:
-    name = method.payload if method.tag == "other" else method.tag
-    if not isinstance(name, str) or not _TOKEN.fullmatch(name.lower().encode("latin-1", "replace")):
-        return Variant("err")
-    _request(store, this).method = name.upper()
-    return Variant("ok")
+@signature(HANDLE, METHOD, returns=UNIT)
+def outgoing_request_set_method(this: int, method: tuple[str, Optional[str]]) -> object:
+    case, other = method
+    name = other if case == "other" else case
+    if not name or not _TOKEN.fullmatch(name.lower().encode("latin-1", "replace")):
+        return Err()
+    _get(this, OutgoingRequest).method = name.upper()
+    return Ok()
 
 
-@host_function
-def outgoing_request_set_path_with_query(store: Any, this: ResourceAny, path: Optional[str]) -> Variant:
+@signature(HANDLE, Option(STRING), returns=UNIT)
+def outgoing_request_set_path_with_query(this: int, path: Optional[str]) -> object:
     if path is not None and (not path.startswith("/") or any(c in path for c in " \r\n\0")):
-        return Variant("err")
-    _request(store, this).path = path or "/"
-    return Variant("ok")
+        return Err()
+    _get(this, OutgoingRequest).path = path or "/"
+    return Ok()
 
 
-@host_function
-def outgoing_request_set_scheme(store: Any, this: ResourceAny, scheme: Optional[Variant]) -> Variant:
-    name = "https" if scheme is None else str(scheme.payload if scheme.tag == "other" else scheme.tag)
-    _request(store, this).scheme = name.lower()
-    return Variant("ok")
+@signature(HANDLE, Option(SCHEME), returns=UNIT)
+def outgoing_request_set_scheme(this: int, scheme: Optional[tuple[str, Optional[str]]]) -> object:
+    name = "https" if scheme is None else str(scheme[1] if scheme[0] == "other" else scheme[0])
+    _get(this, OutgoingRequest).scheme = name.lower()
+    return Ok()
 
 
-@host_function
-def outgoing_request_set_authority(store: Any, this: ResourceAny, authority: Optional[str]) -> Variant:
-    _request(store, this).authority = authority or ""
-    return Variant("ok")
+@signature(HANDLE, Option(STRING), returns=UNIT)
+def outgoing_request_set_authority(this: int, authority: Optional[str]) -> object:
+    _get(this, OutgoingRequest).authority = authority or ""
+    return Ok()
 
 
 # -- request-options ----------------------------------------------------------------------
 
 
-@host_function
-def request_options_new(store: Any) -> ResourceHost:
-    return own(RequestOptions(), Resource.REQUEST_OPTIONS)
+@signature(returns=New(Resource.REQUEST_OPTIONS))
+def request_options_new() -> RequestOptions:
+    return RequestOptions()
 
 
-def _timeout_setter(field: str) -> Callable[[Any, ResourceAny, Optional[int]], Variant]:
-    def set_timeout(store: Any, this: ResourceAny, duration: Optional[int]) -> Variant:
-        setattr(current().host.table.get(rep(store, this), RequestOptions), field, duration)
-        return Variant("ok")
+def _timeout_setter(field: str) -> Function:
+    @signature(HANDLE, Option(U64), returns=UNIT)
+    def set_timeout(this: int, duration: Optional[int]) -> object:
+        setattr(_get(this, RequestOptions), field, duration)
+        return Ok()
 
-    set_timeout.__name__ = f"set_{field}_timeout"
-    return host_function(set_timeout)
+    return set_timeout
 
 
 # -- outgoing-body ----------------------------------------------------------------------------
 
 
-@host_function
-def outgoing_body_write(store: Any, this: ResourceAny) -> Optional[ResourceHost]:
-    body = current().host.table.get(rep(store, this), OutgoingBody)
-    return own(body.stream, Resource.OUTPUT_STREAM)
+@signature(HANDLE, returns=Result(New(Resource.OUTPUT_STREAM)))
+def outgoing_body_write(this: int) -> OutputStream:
+    stream: OutputStream = _get(this, OutgoingBody).stream
+    return stream
 
 
-@host_function
-def outgoing_body_finish(store: Any, this: ResourceAny, trailers: Optional[ResourceAny]) -> Optional[Variant]:
-    body = _take(store, this, OutgoingBody)
-    body.stream.open = False
+@signature(HANDLE, Option(HANDLE), returns=Result(None, ERROR_CODE))
+def outgoing_body_finish(this: int, trailers: Optional[int]) -> object:
+    _take(this, OutgoingBody).stream.open = False
     if trailers is not None:
-        _take(store, trailers, Fields)
-        return Variant("HTTP-request-trailer-section-size", None)
-    return None
+        _take(trailers, Fields)
+        return Err(("HTTP-request-trailer-section-size", None))
+    return Ok()
 
 
 # -- outgoing-handler -------------------------------------------------------------------------
-# `result<own<future-incoming-response>, error-code>` lowers untagged.
 
 
-@host_function
-def handle(store: Any, request: ResourceAny, options: Optional[ResourceAny]) -> object:
-    outgoing = _take(store, request, OutgoingRequest)
-    asked = _take(store, options, RequestOptions) if options is not None else RequestOptions()
+@signature(HANDLE, Option(HANDLE), returns=Result(New(Resource.FUTURE_INCOMING_RESPONSE), ERROR_CODE))
+def handle(request: int, options: Optional[int]) -> object:
+    outgoing = _take(request, OutgoingRequest)
+    asked = _take(options, RequestOptions) if options is not None else RequestOptions()
     if not current().host.egress.check(outgoing.scheme, outgoing.authority):
-        return Variant("HTTP-request-denied")
-    timeouts = Timeouts.clamped(asked.connect, asked.first_byte, asked.between_bytes)
-    return own(FutureResponse(outgoing, timeouts), Resource.FUTURE_INCOMING_RESPONSE)
+        return Err(("HTTP-request-denied", None))
+    return FutureResponse(outgoing, Timeouts.clamped(asked.connect, asked.first_byte, asked.between_bytes))
 
 
 # -- future-incoming-response ---------------------------------------------------------------
-# `get` returns option<result<result<own<incoming-response>, error-code>>>:
-# the option lowers tagged, the results untagged.
 
 
-@host_function
-def future_response_subscribe(store: Any, this: ResourceAny) -> ResourceHost:
-    future = current().host.table.get(rep(store, this), FutureResponse)
-    return own(Pollable(future.resolve), Resource.POLLABLE)
+@signature(HANDLE, returns=NEW_POLLABLE)
+def future_response_subscribe(this: int) -> Pollable:
+    return Pollable(_get(this, FutureResponse).resolve)
 
 
-@host_function
-def future_response_get(store: Any, this: ResourceAny) -> Variant:
-    future = current().host.table.get(rep(store, this), FutureResponse)
+@signature(HANDLE, returns=Option(Result(Result(New(Resource.INCOMING_RESPONSE), ERROR_CODE))))
+def future_response_get(this: int) -> object:
+    future = _get(this, FutureResponse)
     if future.taken:
-        return Variant("some", None)
+        return Err()
     future.resolve()
     future.taken = True
     outcome = future.outcome
     if isinstance(outcome, Failure):
-        return Variant("some", _error_code(outcome))
-    return Variant("some", own(outcome, Resource.INCOMING_RESPONSE))
+        return Ok(Err(_error_code(outcome)))
+    return Ok(outcome)
 
 
 # -- incoming-response, incoming-body -----------------------------------------------------------
 
 
-def _response(store: Any, this: ResourceAny) -> IncomingResponse:
-    return current().host.table.get(rep(store, this), IncomingResponse)
+@signature(HANDLE, returns=U16)
+def incoming_response_status(this: int) -> int:
+    status: int = _get(this, IncomingResponse).status
+    return status
 
 
-@host_function
-def incoming_response_status(store: Any, this: ResourceAny) -> int:
-    return _response(store, this).status
+@signature(HANDLE, returns=NEW_FIELDS)
+def incoming_response_headers(this: int) -> Fields:
+    return Fields(list(_get(this, IncomingResponse).headers))
 
 
-@host_function
-def incoming_response_headers(store: Any, this: ResourceAny) -> ResourceHost:
-    return own(Fields(list(_response(store, this).headers)), Resource.FIELDS)
-
-
-@host_function
-def incoming_response_consume(store: Any, this: ResourceAny) -> Optional[ResourceHost]:
-    response = _response(store, this)
+@signature(HANDLE, returns=Result(New(Resource.INCOMING_BODY)))
+def incoming_response_consume(this: int) -> object:
+    response = _get(this, IncomingResponse)
     exchange, response.exchange = response.exchange, None
-    return None if exchange is None else own(IncomingBody(exchange), Resource.INCOMING_BODY)
+    return Err() if exchange is None else IncomingBody(exchange)
 
 
-@host_function
-def incoming_body_stream(store: Any, this: ResourceAny) -> Optional[ResourceHost]:
-    body = current().host.table.get(rep(store, this), IncomingBody)
+@signature(HANDLE, returns=Result(New(Resource.INPUT_STREAM)))
+def incoming_body_stream(this: int) -> object:
+    body = _get(this, IncomingBody)
     if body.streamed:
-        return None
+        return Err()
     body.streamed = True
     exchange = body.exchange
-    return own(InputStream(lambda size: exchange.read(size, current().guard)), Resource.INPUT_STREAM)
+    return InputStream(lambda size: exchange.read(size, current().guard))
 
 
-@host_function
-def incoming_body_finish(store: Any, this: ResourceAny) -> ResourceHost:
-    _take(store, this, IncomingBody).close()
-    return own(object(), Resource.FUTURE_TRAILERS)
+@signature(HANDLE, returns=New(Resource.FUTURE_TRAILERS))
+def incoming_body_finish(this: int) -> object:
+    _take(this, IncomingBody).close()
+    return object()
 
 
-@host_function
-def http_error_code(store: Any, error: ResourceAny) -> Optional[Variant]:
-    failure = current().host.table.get(rep(store, error), IoError).failure
-    return _error_code(failure)
+@signature(HANDLE, returns=Option(ERROR_CODE))
+def http_error_code(error: int) -> tuple[str, Any]:
+    return _error_code(_get(error, IoError).failure)
 
 
-TYPES: tuple[dict[str, Resource], dict[str, Callable[..., Any]]] = (
+TYPES: Interface = (
     {
         "fields": Resource.FIELDS,
         "outgoing-request": Resource.OUTGOING_REQUEST,
@@ -376,5 +390,5 @@ TYPES: tuple[dict[str, Resource], dict[str, Callable[..., Any]]] = (
 )
 """``wasi:http/types``: its resources and the functions the component imports."""
 
-OUTGOING_HANDLER: tuple[dict[str, Resource], dict[str, Callable[..., Any]]] = ({}, {"handle": handle})
+OUTGOING_HANDLER: Interface = ({}, {"handle": handle})
 """``wasi:http/outgoing-handler``."""

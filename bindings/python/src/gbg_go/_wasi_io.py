@@ -10,12 +10,11 @@ or a guarded socket operation, so stopping a call ends it at once.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
-from wasmtime.component import ResourceAny, ResourceHost, Variant
-
+from ._abi import BYTES, HANDLE, STRING, U64, Err, Function, New, Ok, Result, Variant, signature
 from ._connections import Failure
-from ._host import Resource, current, host_function, own, rep
+from ._host import Resource, current
 
 
 class Pollable:
@@ -26,11 +25,11 @@ class Pollable:
 
 
 def ready() -> None:
-    """A pollable that is always ready."""
+    """The wait of a pollable that is always ready."""
 
 
 class IoError:
-    """A failed stream operation, with the HTTP error code when it has one."""
+    """A failed stream operation, with its HTTP error code."""
 
     def __init__(self, failure: Failure) -> None:
         self.failure = failure
@@ -61,103 +60,108 @@ class OutputStream:
         self.open = True
 
 
-def _stream_error(failure: Failure) -> ResourceHost:
-    """The ``last-operation-failed`` case of ``stream-error``, lowered."""
-    return own(IoError(failure), Resource.IO_ERROR)
+NEW_POLLABLE = New(Resource.POLLABLE)
+STREAM_ERROR = Variant(**{"last-operation-failed": New(Resource.IO_ERROR)})
+"""``stream-error``: ``last-operation-failed`` (a new io ``error``) or ``closed``."""
+
+
+def _stream_failed(failure: Failure) -> Err:
+    return Err(("last-operation-failed", IoError(failure)))
+
+
+def _get(rep: int, cls: type[Any]) -> Any:
+    return current().host.table.get(rep, cls)
 
 
 # -- wasi:io/poll ------------------------------------------------------------------
 
 
-@host_function
-def pollable_block(store: Any, this: ResourceAny) -> None:
-    current().host.table.get(rep(store, this), Pollable).wait()
+@signature(HANDLE)
+def pollable_block(this: int) -> None:
+    _get(this, Pollable).wait()
 
 
 # -- wasi:io/error -------------------------------------------------------------------
 
 
-@host_function
-def error_to_debug_string(store: Any, this: ResourceAny) -> str:
-    failure = current().host.table.get(rep(store, this), IoError).failure
+@signature(HANDLE, returns=STRING)
+def error_to_debug_string(this: int) -> str:
+    failure = _get(this, IoError).failure
     return failure.code if failure.payload is None else f"{failure.code}: {failure.payload}"
 
 
 # -- wasi:io/streams ------------------------------------------------------------------
-# A `result<list<u8>, stream-error>` lowers untagged: bytes, an io-error
-# handle (last-operation-failed) or None (closed). A `result<_, stream-error>`
-# lowers tagged, as Variant("ok") or Variant("err", <stream-error>).
 
 
-@host_function
-def input_stream_blocking_read(store: Any, this: ResourceAny, size: int) -> Optional[object]:
+@signature(HANDLE, U64, returns=Result(BYTES, STREAM_ERROR))
+def input_stream_blocking_read(this: int, size: int) -> object:
     call = current()
-    stream = call.host.table.get(rep(store, this), InputStream)
+    stream = call.host.table.get(this, InputStream)
     try:
         chunk = stream.read(max(1, min(size, 1 << 20)))
     except Failure as failure:
         call.check()
-        return _stream_error(failure)
-    return chunk if chunk else None
+        return _stream_failed(failure)
+    return chunk if chunk else Err(("closed", None))
 
 
-@host_function
-def output_stream_check_write(store: Any, this: ResourceAny) -> Optional[object]:
-    stream = current().host.table.get(rep(store, this), OutputStream)
-    return OutputStream.PERMIT if stream.open else None
+@signature(HANDLE, returns=Result(U64, STREAM_ERROR))
+def output_stream_check_write(this: int) -> object:
+    return OutputStream.PERMIT if _get(this, OutputStream).open else Err(("closed", None))
 
 
-@host_function
-def output_stream_write(store: Any, this: ResourceAny, contents: bytes) -> Variant:
-    stream = current().host.table.get(rep(store, this), OutputStream)
+@signature(HANDLE, BYTES, returns=Result(None, STREAM_ERROR))
+def output_stream_write(this: int, contents: bytes) -> object:
+    stream = _get(this, OutputStream)
     if not stream.open:
-        return Variant("err", None)
+        return Err(("closed", None))
     if stream.keep:
         stream.buffer += contents
-    return Variant("ok")
+    return Ok()
 
 
-@host_function
-def output_stream_flush(store: Any, this: ResourceAny) -> Variant:
-    stream = current().host.table.get(rep(store, this), OutputStream)
-    return Variant("ok") if stream.open else Variant("err", None)
+@signature(HANDLE, returns=Result(None, STREAM_ERROR))
+def output_stream_flush(this: int) -> object:
+    return Ok() if _get(this, OutputStream).open else Err(("closed", None))
 
 
-@host_function
-def output_stream_subscribe(store: Any, this: ResourceAny) -> ResourceHost:
-    current().host.table.get(rep(store, this), OutputStream)
-    return own(Pollable(ready), Resource.POLLABLE)
+@signature(HANDLE, returns=NEW_POLLABLE)
+def output_stream_subscribe(this: int) -> Pollable:
+    _get(this, OutputStream)
+    return Pollable(ready)
 
 
 # -- wasi:clocks/monotonic-clock --------------------------------------------------------
 
 
-@host_function
-def monotonic_now(store: Any) -> int:
+@signature(returns=U64)
+def monotonic_now() -> int:
     return time.monotonic_ns()
 
 
-@host_function
-def subscribe_duration(store: Any, duration: int) -> ResourceHost:
+@signature(U64, returns=NEW_POLLABLE)
+def subscribe_duration(duration: int) -> Pollable:
     when = time.monotonic() + duration / 1e9
-    return own(Pollable(lambda: current().sleep_until(when)), Resource.POLLABLE)
+    return Pollable(lambda: current().sleep_until(when))
 
 
 # -- wasi:cli/stdin, stdout, stderr ----------------------------------------------------
 
 
-@host_function
-def get_stdin(store: Any) -> ResourceHost:
-    return own(InputStream(closed), Resource.INPUT_STREAM)
+@signature(returns=New(Resource.INPUT_STREAM))
+def get_stdin() -> InputStream:
+    return InputStream(closed)
 
 
-@host_function
-def get_discarding_stream(store: Any) -> ResourceHost:
+@signature(returns=New(Resource.OUTPUT_STREAM))
+def get_discarding_stream() -> OutputStream:
     """Standard output and error: the sandbox grants the component no stdio."""
-    return own(OutputStream(keep=False), Resource.OUTPUT_STREAM)
+    return OutputStream(keep=False)
 
 
-INTERFACES: dict[str, tuple[dict[str, Resource], dict[str, Callable[..., Any]]]] = {
+Interface = tuple[dict[str, Resource], dict[str, Function]]
+
+INTERFACES: dict[str, Interface] = {
     "wasi:io/poll": ({"pollable": Resource.POLLABLE}, {"[method]pollable.block": pollable_block}),
     "wasi:io/error": ({"error": Resource.IO_ERROR}, {"[method]error.to-debug-string": error_to_debug_string}),
     "wasi:io/streams": (
@@ -171,13 +175,7 @@ INTERFACES: dict[str, tuple[dict[str, Resource], dict[str, Callable[..., Any]]]]
             "[method]output-stream.subscribe": output_stream_subscribe,
         },
     ),
-    "wasi:clocks/monotonic-clock": (
-        {},
-        {
-            "now": monotonic_now,
-            "subscribe-duration": subscribe_duration,
-        },
-    ),
+    "wasi:clocks/monotonic-clock": ({}, {"now": monotonic_now, "subscribe-duration": subscribe_duration}),
     "wasi:cli/stdin": ({}, {"get-stdin": get_stdin}),
     "wasi:cli/stdout": ({}, {"get-stdout": get_discarding_stream}),
     "wasi:cli/stderr": ({}, {"get-stderr": get_discarding_stream}),
