@@ -287,9 +287,11 @@ def signature(*params: Codec, returns: Optional[Codec] = None) -> Callable[[Call
 _CALLBACK = ffi.wasmtime_component_func_callback_t
 
 
-@ctypes.CFUNCTYPE(None, ctypes.c_void_p)
-def _no_finalizer(data: Any) -> None:
-    """The callbacks carry no data to free."""
+def _nothing_to_free(data: Any) -> None:
+    """The finalizer of a callback's data: the callbacks carry none."""
+
+
+_NO_FINALIZER = ctypes.CFUNCTYPE(None, ctypes.c_void_p)(_nothing_to_free)
 
 
 def define(instance: LinkerInstance, name: str, function: Function, keep: list[Any]) -> None:
@@ -314,7 +316,7 @@ def define(instance: LinkerInstance, name: str, function: Function, keep: list[A
     keep.append(native)
     encoded = name.encode()
     error = ffi.wasmtime_component_linker_instance_add_func(
-        instance.ptr(), ctypes.create_string_buffer(encoded), len(encoded), native, None, _no_finalizer
+        instance.ptr(), ctypes.create_string_buffer(encoded), len(encoded), native, None, _NO_FINALIZER
     )
     if error:
         raise wasmtime.WasmtimeError._from_ptr(error)
