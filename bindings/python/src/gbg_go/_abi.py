@@ -1,19 +1,24 @@
-"""The package's host functions at the level of wasmtime's C API.
+"""Component values at the level of wasmtime's C API, for the package's host
+functions and its calls into the component.
 
-wasmtime-py's ``LinkerInstance.add_func`` converts every argument and
-result by reading the function's WIT type through the C API again on every
-call: about 70 µs per host call here, some 30 host calls per HTTP request,
-and ``list<u8>`` one byte at a time. Its conversion of untagged variants also
-goes through one process-wide scratch set. So the host functions are
-registered with the C API's ``wasmtime_component_linker_instance_add_func``
-directly, each with the codecs of its WIT signature, written once here:
-``list<u8>`` moves in one copy, and nothing is shared between threads.
+wasmtime-py converts every argument and result by walking the function's WIT
+type through the C API again on every call (about 70 µs per host call here,
+and some 30 host calls per HTTP request), converts ``list<u8>`` one byte at a
+time, and lowers untagged variants through one process-wide scratch set that
+concurrent threads corrupt. So the package registers its host functions with
+``wasmtime_component_linker_instance_add_func`` and calls the component's
+exports with ``wasmtime_component_func_call`` directly, converting with
+codecs that are built once: declared here for the host functions, compiled
+from the component's own types for its exports. ``list<u8>`` moves in one
+copy, and nothing is shared between threads.
 
-Python values: a resource the component passes in is its ``rep``; a new one
-returned is the object itself, which the codec stores in the call's table;
-``option`` is a value or None; ``result`` a value or :class:`Ok` for ok and
-:class:`Err` for err; a ``variant`` a ``(case, payload)`` pair; a ``record``
-a dict.
+Python values: a ``record`` is a dict of its WIT field names; a ``variant``
+a ``(case, payload)`` pair; an ``enum`` its case name; an ``option`` None
+or the value; a ``result`` read is :class:`Ok` or :class:`Err`, and written
+is :class:`Err` for err and anything else for ok. A host resource the
+component passes in is its ``rep``; a new one is the object itself, which
+the codec stores in the call's table. A component resource (the client) is
+a wasmtime-py ``ResourceAny``.
 """
 
 from __future__ import annotations
@@ -25,7 +30,28 @@ from typing import Any, Callable, Optional, Sequence
 
 import wasmtime
 from wasmtime import _ffi as ffi
-from wasmtime.component import LinkerInstance
+from wasmtime.component import (
+    BorrowType,
+    EnumType,
+    Func,
+    FuncType,
+    LinkerInstance,
+    ListType,
+    OptionType,
+    OwnType,
+    RecordType,
+    ResourceAny,
+    ResultType,
+    TupleType,
+    ValType,
+    VariantType,
+)
+from wasmtime.component import Bool as BoolType
+from wasmtime.component import String as StringType
+from wasmtime.component import U8 as U8Type
+from wasmtime.component import U16 as U16Type
+from wasmtime.component import U32 as U32Type
+from wasmtime.component import U64 as U64Type
 
 from ._host import Stop, current, log
 
@@ -74,6 +100,8 @@ class _Number(Codec):
         setattr(val.of, self.field, value)
 
 
+BOOL = _Number("boolean", ffi.WASMTIME_COMPONENT_BOOL)
+U8 = _Number("u8", ffi.WASMTIME_COMPONENT_U8)
 U16 = _Number("u16", ffi.WASMTIME_COMPONENT_U16)
 U32 = _Number("u32", ffi.WASMTIME_COMPONENT_U32)
 U64 = _Number("u64", ffi.WASMTIME_COMPONENT_U64)
@@ -90,6 +118,19 @@ class _String(Codec):
 
 
 STRING = _String()
+
+
+class _Enum(Codec):
+    def read(self, ctx: Context, val: Val) -> str:
+        name = val.of.enumeration
+        return ctypes.string_at(name.data, name.size).decode()
+
+    def write(self, ctx: Context, value: str, val: Val) -> None:
+        val.kind = ffi.WASMTIME_COMPONENT_ENUM
+        val.of.enumeration = ffi.str_to_capi(value)
+
+
+ENUM = _Enum()
 
 
 class _Bytes(Codec):
@@ -155,10 +196,14 @@ class Tuple(Codec):
 
 
 class Record(Codec):
-    """``record``, as a dict of its WIT field names (written only)."""
+    """``record``, as a dict of its WIT field names (``info_code`` for ``info-code``)."""
 
     def __init__(self, **fields: Codec) -> None:
         self.fields = {name.replace("_", "-"): codec for name, codec in fields.items()}
+
+    def read(self, ctx: Context, val: Val) -> dict[str, Any]:
+        data = val.of.record.data
+        return {name: codec.read(ctx, data[i].val) for i, (name, codec) in enumerate(self.fields.items())}
 
     def write(self, ctx: Context, value: dict[str, Any], val: Val) -> None:
         entries = ffi.wasmtime_component_valrecord_t()
@@ -195,12 +240,17 @@ class Option(Codec):
 
 
 class Result(Codec):
-    """``result<T, E>`` (written only): :class:`Err` for err, anything else
-    (an :class:`Ok` unwrapped) for ok."""
+    """``result<T, E>``: read as :class:`Ok` or :class:`Err`; written from
+    :class:`Err` for err, anything else (an :class:`Ok` unwrapped) for ok."""
 
     def __init__(self, ok: Optional[Codec] = None, err: Optional[Codec] = None) -> None:
         self.ok = ok
         self.err = err
+
+    def read(self, ctx: Context, val: Val) -> Any:
+        result = val.of.result
+        codec, wrap = (self.ok, Ok) if result.is_ok else (self.err, Err)
+        return wrap(codec.read(ctx, result.val.contents) if codec is not None and result.val else None)
 
     def write(self, ctx: Context, value: Any, val: Val) -> None:
         failed = isinstance(value, Err)
@@ -267,6 +317,87 @@ class New(Codec):
             raise wasmtime.WasmtimeError._from_ptr(error)
         val.kind = ffi.WASMTIME_COMPONENT_RESOURCE
         val.of.resource = handle
+
+
+class Guest(Codec):
+    """A resource of the component (its ``client``): read as a wasmtime-py
+    ``ResourceAny``, taken out of the value; written as a copy of the handle."""
+
+    def read(self, ctx: Context, val: Val) -> ResourceAny:
+        handle = ResourceAny._from_ptr(ffi.take_pointer(val.of, "resource"))
+        val.kind = ffi.WASMTIME_COMPONENT_BOOL  # what is left for the value's delete to free
+        return handle
+
+    def write(self, ctx: Context, value: ResourceAny, val: Val) -> None:
+        val.kind = ffi.WASMTIME_COMPONENT_RESOURCE
+        val.of.resource = ffi.wasmtime_component_resource_any_clone(value.ptr())
+
+
+_SCALARS: dict[type, Codec] = {
+    BoolType: BOOL,
+    U8Type: U8,
+    U16Type: U16,
+    U32Type: U32,
+    U64Type: U64,
+    StringType: STRING,
+    EnumType: ENUM,
+}
+
+
+def compile(ty: ValType) -> Codec:
+    """The codec of a WIT type of the component, read once from its type."""
+    scalar = _SCALARS.get(type(ty))
+    if scalar is not None:
+        return scalar
+    if isinstance(ty, ListType):
+        element = ty.element
+        return BYTES if isinstance(element, U8Type) else List(compile(element))
+    if isinstance(ty, RecordType):
+        record = Record()
+        record.fields = {name: compile(field) for name, field in ty.fields}
+        return record
+    if isinstance(ty, TupleType):
+        return Tuple(*(compile(element) for element in ty.elements))
+    if isinstance(ty, VariantType):
+        return Variant(**{name: compile(payload) for name, payload in ty.cases if payload is not None})
+    if isinstance(ty, OptionType):
+        return Option(compile(ty.payload))
+    if isinstance(ty, ResultType):
+        ok, err = ty.ok, ty.err
+        return Result(None if ok is None else compile(ok), None if err is None else compile(err))
+    if isinstance(ty, (OwnType, BorrowType)):
+        return Guest()
+    raise TypeError(f"no codec for {type(ty).__name__}")
+
+
+class Export:
+    """A function the component exports, with the codecs of its signature."""
+
+    def __init__(self, ty: FuncType) -> None:
+        self.params = [compile(param) for _, param in ty.params]
+        result = ty.result
+        self.result = None if result is None else compile(result)
+
+    def call(self, store: wasmtime.Store, func: Func, args: Sequence[Any]) -> Any:
+        """Calls ``func`` in ``store`` with ``args``; returns its result."""
+        ctx = store._context()
+        values = (ffi.wasmtime_component_val_t * len(args))()
+        written = 0
+        result = ffi.wasmtime_component_val_t()
+        try:
+            for codec, arg in zip(self.params, args):
+                codec.write(ctx, arg, values[written])
+                written += 1
+            error = ffi.wasmtime_component_func_call(
+                byref(func._func), ctx, values, written, byref(result), 0 if self.result is None else 1
+            )
+            if error:
+                raise wasmtime.WasmtimeError._from_ptr(error)
+            return None if self.result is None else self.result.read(ctx, result)
+        finally:
+            for i in range(written):
+                ffi.wasmtime_component_val_delete(byref(values[i]))
+            ffi.wasmtime_component_val_delete(byref(result))
 
 
 @dataclass(frozen=True)

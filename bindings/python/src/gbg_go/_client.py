@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional, Sequence, TypeVar, Union
 
 import wasmtime
-from wasmtime.component import ExportIndex, Func, ResourceAny, Variant
+from wasmtime.component import ExportIndex, Func, ResourceAny
 
-from . import _cache, _calls, _convert, _facts, _wasi
+from . import _abi, _cache, _calls, _convert, _facts, _wasi
 from ._calls import Prepared
 from ._connections import Pool
 from ._egress import Egress, reachable_urls
@@ -75,7 +75,7 @@ class Runtime:
         self._linker = _wasi.linker(self._engine, self._component)
         self._memory_bytes = _convert.u32("memory_bytes", memory_bytes, least=1 << 20)
         self._pool = Pool()
-        self._exports: dict[tuple[str, str], ExportIndex] = {}
+        self._exports: dict[tuple[str, str], tuple[ExportIndex, Optional[_abi.Export]]] = {}
         self._planner: Optional[Instance] = None
         self._planner_lock = threading.Lock()
 
@@ -125,16 +125,24 @@ class Runtime:
         """Closes the idle keep-alive connections of the runtime's clients."""
         self._pool.close()
 
-    def _export(self, interface: str, name: str) -> ExportIndex:
-        key = (interface, name)
-        index = self._exports.get(key)
-        if index is None:
+    def _export(self, interface: str, name: str) -> tuple[ExportIndex, Optional[_abi.Export]]:
+        """The export's index in the component, and its codecs once compiled."""
+        found = self._exports.get((interface, name))
+        if found is None:
             outer = self._component.get_export_index(interface)
             index = self._component.get_export_index(name, outer) if outer is not None else None
             if index is None:
                 raise TrapError(f"the component does not export {interface}#{name}")
-            self._exports[key] = index
-        return index
+            found = self._exports[(interface, name)] = (index, None)
+        return found
+
+    def _codecs(self, interface: str, name: str, func: Func, store: wasmtime.Store) -> _abi.Export:
+        """The export's codecs, compiled from its type the first time."""
+        index, codecs = self._export(interface, name)
+        if codecs is None:
+            codecs = _abi.Export(func.type(store))
+            self._exports[(interface, name)] = (index, codecs)
+        return codecs
 
 
 class Instance:
@@ -179,7 +187,7 @@ class Instance:
             self._running = call
         try:
             with serving(call):
-                return _convert.unwrap(self._func(interface, name)(self.store, *args), self._describe)
+                return _convert.unwrap(self._call(interface, name, args), self._describe)
         except GbgGoError:
             raise
         except Exception as error:  # a trap, or wasmtime refusing a value
@@ -212,17 +220,18 @@ class Instance:
             if close is not None:
                 close()
 
-    def _describe(self, error: Variant) -> str:
-        return str(self._func(CLIENT, "describe-error")(self.store, error))
+    def _describe(self, error: _convert.Variant) -> str:
+        return str(self._call(CLIENT, "describe-error", (error,)))
 
-    def _func(self, interface: str, name: str) -> Func:
+    def _call(self, interface: str, name: str, args: Sequence[Any]) -> Any:
         func = self._funcs.get((interface, name))
         if func is None:
-            func = self._instance.get_func(self.store, self._runtime._export(interface, name))
+            index, _ = self._runtime._export(interface, name)
+            func = self._instance.get_func(self.store, index)
             if func is None:
                 raise TrapError(f"the component does not export {interface}#{name}")
             self._funcs[(interface, name)] = func
-        return func
+        return self._runtime._codecs(interface, name, func, self.store).call(self.store, func, args)
 
     def _break(self) -> None:
         self.broken = True

@@ -2,9 +2,9 @@
 
 Arguments are checked here, in Python, before they reach the component: a
 bad one raises :class:`~gbg_go.InvalidInputError` naming it, and the store
-never sees it. Records go to wasmtime-py as :class:`wasmtime.component.Record`
-objects with attributes named as the WIT fields (kebab-case); variants as
-:class:`wasmtime.component.Variant` where wasmtime-py tags them.
+never sees it. The component's values are those of :mod:`gbg_go._abi`:
+records as dicts of their WIT (kebab-case) field names, variants as
+``(case, payload)`` pairs, results as ``Ok`` or ``Err``.
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ import math
 from collections.abc import Mapping
 from typing import Any, Callable, Iterable, Optional, Sequence
 
-from wasmtime.component import Record, Variant
-
 from . import _facts
+from ._abi import Err, Ok
 from ._errors import COMPONENT_ERRORS, GbgGoError, invalid_argument
 from ._types import (
     ClientConfig,
@@ -40,17 +39,21 @@ from ._types import (
 U32 = (1 << 32) - 1
 
 
+Record = dict[str, Any]
+"""A WIT record: its fields by WIT (kebab-case) name."""
+
+Variant = tuple[str, Any]
+"""A WIT variant: its case and payload (None without one)."""
+
+
 def record(**fields: Any) -> Record:
     """A WIT record; ``field_name`` stands for the WIT field ``field-name``."""
-    value = Record()
-    for name, field in fields.items():
-        setattr(value, name.replace("_", "-"), field)
-    return value
+    return {name.replace("_", "-"): field for name, field in fields.items()}
 
 
 def fields(value: Record) -> dict[str, Any]:
-    """A lifted WIT record's fields, snake_case."""
-    return {name.replace("-", "_"): field for name, field in vars(value).items()}
+    """A WIT record's fields, snake_case."""
+    return {name.replace("-", "_"): field for name, field in value.items()}
 
 
 # -- checks -------------------------------------------------------------------------------
@@ -130,9 +133,9 @@ def config(value: Any) -> Record:
     if not isinstance(grant, (ClientCredentials, PasswordGrant)):
         raise invalid_argument("config.grant", "must be a ClientCredentials or a PasswordGrant")
     case = "client-credentials" if isinstance(grant, ClientCredentials) else "password"
-    wit_grant = Variant(case, text_record("config.grant", grant))
+    wit_grant = (case, text_record("config.grant", grant))
     return record(
-        endpoint=Variant("region", endpoint) if endpoint in _facts.REGIONS else Variant("base-url", endpoint),
+        endpoint=("region", endpoint) if endpoint in _facts.REGIONS else ("base-url", endpoint),
         token_url=optional_text("config.token_url", value.token_url),
         grant=wit_grant,
         hosted_base_url=optional_text("config.hosted_base_url", value.hosted_base_url),
@@ -199,16 +202,14 @@ def status(text: str) -> Variant:
     """A status as GBG spells it, as the WIT ``journey-status``."""
     for case, spelling in _facts.STATUSES.items():
         if text == spelling:
-            return Variant(case)
-    return Variant("other", text)
+            return case, None
+    return "other", text
 
 
-def step(value: Any) -> Any:
-    """An :class:`Interaction` or :class:`NotReady` as the WIT
-    ``interaction-step``, which wasmtime-py lowers untagged: the
-    ``interaction`` record, or the ``journey-status`` of ``not-ready``."""
+def step(value: Any) -> Variant:
+    """An :class:`Interaction` or :class:`NotReady` as the WIT ``interaction-step``."""
     if isinstance(value, NotReady):
-        return status(text("step.journey_status", value.journey_status))
+        return "not-ready", status(text("step.journey_status", value.journey_status))
     if not isinstance(value, Interaction):
         raise invalid_argument("step", "must be what fetch_interaction returned")
 
@@ -222,7 +223,7 @@ def step(value: Any) -> Any:
             inputs=[element(i) for i in r.inputs],
         )
 
-    return record(
+    return "ready", record(
         instance_id=value.instance_id,
         interaction_id=value.interaction_id,
         journey_status=status(value.journey_status),
@@ -238,7 +239,8 @@ def step(value: Any) -> Any:
 
 def spelled(value: Variant) -> str:
     """A WIT ``journey-status`` as GBG spells it."""
-    return str(value.payload) if value.tag == "other" else _facts.STATUSES[value.tag]
+    case, text = value
+    return str(text) if case == "other" else _facts.STATUSES[case]
 
 
 def token_info(value: Record) -> TokenInfo:
@@ -276,12 +278,12 @@ def _requirement(value: Record) -> ElementRequirement:
     )
 
 
-def interaction_step(instance_id: str, value: Any) -> InteractionStep:
-    """The WIT ``interaction-step``, which wasmtime-py lifts untagged: the
-    ``interaction`` record, or the ``journey-status`` of ``not-ready``."""
-    if isinstance(value, Variant):
-        return NotReady(instance_id, spelled(value))
-    v = fields(value)
+def interaction_step(instance_id: str, value: Variant) -> InteractionStep:
+    """The WIT ``interaction-step``."""
+    case, payload = value
+    if case == "not-ready":
+        return NotReady(instance_id, spelled(payload))
+    v = fields(payload)
     return Interaction(
         instance_id=v["instance_id"],
         interaction_id=v["interaction_id"],
@@ -306,11 +308,11 @@ def planned(value: Optional[Record]) -> Optional[Submission]:
 
 
 def plain(value: Any) -> Any:
-    """A lifted WIT value as plain Python: records as dicts with snake_case
-    keys, a journey status as GBG spells it."""
-    if isinstance(value, Record):
+    """A WIT value as plain Python: records as dicts with snake_case keys, a
+    journey status (the one variant inside an error) as GBG spells it."""
+    if isinstance(value, dict):
         return {name: plain(field) for name, field in fields(value).items()}
-    if isinstance(value, Variant):
+    if isinstance(value, tuple):
         return spelled(value)
     if isinstance(value, list):
         return [plain(v) for v in value]
@@ -318,28 +320,20 @@ def plain(value: Any) -> Any:
 
 
 def unwrap(value: Any, describe: Callable[[Variant], str]) -> Any:
-    """The ok value of a WIT ``result<T, error>``, or its error raised.
-
-    wasmtime-py tags a result (``Variant("ok" | "err", payload)``) only when
-    its two sides lift to the same Python class, and lifts it untagged (the
-    ok value itself, or the error's ``Variant``) otherwise. No case of the
-    WIT ``error`` is named ``ok`` or ``err``.
-    """
-    if isinstance(value, Variant) and value.tag in ("ok", "err"):
-        if value.tag == "ok":
-            return value.payload
-        value = value.payload
-    elif not isinstance(value, Variant):
-        return value
-    raise error(value, describe(value))
+    """The ok value of a WIT ``result<T, error>``, or its error raised."""
+    if isinstance(value, Err):
+        raise error(value.value, describe(value.value))
+    assert isinstance(value, Ok)
+    return value.value
 
 
 def error(value: Variant, message: str) -> GbgGoError:
     """The WIT ``error`` as the exception of its kind."""
-    detail = plain(value.payload)
+    case, payload = value
+    detail = plain(payload)
     failure = detail.get("failure", detail)
     retry_after_ms = detail.get("retry_after_ms")
-    return COMPONENT_ERRORS[value.tag](
+    return COMPONENT_ERRORS[case](
         message,
         detail=detail,
         status=failure.get("status"),

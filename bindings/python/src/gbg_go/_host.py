@@ -6,12 +6,6 @@ installs its :class:`Call` (the store's resources, its egress policy and
 connection pool, its deadline and whether it was stopped) in a thread-local
 slot, and the host functions look it up there.
 
-Only one thread at a time runs the component or converts values for it
-(:data:`ENTERED`): wasmtime-py lowers some values through a process-wide
-scratch set, which concurrent threads would corrupt. A call lets go of it
-while it waits on the network or a timer, so concurrent calls still wait
-concurrently.
-
 A host function stops a call by raising :class:`Stop`, a
 :class:`wasmtime.WasmtimeError`: the component traps, and the caller, which
 sees why on the :class:`Call`, discards the store and raises the package's
@@ -53,10 +47,6 @@ class Resource(enum.IntEnum):
     INCOMING_RESPONSE = 10
     INCOMING_BODY = 11
     FUTURE_TRAILERS = 12
-
-
-ENTERED = threading.Lock()
-"""Held by the thread that runs the component or converts its values."""
 
 
 class Stop(wasmtime.WasmtimeError):
@@ -159,25 +149,16 @@ class Call:
         """Runs a blocking ``step``; stopping the call meanwhile runs ``on_stop``,
         which must end the step (e.g. by shutting its socket down)."""
         with self.stoppable(on_stop):
-            return _unentered(step)
+            return step()
 
     def sleep_until(self, when: float) -> None:
         """Waits until the monotonic time ``when``, or traps when the call is
         stopped or its budget ends first."""
         self.check()
-        if _unentered(lambda: self._stopped.wait(max(0.0, min(when, self.deadline) - time.monotonic()))):
+        if self._stopped.wait(max(0.0, min(when, self.deadline) - time.monotonic())):
             self.check()
         if when > self.deadline:
             self.check()
-
-
-def _unentered(step: Callable[[], T]) -> T:
-    """Runs a blocking ``step`` without holding :data:`ENTERED`."""
-    ENTERED.release()
-    try:
-        return step()
-    finally:
-        ENTERED.acquire()
 
 
 _local = threading.local()
@@ -193,14 +174,12 @@ def current() -> Call:
 
 @contextlib.contextmanager
 def serving(call: Call) -> Iterator[Call]:
-    """Enters the component (:data:`ENTERED`) to serve ``call`` while the
-    block runs."""
-    with ENTERED:
-        _local.call = call
-        try:
-            yield call
-        finally:
-            _local.call = None
+    """Makes ``call`` the one this thread serves while the block runs."""
+    _local.call = call
+    try:
+        yield call
+    finally:
+        _local.call = None
 
 
 def dropped(store: Any, rep: int) -> None:
