@@ -11,14 +11,19 @@
 //! without the client's export glue. A missing
 //! `wasm32-wasip2` target is added through rustup first; this runs at the
 //! start of the build, so a machine where that is impossible learns the fix
-//! within seconds, not after compiling wasmtime. Set `GBG_GO_GUEST_WASM`
+//! within seconds, not after compiling wasmtime. Set `GBG_GO_COMPONENT`
 //! (`GBG_GO_SERVICE_WASM`, `GBG_GO_SERVICE_SPIN_WASM`) to embed a prebuilt
-//! client (service) instead.
+//! client (service) instead, as the npm and Python packages' builds take it.
+//!
+//! The client's SHA-256 is computed here too, once, so that naming its
+//! compile-cache entry costs nothing at start-up.
 
 use std::env;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use sha2::Digest;
 
 /// The target the components are built for.
 const WASM_TARGET: &str = "wasm32-wasip2";
@@ -42,7 +47,7 @@ const CLIENT: Guest = Guest {
     features: "",
     file: "gbg_go_client.wasm",
     embedded: "gbg_go_client.wasm",
-    prebuilt: "GBG_GO_GUEST_WASM",
+    prebuilt: "GBG_GO_COMPONENT",
 };
 
 const SERVICE: Guest = Guest {
@@ -67,27 +72,36 @@ fn main() {
     let workspace = manifest_dir.parent().expect("host/ sits in the workspace");
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
     embed(&CLIENT, workspace, &out_dir);
+    write_digest(&out_dir.join(CLIENT.embedded));
     if env::var_os("CARGO_FEATURE_SERVICE_COMPONENT").is_some() {
         embed(&SERVICE, workspace, &out_dir);
         embed(&SERVICE_SPIN, workspace, &out_dir);
     }
 }
 
+/// Writes the SHA-256 of the component `embedded` beside it
+/// (`<name>.sha256`, 32 bytes), which names its compile-cache entry.
+fn write_digest(embedded: &Path) {
+    let bytes = std::fs::read(embedded).expect("reading the embedded component");
+    let digest = sha2::Sha256::digest(&bytes);
+    std::fs::write(embedded.with_extension("sha256"), digest).expect("writing its digest");
+}
+
 /// Builds `guest` (or takes its prebuilt file) and copies it into `out_dir`.
 fn embed(guest: &Guest, workspace: &Path, out_dir: &Path) {
-    let embedded = out_dir.join(guest.embedded);
+    let embedded = &out_dir.join(guest.embedded);
     println!("cargo:rerun-if-env-changed={}", guest.prebuilt);
     if let Some(prebuilt) = env::var_os(guest.prebuilt) {
         println!("cargo:rerun-if-changed={}", Path::new(&prebuilt).display());
-        copy(Path::new(&prebuilt), &embedded);
+        copy(Path::new(&prebuilt), embedded);
         return;
     }
-    for input in ["guest", "wit", "Cargo.lock"] {
+    for input in ["guest", "wit", "Cargo.toml", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", workspace.join(input).display());
     }
 
     ensure_wasm_target();
-    let target_dir = guest_target_dir(out_dir);
+    let target_dir = guest_target_dir(embedded);
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut build = Command::new(cargo);
     build
@@ -114,7 +128,7 @@ fn embed(guest: &Guest, workspace: &Path, out_dir: &Path) {
     assert!(status.success(), "building {} failed", guest.package);
     copy(
         &target_dir.join(WASM_TARGET).join("guest").join(guest.file),
-        &embedded,
+        embedded,
     );
 }
 
@@ -158,11 +172,11 @@ fn target_installed(rustc: &OsString) -> bool {
 }
 
 /// `<target>/guest-build`, where `<target>` is the outer build's target directory
-/// (`OUT_DIR` is `<target>/<profile>/build/<pkg>-<hash>/out`).
-fn guest_target_dir(out_dir: &Path) -> PathBuf {
-    let target = out_dir
+/// (`embedded` is `<target>/<profile>/build/<pkg>-<hash>/out/<file>`).
+fn guest_target_dir(embedded: &Path) -> PathBuf {
+    let target = embedded
         .ancestors()
-        .nth(4)
+        .nth(5)
         .expect("OUT_DIR has the documented depth");
     target.join("guest-build")
 }

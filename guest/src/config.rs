@@ -3,6 +3,8 @@
 //! `config.<field>`.
 
 use gbg_go_contract::{Secret, hosts};
+use std::cell::OnceCell;
+
 use url::Url;
 
 use crate::errors::invalid_input;
@@ -63,43 +65,76 @@ impl Credentials {
     }
 }
 
-/// The absolute URL of every API operation.
+/// An operation of the journey API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    /// `journey/start`
+    Start,
+    /// `journey/state/fetch`
+    StateFetch,
+    /// `journey/state/delete`
+    StateDelete,
+    /// `journey/health`
+    Health,
+    /// `journey/interaction/fetch`
+    InteractionFetch,
+    /// `journey/interaction/submit`
+    InteractionSubmit,
+    /// `journey/device/start`
+    DeviceStart,
+    /// `journey/device/connect`
+    DeviceConnect,
+}
+
+impl Operation {
+    /// How many operations there are.
+    const COUNT: usize = 8;
+
+    /// The operation's path below the API base.
+    pub fn path(self) -> &'static str {
+        match self {
+            Operation::Start => "journey/start",
+            Operation::StateFetch => "journey/state/fetch",
+            Operation::StateDelete => "journey/state/delete",
+            Operation::Health => "journey/health",
+            Operation::InteractionFetch => "journey/interaction/fetch",
+            Operation::InteractionSubmit => "journey/interaction/submit",
+            Operation::DeviceStart => "journey/device/start",
+            Operation::DeviceConnect => "journey/device/connect",
+        }
+    }
+}
+
+/// The absolute URL of every API operation, each joined to the base when it
+/// is first used: most clients use a few of them, and parsing all of them
+/// was most of what opening a client cost.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Endpoints {
-    /// `journey/start`
-    pub start: Url,
-    /// `journey/state/fetch`
-    pub state_fetch: Url,
-    /// `journey/state/delete`
-    pub state_delete: Url,
-    /// `journey/health`
-    pub health: Url,
-    /// `journey/interaction/fetch`
-    pub interaction_fetch: Url,
-    /// `journey/interaction/submit`
-    pub interaction_submit: Url,
-    /// `journey/device/start`
-    pub device_start: Url,
-    /// `journey/device/connect`
-    pub device_connect: Url,
+    base: Url,
+    urls: [OnceCell<Url>; Operation::COUNT],
 }
 
 impl Endpoints {
-    /// Appends each operation's path to `base`, whose path ends in `/`.
-    fn under(base: &Url) -> Result<Self, Error> {
-        let join = |path: &str| {
-            base.join(path)
-                .map_err(|e| invalid_input("config.endpoint", format!("cannot append {path}: {e}")))
-        };
+    /// The operations of the API at `base`, whose path ends in `/`.
+    fn under(base: Url) -> Result<Self, Error> {
+        if base.cannot_be_a_base() {
+            return Err(invalid_input(
+                "config.endpoint",
+                "cannot take the API's paths",
+            ));
+        }
         Ok(Self {
-            start: join("journey/start")?,
-            state_fetch: join("journey/state/fetch")?,
-            state_delete: join("journey/state/delete")?,
-            health: join("journey/health")?,
-            interaction_fetch: join("journey/interaction/fetch")?,
-            interaction_submit: join("journey/interaction/submit")?,
-            device_start: join("journey/device/start")?,
-            device_connect: join("journey/device/connect")?,
+            base,
+            urls: Default::default(),
+        })
+    }
+
+    /// The absolute URL of `operation`.
+    pub fn url(&self, operation: Operation) -> &Url {
+        self.urls[operation as usize].get_or_init(|| {
+            self.base
+                .join(operation.path())
+                .expect("a base that can be a base takes a plain relative path")
         })
     }
 }
@@ -144,7 +179,7 @@ impl Settings {
     /// Validates `config`.
     pub fn from_config(config: ClientConfig) -> Result<Self, Error> {
         let api_base = api_base(&config.endpoint)?;
-        let endpoints = Endpoints::under(&api_base)?;
+        let endpoints = Endpoints::under(api_base.clone())?;
         let token_url = match &config.token_url {
             Some(text) => http_url("config.token-url", text)?,
             None => http_url("config.token-url", hosts::TOKEN_URL)?,
@@ -337,7 +372,7 @@ mod tests {
             c.endpoint = Endpoint::Region(region);
             let s = Settings::from_config(c).unwrap();
             assert_eq!(
-                s.endpoints.start.as_str(),
+                s.endpoints.url(Operation::Start).as_str(),
                 format!("https://{host}.platform.go.gbgplc.com/v2/captain/journey/start")
             );
             assert_eq!(
@@ -375,13 +410,13 @@ mod tests {
         ] {
             let s = Settings::from_config(config(base)).unwrap();
             assert_eq!(
-                s.endpoints.interaction_submit.as_str(),
+                s.endpoints.url(Operation::InteractionSubmit).as_str(),
                 "http://sim.local/v2/captain/journey/interaction/submit"
             );
         }
         let s = Settings::from_config(config("http://sim.local")).unwrap();
         assert_eq!(
-            s.endpoints.health.as_str(),
+            s.endpoints.url(Operation::Health).as_str(),
             "http://sim.local/journey/health"
         );
     }

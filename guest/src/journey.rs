@@ -1,6 +1,11 @@
 //! Journey request bodies and answers: start, state fetch, delete, health,
 //! and the mapping of status texts.
 
+use std::borrow::Cow;
+use std::cell::OnceCell;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use url::Url;
 
@@ -78,7 +83,20 @@ pub fn state_body(instance_id: &str, filter_keys: &[String]) -> Result<Vec<u8>, 
 }
 
 /// Parses a state document.
+///
+/// The answer is polled again and again while a journey runs, so the few
+/// fields the client reads are taken without building the rest of the
+/// document ([`quick_state`]); an answer that does not fit that shape is
+/// read again the general way, which names its defect.
 pub fn parse_state(response: &Response) -> Result<JourneyState, Error> {
+    match quick_state(&response.body) {
+        Some(state) => Ok(state),
+        None => parse_state_in_full(response),
+    }
+}
+
+/// [`parse_state`] through the whole document, naming any defect.
+fn parse_state_in_full(response: &Response) -> Result<JourneyState, Error> {
     let body = Body::parse(response)?;
     let root = body.root();
     let instance_id = body.req_str(root, "instanceId", "instanceId")?.to_owned();
@@ -102,6 +120,83 @@ pub fn parse_state(response: &Response) -> Result<JourneyState, Error> {
         document: body.text(),
         status_text,
     })
+}
+
+/// The fields of a state answer the client reads, borrowed from the text;
+/// the rest is skipped without being built.
+#[derive(Deserialize)]
+struct StateFields<'a> {
+    #[serde(rename = "instanceId", borrow)]
+    instance_id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    status: Option<&'a RawValue>,
+    #[serde(rename = "metaData", borrow)]
+    meta: Option<&'a RawValue>,
+    #[serde(borrow)]
+    context: Option<&'a RawValue>,
+}
+
+/// The members read from the objects on the way to the times: `metaData`,
+/// `context`, `context.process` and `context.process.journey`.
+#[derive(Deserialize)]
+struct Nested<'a> {
+    #[serde(rename = "createdTime", borrow)]
+    created: Option<&'a RawValue>,
+    #[serde(rename = "completedTime", borrow)]
+    completed: Option<&'a RawValue>,
+    #[serde(rename = "startedAt", borrow)]
+    started: Option<&'a RawValue>,
+    #[serde(rename = "endedAt", borrow)]
+    ended: Option<&'a RawValue>,
+    #[serde(borrow)]
+    process: Option<&'a RawValue>,
+    #[serde(borrow)]
+    journey: Option<&'a RawValue>,
+}
+
+/// The state in `body` when it is a well-formed answer, else `None`.
+fn quick_state(body: &[u8]) -> Option<JourneyState> {
+    let text = std::str::from_utf8(body).ok()?;
+    let fields: StateFields = serde_json::from_str(text).ok()?;
+    let instance_id = string(fields.instance_id?)?;
+    let status_text = string(fields.status?)?;
+    let time = |found: Option<&RawValue>| found.and_then(string).filter(|s| !s.is_empty());
+    let meta = object(fields.meta);
+    // The journey's own times, read (once) only when `metaData` lacks one.
+    let journey = OnceCell::new();
+    let journey = || {
+        journey
+            .get_or_init(|| object(object(object(fields.context)?.process)?.journey))
+            .as_ref()
+    };
+    let created_at = meta
+        .as_ref()
+        .and_then(|meta| time(meta.created))
+        .or_else(|| time(journey()?.started));
+    let completed_at = meta
+        .as_ref()
+        .and_then(|meta| time(meta.completed))
+        .or_else(|| time(journey()?.ended));
+    Some(JourneyState {
+        instance_id,
+        status: status(&status_text),
+        created_at,
+        completed_at,
+        document: text.to_owned(),
+        status_text,
+    })
+}
+
+/// The object `raw` holds; `None` for any other value, which holds no time.
+fn object(raw: Option<&RawValue>) -> Option<Nested<'_>> {
+    serde_json::from_str(raw?.get()).ok()
+}
+
+/// The string `raw` holds, unescaped; `None` for any other value.
+fn string(raw: &RawValue) -> Option<String> {
+    serde_json::from_str::<Cow<str>>(raw.get())
+        .ok()
+        .map(Cow::into_owned)
 }
 
 /// The `{"instanceId"}` body of delete, interaction fetch and device start.
@@ -312,6 +407,39 @@ mod tests {
         assert_eq!(state.completed_at, None);
         let state = parse_state(&ok(200, r#"{"instanceId":"a","status":"Failed"}"#)).unwrap();
         assert_eq!((state.created_at, state.completed_at), (None, None));
+    }
+
+    #[test]
+    fn the_quick_read_agrees_with_the_full_one() {
+        let answers = [
+            r#"{"instanceId":"a","status":"Completed","metaData":{"createdTime":"c","completedTime":"d"}}"#,
+            r#"{"instanceId":"a","status":"InProgress","metaData":{"createdTime":""},
+               "context":{"process":{"journey":{"startedAt":"s","endedAt":"e"}},"subject":{"x":[1,{"y":"\u00e9"}]}}}"#,
+            r#"{"instanceId":"a\"b","status":"Paused","metaData":[1],"context":{"process":{"journey":{"startedAt":7}}}}"#,
+            r#"{"instanceId":"a","status":"Failed","metaData":{"createdTime":1},"context":"none"}"#,
+            r#"{"instanceId":"a","status":"Failed","context":{"process":null}}"#,
+            r#"{"instanceId":"a","instanceId":"b","status":"Completed"}"#,
+            r#"{"instanceId":null,"status":"Completed"}"#,
+            r#"{"instanceId":"a","status":["Completed"]}"#,
+            r#"{"instanceId":"a","status":"Completed""#,
+            "[]",
+        ];
+        for body in answers {
+            let response = ok(200, body);
+            match quick_state(&response.body) {
+                Some(quick) => assert_eq!(Ok(quick), parse_state_in_full(&response), "{body}"),
+                None => assert_eq!(
+                    parse_state(&response),
+                    parse_state_in_full(&response),
+                    "{body}"
+                ),
+            }
+        }
+        assert!(
+            quick_state(answers[0].as_bytes()).is_some(),
+            "the usual answer is read quickly"
+        );
+        assert!(quick_state(answers[1].as_bytes()).is_some());
     }
 
     #[test]

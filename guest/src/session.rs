@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::config::{Endpoints, Settings};
+use crate::config::{Operation, Settings};
 use crate::errors::{Answerer, classify, invalid_input, retry_after_ms};
 use crate::http::{Clock, Limits, Method, Request, Response, Transport};
 use crate::interaction::{self, EndUserTokens, Fetched};
@@ -89,7 +89,7 @@ impl<T: Transport, C: Clock> Session<T, C> {
             let body = journey::start_body(request)?;
             let response = c.call(
                 Method::Post,
-                |e| &e.start,
+                Operation::Start,
                 body,
                 Auth::Customer,
                 Idempotency::NonIdempotent,
@@ -127,7 +127,7 @@ impl<T: Transport, C: Clock> Session<T, C> {
             let body = journey::instance_body(instance_id)?;
             c.call(
                 Method::Post,
-                |e| &e.state_delete,
+                Operation::StateDelete,
                 body,
                 Auth::Customer,
                 Idempotency::Idempotent,
@@ -142,7 +142,7 @@ impl<T: Transport, C: Clock> Session<T, C> {
         self.guarded(|c| {
             let response = c.call(
                 Method::Get,
-                |e| &e.health,
+                Operation::Health,
                 Vec::new(),
                 Auth::None,
                 Idempotency::Idempotent,
@@ -159,7 +159,7 @@ impl<T: Transport, C: Clock> Session<T, C> {
             let auth = c.interaction_auth(instance_id);
             let response = c.call(
                 Method::Post,
-                |e| &e.interaction_fetch,
+                Operation::InteractionFetch,
                 body,
                 auth,
                 Idempotency::Idempotent,
@@ -183,7 +183,7 @@ impl<T: Transport, C: Clock> Session<T, C> {
             let auth = c.interaction_auth(&submission.instance_id);
             let response = c.call(
                 Method::Post,
-                |e| &e.interaction_submit,
+                Operation::InteractionSubmit,
                 body,
                 auth,
                 Idempotency::NonIdempotent,
@@ -215,7 +215,7 @@ impl<T: Transport, C: Clock> Session<T, C> {
     fn fetch_state(&mut self, body: Vec<u8>, deadline: Option<u64>) -> Result<JourneyState, Error> {
         let response = self.call(
             Method::Post,
-            |e| &e.state_fetch,
+            Operation::StateFetch,
             body,
             Auth::Customer,
             Idempotency::Idempotent,
@@ -267,20 +267,20 @@ impl<T: Transport, C: Clock> Session<T, C> {
         }
     }
 
-    /// Sends a request to the endpoint `endpoint` picks, with the bearer
+    /// Sends a request for `operation`, with the bearer
     /// token `auth` asks for; on a 401, renews that token once and sends once
     /// more.
     fn call(
         &mut self,
         method: Method,
-        endpoint: fn(&Endpoints) -> &Url,
+        operation: Operation,
         body: Vec<u8>,
         auth: Auth<'_>,
         idempotency: Idempotency,
         deadline: Option<u64>,
     ) -> Result<Response, Error> {
         let bearer = self.bearer(auth, false, deadline)?;
-        let url = endpoint(&self.settings.endpoints).clone();
+        let url = self.settings.endpoints.url(operation).clone();
         let request = self.request(method, url, body, bearer.as_ref());
         match self.send(&request, bearer.as_ref(), idempotency, deadline) {
             Err(Error::Unauthorized(_)) if bearer.is_some() => {
@@ -387,7 +387,7 @@ impl<T: Transport, C: Clock> Session<T, C> {
         let body = interaction::device_start_body(instance_id)?;
         let response = self.call(
             Method::Post,
-            |e| &e.device_start,
+            Operation::DeviceStart,
             body,
             Auth::Customer,
             Idempotency::Idempotent,
@@ -398,7 +398,11 @@ impl<T: Transport, C: Clock> Session<T, C> {
             interaction::device_id(self.clock.random_u64(), self.clock.random_u64())
         });
         let body = interaction::device_connect_body(&connect_token, device_id);
-        let url = self.settings.endpoints.device_connect.clone();
+        let url = self
+            .settings
+            .endpoints
+            .url(Operation::DeviceConnect)
+            .clone();
         let request = self.request(Method::Post, url, body, Some(&connect_token));
         let sent = self.clock.monotonic_ms();
         let response = self.send(

@@ -5,9 +5,15 @@
 //! credentials, so it is trusted only as far as it can be checked: the
 //! folder must be a real folder of this user that nobody else can write
 //! (it is created `0700`), the entry a regular file of this user that nobody
-//! else can write, and its HMAC-SHA256 tag, keyed by a secret kept outside
-//! the cache folder, must match its name and content. An entry that fails a
-//! check is compiled again and replaced, with a warning. Entries are written
+//! else can write, and its tag must match. The tag is an HMAC-SHA256, keyed
+//! by a secret kept outside the cache folder, of the entry's name and of the
+//! identity the kernel gives the file it wrote (device, inode, size,
+//! modification and change times, owner), kept beside it in `<entry>.tag`.
+//! The content is hashed once, when it is compiled and written; a start then
+//! checks a few dozen bytes of metadata instead of hashing megabytes of code,
+//! and any replacement or rewrite of the entry changes its inode or its
+//! change time, which no user can set back. An entry that fails a check is
+//! compiled again and replaced, with a warning. Entries and tags are written
 //! to a new temporary file in the checked folder, never through a link, and
 //! renamed into place.
 
@@ -33,7 +39,19 @@ pub enum ComponentSource {
     File(PathBuf),
 }
 
+/// The SHA-256 of [`GUEST_COMPONENT`], computed when it was embedded.
+const GUEST_DIGEST: &[u8; 32] = include_bytes!(concat!(env!("OUT_DIR"), "/gbg_go_client.sha256"));
+
 impl ComponentSource {
+    /// The SHA-256 of `wasm`, this source's bytes: the embedded build's was
+    /// computed at build time.
+    fn digest(&self, wasm: &[u8]) -> Vec<u8> {
+        match self {
+            ComponentSource::Embedded => GUEST_DIGEST.to_vec(),
+            ComponentSource::File(_) => digest::digest(&digest::SHA256, wasm).as_ref().to_vec(),
+        }
+    }
+
     fn bytes(&self) -> Result<std::borrow::Cow<'static, [u8]>, Error> {
         match self {
             ComponentSource::Embedded => Ok(GUEST_COMPONENT.into()),
@@ -46,7 +64,7 @@ impl ComponentSource {
 
 /// Compiles the component, or loads its compiled form from `cache_dir`.
 ///
-/// Entries are named by a SHA-256 of the component's bytes, the engine's
+/// Entries are named by a SHA-256 of the component's digest, the engine's
 /// compatibility settings and this crate's version.
 pub(crate) fn load(
     engine: &Engine,
@@ -64,12 +82,13 @@ pub(crate) fn load(
             return compile(engine, &wasm);
         }
     };
-    let name = entry_name(engine, &wasm);
+    let name = entry_name(engine, &source.digest(&wasm));
     match cache.read(&name) {
         Ok(Some(compiled)) => {
             // SAFETY: `compiled` is what `Engine::precompile_component` of an
             // engine with the same compatibility hash (it is in the name)
-            // wrote: its tag, keyed by a secret outside the cache, matches.
+            // wrote: its tag, keyed by a secret outside the cache, matches
+            // the file this process wrote it to.
             match unsafe { Component::deserialize(engine, &compiled) } {
                 Ok(component) => return Ok(component),
                 Err(e) => {
@@ -101,12 +120,12 @@ fn compile(engine: &Engine, wasm: &[u8]) -> Result<Component, Error> {
 }
 
 /// `<sha-256>.cwasm`, of the engine's compatibility hash, this crate's
-/// version and the component.
-fn entry_name(engine: &Engine, wasm: &[u8]) -> String {
+/// version and the component's digest.
+fn entry_name(engine: &Engine, component_digest: &[u8]) -> String {
     let mut sha = Sha256(digest::Context::new(&digest::SHA256));
     engine.precompile_compatibility_hash().hash(&mut sha);
     sha.write(env!("CARGO_PKG_VERSION").as_bytes());
-    sha.write(wasm);
+    sha.write(component_digest);
     let hex: String = sha
         .0
         .finish()
@@ -154,9 +173,6 @@ fn env_dir(name: &str) -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
-/// The length of an entry's tag, which precedes the compiled component.
-const TAG_BYTES: usize = 32;
-
 /// A checked cache folder and the key of its entries' tags.
 struct Cache {
     dir: PathBuf,
@@ -185,30 +201,36 @@ impl Cache {
     /// The compiled component under `name`; `None` when there is none, an
     /// error saying why when there is one that cannot be trusted.
     fn read(&self, name: &str) -> Result<Option<Vec<u8>>, String> {
-        let Some(mut bytes) = private::read(&self.dir.join(name))? else {
+        let Some(entry) = private::open(&self.dir.join(name))? else {
             return Ok(None);
         };
-        if bytes.len() < TAG_BYTES {
-            return Err("the entry is truncated".into());
-        }
-        let (tag, compiled) = bytes.split_at(TAG_BYTES);
-        hmac::verify(&self.key, &tagged(name, compiled), tag)
-            .map_err(|_| "the entry's tag does not match its content".to_owned())?;
-        bytes.drain(..TAG_BYTES);
-        Ok(Some(bytes))
+        let tag = private::open(&self.dir.join(tag_name(name)))?
+            .ok_or("the entry has no tag")?
+            .into_bytes()
+            .map_err(|e| e.to_string())?;
+        hmac::verify(&self.key, &tagged(name, &entry.identity), &tag)
+            .map_err(|_| "the entry's tag does not match the file".to_owned())?;
+        entry.into_bytes().map(Some).map_err(|e| e.to_string())
     }
 
-    /// Stores `compiled` under `name`, atomically.
+    /// Stores `compiled` under `name` and tags the file it was written to,
+    /// each atomically.
     fn write(&self, name: &str, compiled: &[u8]) -> std::io::Result<()> {
-        let tag = hmac::sign(&self.key, &tagged(name, compiled));
-        private::write(&self.dir, name, &[tag.as_ref(), compiled].concat())
+        let identity = private::write(&self.dir, name, compiled)?;
+        let tag = hmac::sign(&self.key, &tagged(name, &identity));
+        private::write(&self.dir, &tag_name(name), tag.as_ref()).map(drop)
     }
 }
 
+/// The file that holds the tag of entry `name`.
+fn tag_name(name: &str) -> String {
+    format!("{name}.tag")
+}
+
 /// What an entry's tag covers: its name, so that a valid entry cannot be
-/// moved under another component's name, and its content.
-fn tagged(name: &str, compiled: &[u8]) -> Vec<u8> {
-    [name.as_bytes(), b"\0", compiled].concat()
+/// moved under another component's name, and the identity of its file.
+fn tagged(name: &str, identity: &[u8]) -> Vec<u8> {
+    [name.as_bytes(), b"\0", identity].concat()
 }
 
 /// Files and folders only this user can change, opened without following
@@ -241,33 +263,74 @@ mod private {
         Ok(())
     }
 
-    /// The content of `path`, if it exists and is a regular file of this
-    /// user that nobody else can write; an error naming the defect if not.
-    pub(super) fn read(path: &Path) -> Result<Option<Vec<u8>>, String> {
-        let mut file = match open_nofollow(path) {
+    /// A file of this user that nobody else can write, opened without
+    /// following links, and the identity the kernel gives it.
+    pub(super) struct Opened {
+        file: File,
+        /// Device, inode, size, modification and change times (seconds and
+        /// nanoseconds) and owner, as one byte string.
+        pub(super) identity: Vec<u8>,
+    }
+
+    impl Opened {
+        /// The file's content.
+        pub(super) fn into_bytes(mut self) -> io::Result<Vec<u8>> {
+            let mut bytes = Vec::new();
+            self.file.read_to_end(&mut bytes)?;
+            Ok(bytes)
+        }
+    }
+
+    /// `path`, if it exists and is a regular file of this user that nobody
+    /// else can write; an error naming the defect if not.
+    pub(super) fn open(path: &Path) -> Result<Option<Opened>, String> {
+        let file = match open_nofollow(path) {
             Ok(file) => file,
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e.to_string()),
         };
         let metadata = file.metadata().map_err(|e| e.to_string())?;
         if !metadata.is_file() {
-            return Err("the entry is not a regular file".into());
+            return Err(format!("{} is not a regular file", path.display()));
         }
         owned_and_unwritable(path, &metadata).map_err(|e| e.to_string())?;
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
-        Ok(Some(bytes))
+        Ok(Some(Opened {
+            file,
+            identity: identity(&metadata),
+        }))
+    }
+
+    /// What identifies the file behind `metadata` until it is replaced or
+    /// written: a rewrite changes its change time, which only the kernel
+    /// sets, and a replacement its inode.
+    fn identity(metadata: &Metadata) -> Vec<u8> {
+        [
+            metadata.dev(),
+            metadata.ino(),
+            metadata.size(),
+            metadata.mtime() as u64,
+            metadata.mtime_nsec() as u64,
+            metadata.ctime() as u64,
+            metadata.ctime_nsec() as u64,
+            u64::from(metadata.uid()),
+        ]
+        .iter()
+        .flat_map(|field| field.to_le_bytes())
+        .collect()
     }
 
     /// Writes `bytes` to a new `0600` file in `dir` and renames it to
-    /// `name`, replacing whatever was there (a link included) atomically.
-    pub(super) fn write(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
-        let partial = partial_file(dir, name, bytes)?;
+    /// `name`, replacing whatever was there (a link included) atomically;
+    /// returns the identity of the file now under `name`.
+    pub(super) fn write(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<Vec<u8>> {
+        let (partial, file) = partial_file(dir, name, bytes)?;
         let renamed = std::fs::rename(&partial, dir.join(name));
         if renamed.is_err() {
             let _ = std::fs::remove_file(&partial);
         }
-        renamed
+        renamed?;
+        // After the rename, which may itself change the change time.
+        Ok(identity(&file.metadata()?))
     }
 
     /// The tag key in `path`, made (32 random bytes, `0600`, in a `0700`
@@ -287,7 +350,7 @@ mod private {
         SystemRandom::new()
             .fill(&mut key)
             .map_err(|_| io::Error::other("no system randomness"))?;
-        let partial = partial_file(dir, &name.to_string_lossy(), &key)?;
+        let (partial, _) = partial_file(dir, &name.to_string_lossy(), &key)?;
         // A hard link, unlike a rename, never replaces a key made meanwhile.
         let linked = std::fs::hard_link(&partial, path);
         let _ = std::fs::remove_file(&partial);
@@ -314,8 +377,9 @@ mod private {
     }
 
     /// A new `0600` file in `dir` holding `bytes`, under a random name made
-    /// from `name`, created without following links.
-    fn partial_file(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<PathBuf> {
+    /// from `name`, created without following links; its path, and the file
+    /// still open.
+    fn partial_file(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<(PathBuf, File)> {
         let mut random = [0u8; 8];
         SystemRandom::new()
             .fill(&mut random)
@@ -330,10 +394,11 @@ mod private {
             .open(&partial)
             .and_then(|mut file| {
                 file.write_all(bytes)?;
-                file.sync_all()
+                file.sync_all()?;
+                Ok(file)
             });
         match written {
-            Ok(()) => Ok(partial),
+            Ok(file) => Ok((partial, file)),
             Err(e) => {
                 let _ = std::fs::remove_file(&partial);
                 Err(e)
@@ -380,11 +445,21 @@ mod private {
         Err(unsupported())
     }
 
-    pub(super) fn read(_: &Path) -> Result<Option<Vec<u8>>, String> {
+    pub(super) struct Opened {
+        pub(super) identity: Vec<u8>,
+    }
+
+    impl Opened {
+        pub(super) fn into_bytes(self) -> io::Result<Vec<u8>> {
+            Err(unsupported())
+        }
+    }
+
+    pub(super) fn open(_: &Path) -> Result<Option<Opened>, String> {
         Err(unsupported().to_string())
     }
 
-    pub(super) fn write(_: &Path, _: &str, _: &[u8]) -> io::Result<()> {
+    pub(super) fn write(_: &Path, _: &str, _: &[u8]) -> io::Result<Vec<u8>> {
         Err(unsupported())
     }
 

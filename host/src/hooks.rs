@@ -12,8 +12,7 @@ use wasmtime_wasi_http::p2::types::{HostFutureIncomingResponse, HostOutgoingRequ
 use wasmtime_wasi_http::{RequestOptions, WasiBody, WasiHttpHooks, WasiHttpView};
 
 use crate::policy::EgressPolicy;
-use crate::pool::{self, ConnectionPool, Route};
-use crate::state::HostState;
+use crate::pool::{self, ConnectionPool, PoolKey};
 
 /// The most the component may write into a request body in one call, and
 /// so the most one unsent body holds in the host (wasmtime's default is
@@ -85,10 +84,10 @@ impl WasiHttpHooks for PolicyHooks {
                 path = request.uri().path(),
                 "outgoing request"
             );
-            let route = Route::of(&policy);
+            let key = PoolKey::of(&policy);
             let total = policy.timeout_bounds().total;
             let response = pool
-                .send(route, request, policy.clamp(options), total, open)
+                .send(key, request, policy.clamp(options), total, open)
                 .await?;
             // The pool drives its connections itself; there is no per-request
             // I/O task to hand back.
@@ -115,7 +114,9 @@ const OUTGOING_HANDLER: &str = "wasi:http/outgoing-handler@0.2.12";
 /// the `request-options` the guest handed over. wasmtime 48 reads them but
 /// leaves them in the resource table, one entry per request, so that a
 /// client making requests would fill its bounded table and trap.
-pub(crate) fn add_outgoing_handler(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+pub(crate) fn add_outgoing_handler<T: WasiHttpView + 'static>(
+    linker: &mut Linker<T>,
+) -> wasmtime::Result<()> {
     type Arguments = (
         Resource<HostOutgoingRequest>,
         Option<Resource<RequestOptions>>,
@@ -123,7 +124,7 @@ pub(crate) fn add_outgoing_handler(linker: &mut Linker<HostState>) -> wasmtime::
     type Answer = (Result<Resource<HostFutureIncomingResponse>, ErrorCode>,);
     linker.instance(OUTGOING_HANDLER)?.func_wrap(
         "handle",
-        |mut store: StoreContextMut<'_, HostState>,
+        |mut store: StoreContextMut<'_, T>,
          (request, options): Arguments|
          -> wasmtime::Result<Answer> {
             let mut http = store.data_mut().http();

@@ -32,6 +32,7 @@ mod client;
 mod component;
 mod error;
 mod hooks;
+mod limits;
 mod policy;
 mod pool;
 mod runtime;
@@ -63,7 +64,8 @@ pub const SERVICE_SPIN_COMPONENT: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/gbg_go_service_spin.wasm"));
 pub use error::{Error, error_kind, status_text};
 pub use gbg_go_contract::{self as contract, Secret};
+pub use limits::SandboxLimits;
 pub use policy::{EgressPolicy, PlainHttp, Timeouts};
 pub use pool::ConnectionOptions;
-pub use runtime::{Allocation, Runtime, RuntimeOptions, SandboxLimits};
+pub use runtime::{Allocation, Runtime, RuntimeOptions};
 pub use settings::{ClientSettings, Endpoint, Grant, is_documented_origin};

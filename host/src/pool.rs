@@ -61,18 +61,18 @@ impl Default for ConnectionOptions {
 /// buffer (which also bounds the response head) and one body frame.
 const READ_BUFFER_BYTES: usize = 64 << 10;
 
-/// How a client's connections are made. Connections are pooled per route, so
+/// How a client's connections are made. Connections are pooled per key, so
 /// one made under a looser policy is never reused under a stricter one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) struct Route {
+pub(crate) struct PoolKey {
     /// Plain `http` only when the address actually connected to is loopback.
     loopback_only: bool,
     /// The policy's own connect timeout.
     connect_timeout: Duration,
 }
 
-impl Route {
-    /// The route of `policy`'s requests.
+impl PoolKey {
+    /// The key of `policy`'s requests.
     pub(crate) fn of(policy: &EgressPolicy) -> Self {
         Self {
             loopback_only: policy.plain_http_rule() == PlainHttp::LoopbackOnly,
@@ -84,10 +84,10 @@ impl Route {
 type HttpClient = Client<HttpsConnector<PeerCheck>, WasiBody>;
 
 /// Keep-alive HTTP/1.1 clients over plain TCP or TLS (webpki roots), one per
-/// route, sharing the bound on exchanges in flight.
+/// key, sharing the bound on exchanges in flight.
 pub(crate) struct ConnectionPool {
     options: ConnectionOptions,
-    clients: Mutex<HashMap<Route, HttpClient>>,
+    clients: Mutex<HashMap<PoolKey, HttpClient>>,
     in_flight: Arc<Semaphore>,
 }
 
@@ -100,24 +100,24 @@ impl ConnectionPool {
         }
     }
 
-    /// The client of `route`, made on first use. Routes come from the host's
+    /// The client of `key`, made on first use. Keys come from the host's
     /// policies, never from the guest, so there are few.
-    fn client(&self, route: Route) -> HttpClient {
+    fn client(&self, key: PoolKey) -> HttpClient {
         let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
         clients
-            .entry(route)
+            .entry(key)
             .or_insert_with(|| {
                 let mut tcp = HttpConnector::new();
                 tcp.enforce_http(false);
                 tcp.set_nodelay(true);
-                tcp.set_connect_timeout(Some(route.connect_timeout));
+                tcp.set_connect_timeout(Some(key.connect_timeout));
                 let connector = hyper_rustls::HttpsConnectorBuilder::new()
                     .with_webpki_roots()
                     .https_or_http()
                     .enable_http1()
                     .wrap_connector(PeerCheck {
                         tcp,
-                        loopback_only: route.loopback_only,
+                        loopback_only: key.loopback_only,
                     });
                 Client::builder(TokioExecutor::new())
                     .pool_max_idle_per_host(self.options.max_idle_per_authority)
@@ -128,14 +128,14 @@ impl ConnectionPool {
             .clone()
     }
 
-    /// Sends `request` (absolute URI) on `route` under the clamped `options`:
+    /// Sends `request` (absolute URI) with the connections of `key` under the clamped `options`:
     /// a slot in the pool and the response head must come within the
     /// first-byte timeout, each body chunk within the between-bytes timeout,
     /// and the whole exchange within `total`. `open` (the client's slot) and
     /// the pool's slot are held until the body ends or is dropped.
     pub(crate) async fn send(
         &self,
-        route: Route,
+        key: PoolKey,
         request: http::Request<WasiBody>,
         options: RequestOptions,
         total: Duration,
@@ -161,7 +161,7 @@ impl ConnectionPool {
             );
             return Err(Error::ConnectionLimitReached);
         };
-        let response = timeout_at(head_deadline, self.client(route).request(request))
+        let response = timeout_at(head_deadline, self.client(key).request(request))
             .await
             .map_err(|_elapsed| Error::ConnectionReadTimeout)?
             .map_err(|e| client_error(&e, &authority))?;
@@ -254,7 +254,7 @@ impl Body for RelayedBody {
     }
 }
 
-/// The TCP connector, which for plain `http` on a loopback-only route checks
+/// The TCP connector, which for plain `http` with a loopback-only key checks
 /// the address actually connected to, not the name asked for: a name that
 /// resolves elsewhere gets no byte.
 #[derive(Clone)]
@@ -428,11 +428,11 @@ mod tests {
         assert!(matches!(connect_error(&slow), Error::ConnectionTimeout));
     }
 
-    /// Sends a GET to `uri` on a loopback-only route.
+    /// Sends a GET to `uri` with a loopback-only key.
     async fn strict_get(uri: &str) -> Result<http::Response<WasiBody>, Error> {
         let empty = http_body_util::Empty::new().map_err(|never| match never {});
         let request = http::Request::get(uri).body(empty.boxed_unsync()).unwrap();
-        let strict = Route {
+        let strict = PoolKey {
             loopback_only: true,
             connect_timeout: Duration::from_secs(5),
         };

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use gbg_go_contract::defaults;
 use wasmtime::component::Linker;
 use wasmtime::{
     Config, Engine, EngineWeak, InstanceAllocationStrategy, PoolingAllocationConfig, Store,
@@ -17,7 +16,8 @@ use crate::bindings::GbgGoPre;
 use crate::client::Client;
 use crate::component::{self, ComponentSource};
 use crate::hooks::{self, PolicyHooks};
-use crate::policy::{EgressPolicy, PlainHttp, Timeouts};
+use crate::limits::SandboxLimits;
+use crate::policy::EgressPolicy;
 use crate::pool::{ConnectionOptions, ConnectionPool};
 use crate::state::HostState;
 use crate::{ClientSettings, Error};
@@ -25,59 +25,6 @@ use crate::{ClientSettings, Error};
 /// How often the epoch advances; a running guest yields to the executor at
 /// least this often, so time budgets are enforced even in a busy loop.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
-
-/// What the host grants each client's store: everything a guest can make
-/// the host hold is bounded here, and going over a bound is a trap or a
-/// typed error for that client alone.
-#[derive(Debug, Clone)]
-pub struct SandboxLimits {
-    /// Linear memory, in bytes, summed over all the store's memories.
-    pub memory_bytes: usize,
-    /// Table elements, summed over all the store's tables.
-    pub table_elements: usize,
-    /// Core module instances in the store.
-    pub instances: usize,
-    /// Linear memories in the store.
-    pub memories: usize,
-    /// Tables in the store.
-    pub tables: usize,
-    /// Entries in the store's resource table (`wasi:http` fields, requests,
-    /// responses, bodies, streams, pollables) and, twice that, handles the
-    /// component holds.
-    pub resources: usize,
-    /// The size of one `wasi:http` `fields` resource (headers), roughly as
-    /// the host holds it in memory.
-    pub field_bytes: usize,
-    /// Outgoing requests the client may have open at once, from sending to
-    /// the end of the response body; one more fails with
-    /// `connection-limit-reached`.
-    pub concurrent_requests: usize,
-    /// The longest one call may run. `wait_for_completion` gets its own
-    /// timeout plus `call_budget` instead.
-    pub call_budget: Duration,
-    /// Upper bounds on each request's timeouts, and its total deadline.
-    pub timeouts: Timeouts,
-    /// When plain `http` is acceptable.
-    pub plain_http: PlainHttp,
-}
-
-impl Default for SandboxLimits {
-    fn default() -> Self {
-        Self {
-            memory_bytes: defaults::MEMORY_BYTES,
-            table_elements: 100_000,
-            instances: 32,
-            memories: 8,
-            tables: 16,
-            resources: 256,
-            field_bytes: 16 << 10,
-            concurrent_requests: 4,
-            call_budget: Duration::from_millis(defaults::CALL_BUDGET_MS),
-            timeouts: Timeouts::default(),
-            plain_http: PlainHttp::LoopbackOnly,
-        }
-    }
-}
 
 /// Bytes the guest may copy into the host in one call (a request body
 /// chunk, a header list); wasmtime's default is 128 MiB.

@@ -18,7 +18,7 @@ use crate::{InteractionAuth, Region, RetryPolicy, Secret};
 /// and query.
 #[derive(Clone)]
 pub enum Endpoint {
-    /// A documented region: `https://{eu,us,au}.platform.go.gbgplc.com/v2/captain`.
+    /// A documented region ([`hosts::region_base_url`]).
     Region(Region),
     /// An explicit base URL ending in the `/v2/captain` prefix.
     BaseUrl(Url),
@@ -48,8 +48,8 @@ impl fmt::Debug for Endpoint {
 }
 
 /// Whether `url` is on one of GBG's documented origins: a region's API
-/// (`https://{eu,us,au}.platform.go.gbgplc.com`) or the token endpoint
-/// (`https://api.auth.gbgplc.com`), over `https` on port 443.
+/// or the token endpoint ([`hosts::documented_origins`]), over `https` on
+/// port 443.
 pub fn is_documented_origin(url: &Url) -> bool {
     hosts::documented_origins()
         .iter()

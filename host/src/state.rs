@@ -7,7 +7,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::hooks::PolicyHooks;
-use crate::runtime::SandboxLimits;
+use crate::limits::SandboxLimits;
 
 /// What each [`wasmtime::Store`] running the component holds.
 pub(crate) struct HostState {

@@ -28,6 +28,11 @@ fn entries(cache: &Path) -> Vec<PathBuf> {
     entries
 }
 
+/// The file that holds the tag of `entry`.
+fn tag(entry: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.tag", entry.display()))
+}
+
 fn mode(path: &Path) -> u32 {
     path.symlink_metadata().unwrap().permissions().mode() & 0o777
 }
@@ -57,16 +62,28 @@ async fn a_replaced_cache_entry_is_compiled_again_not_run() {
         .expect("the embedded component's entry");
     assert_eq!(mode(&cache), 0o700, "the cache folder is private");
     assert_eq!(mode(&entry), 0o600, "an entry is the user's alone");
+    assert_eq!(mode(&tag(&entry)), 0o600, "so is its tag");
     let spinning_bytes = std::fs::read(&spinning).unwrap();
 
     type Tamper = fn(&Path, &Path);
-    let tampers: [(&str, Tamper); 2] = [
+    let tampers: [(&str, Tamper); 4] = [
         (
             "the other component's compiled form copied over it",
             |entry, other| {
                 std::fs::copy(other, entry).unwrap();
             },
         ),
+        (
+            "the other component's entry and tag copied over it",
+            |entry, other| {
+                std::fs::copy(other, entry).unwrap();
+                std::fs::copy(tag(other), tag(entry)).unwrap();
+            },
+        ),
+        ("its own bytes written again in place", |entry, _| {
+            let bytes = std::fs::read(entry).unwrap();
+            std::fs::write(entry, bytes).unwrap();
+        }),
         (
             "a symbolic link to the other component's entry",
             |entry, other| {

@@ -4,7 +4,6 @@
 //! started on a free loopback port in a process group of its own, which
 //! ends with it, and its output is kept for the secret search.
 
-use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -91,7 +90,7 @@ impl Engine {
              --root .tools/wasmtime`",
             binary.display()
         );
-        let port = free_port();
+        let port = support::free_port();
         let mut command = Command::new(binary);
         command
             .args(["serve", "-S", "cli", "-S", "keyvalue", "-S", "config"])
@@ -110,7 +109,7 @@ impl Engine {
     /// `--isolate-requests`).
     pub async fn jco(shims: &Path, env: &[(&str, String)], args: &[&str]) -> Engine {
         let shims = shims.canonicalize().expect("the shims' folder exists");
-        let port = free_port();
+        let port = support::free_port();
         let dir = TempDir::new().unwrap();
         let mut command = Command::new(jco());
         command
@@ -215,11 +214,4 @@ pub fn token_folder() -> (TempDir, String) {
     let folder = TempDir::new().unwrap();
     let arg = format!("--dir={}::/tokens", folder.path().display());
     (folder, arg)
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .unwrap()
-        .port()
 }

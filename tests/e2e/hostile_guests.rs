@@ -27,7 +27,7 @@ use wasm_encoder::{
 use wit_component::DecodedWasm;
 
 use crate::hostile::{self, Hostile, Reply};
-use crate::spin_guest;
+use crate::{spin_guest, support};
 
 const WAT: &str = include_str!("fixtures/hostile-guest.wat");
 
@@ -421,7 +421,7 @@ fn nested(module: &str, copies: usize) -> PathBuf {
 
 fn write(name: &str, bytes: &[u8]) -> PathBuf {
     let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    std::fs::write(&path, bytes).expect("writing a hostile component");
+    support::write_atomically(&path, bytes);
     path
 }
 

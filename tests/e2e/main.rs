@@ -24,5 +24,6 @@ mod secrets;
 mod service;
 mod spin_guest;
 mod support;
+mod temporal;
 mod trace;
 mod wit_contract;

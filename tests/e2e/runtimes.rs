@@ -56,9 +56,7 @@ pub fn component_file() -> &'static Path {
     FILE.get_or_init(|| {
         let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("gbg_go_client.wasm");
         if std::fs::read(&path).ok().as_deref() != Some(GUEST_COMPONENT) {
-            let partial = path.with_extension(format!("partial-{}", std::process::id()));
-            std::fs::write(&partial, GUEST_COMPONENT).expect("writing the component");
-            std::fs::rename(&partial, &path).expect("writing the component");
+            support::write_atomically(&path, GUEST_COMPONENT);
         }
         path
     })

@@ -19,7 +19,7 @@ pub fn component() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
         let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("spin-guest.wasm");
-        std::fs::write(&path, encode()).expect("writing the spin component");
+        crate::support::write_atomically(&path, &encode());
         path
     })
     .clone()

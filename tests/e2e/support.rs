@@ -181,3 +181,22 @@ pub fn end_process_group(child: &mut std::process::Child) {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// A loopback port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("binding an ephemeral loopback port")
+        .port()
+}
+
+/// Writes `bytes` to `path` through a file of this process renamed into
+/// place, so that another test process reading `path` meanwhile (the
+/// hostile-guest tests run this binary again) sees the old file or the new
+/// one, never a truncated one.
+pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) {
+    let partial = path.with_extension(format!("partial-{}", std::process::id()));
+    std::fs::write(&partial, bytes)
+        .and_then(|()| std::fs::rename(&partial, path))
+        .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+}

@@ -181,7 +181,7 @@ pub struct ConnectionArgs {
     /// API base URL up to /v2/captain, e.g. a simulator's (conflicts with --region).
     #[arg(long, env = settings::BASE_URL.env, value_name = "URL")]
     pub base_url: Option<url::Url>,
-    /// OAuth token URL [default: https://api.auth.gbgplc.com/as/token.oauth2].
+    /// OAuth token URL [default: GBG's documented token endpoint].
     #[arg(long, env = settings::TOKEN_URL.env, value_name = "URL")]
     pub token_url: Option<url::Url>,
     /// API client id.

@@ -23,7 +23,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse_recording_origins();
     init_tracing(cli.verbose);
     let out = Output::new(cli.json);
-    let outcome = tokio::runtime::Builder::new_multi_thread()
+    let outcome = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| CommandError::internal(format!("cannot start the async runtime: {e}")))
