@@ -17,6 +17,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use crate::{rust_guide_example, support};
 
 mod python;
+mod python_temporal;
 
 /// What to do when the packages' build tools are missing.
 const SET_UP: &str = "run `bash .ci/run` once: it runs `npm ci` in bindings/node and \

@@ -30,15 +30,6 @@ import gbg_go
 import gbg_go.aio
 
 
-def config() -> gbg_go.ClientConfig:
-    env = os.environ
-    return gbg_go.ClientConfig(
-        endpoint=env["GBG_GO_BASE_URL"],
-        token_url=env["GBG_GO_TOKEN_URL"],
-        grant=gbg_go.ClientCredentials(env["GBG_GO_CLIENT_ID"], env["GBG_GO_CLIENT_SECRET"]),
-    )
-
-
 RESOURCE_ID = os.environ.get("GBG_GO_RESOURCE_ID", "")
 
 
@@ -100,14 +91,24 @@ BAD_CALLS: list[tuple[str, Callable[[Any, str], Any], str]] = [
 def check_arguments() -> dict[str, Any]:
     """Every bad argument raises InvalidInputError naming it, and the same
     client answers a good call right after, sync and asyncio alike."""
+    refused("from_env({})", lambda: gbg_go.ClientConfig.from_env({}), "GBG_GO_CLIENT_ID")
+    user = {"GBG_GO_CLIENT_ID": "id", "GBG_GO_CLIENT_SECRET": "secret-value", "GBG_GO_USERNAME": "u@example.com"}
+    refused("from_env(no password)", lambda: gbg_go.ClientConfig.from_env(user), "GBG_GO_PASSWORD")
+    refused(
+        "from_env(interaction auth)",
+        lambda: gbg_go.ClientConfig.from_env({**user, "GBG_GO_PASSWORD": "pass-value", "GBG_GO_INTERACTION_AUTH": "x"}),
+        "GBG_GO_INTERACTION_AUTH",
+    )
+    password = gbg_go.ClientConfig.from_env({**user, "GBG_GO_PASSWORD": "pass-value", "GBG_GO_REGION": "us"})
+    assert isinstance(password.grant, gbg_go.PasswordGrant) and password.endpoint == "us", password
     runtime = gbg_go.Runtime()
     refused("open(config=dict)", lambda: runtime.open({"endpoint": "eu"}), "config")  # type: ignore[arg-type]
     bad_grant = gbg_go.ClientConfig(endpoint="eu", grant=("id", "secret"))  # type: ignore[arg-type]
     refused("open(grant=tuple)", lambda: runtime.open(bad_grant), "config.grant")
-    bad_auth = gbg_go.ClientConfig(endpoint="eu", grant=config().grant, interaction_auth="end-user")  # type: ignore[arg-type]
+    bad_auth = gbg_go.ClientConfig(endpoint="eu", grant=gbg_go.ClientConfig.from_env().grant, interaction_auth="end-user")  # type: ignore[arg-type]
     refused("open(interaction_auth=...)", lambda: runtime.open(bad_auth), "config.interaction_auth")
-    refused("open(egress='x')", lambda: runtime.open(config(), egress="https://x"), "egress")
-    with runtime.open(config()) as client:
+    refused("open(egress='x')", lambda: runtime.open(gbg_go.ClientConfig.from_env(), egress="https://x"), "egress")
+    with runtime.open(gbg_go.ClientConfig.from_env()) as client:
         instance_id = client.start_journey(RESOURCE_ID).instance_id
         for what, call, field in BAD_CALLS:
             refused(what, lambda: call(client, instance_id), field)
@@ -120,7 +121,7 @@ def check_arguments() -> dict[str, Any]:
 
     async def in_asyncio() -> int:
         aio_runtime = gbg_go.aio.Runtime(max_concurrency=1)
-        async with aio_runtime.open(config()) as client:
+        async with aio_runtime.open(gbg_go.ClientConfig.from_env()) as client:
             for what, call, field in BAD_CALLS:
                 try:
                     await call(client, instance_id)
@@ -140,7 +141,7 @@ async def check_cancellation_in_asyncio() -> dict[str, Any]:
     stops a running wait with ClosedError and returns promptly."""
     poll_ms = 30_000
     runtime = gbg_go.aio.Runtime(max_concurrency=1)
-    async with runtime.open(config()) as client:
+    async with runtime.open(gbg_go.ClientConfig.from_env()) as client:
         instance_id = (await client.start_journey(RESOURCE_ID)).instance_id
         waiting = asyncio.create_task(client.wait_for_completion(instance_id, poll_ms, 120_000))
         await asyncio.sleep(1)
@@ -182,7 +183,7 @@ async def check_cancellation_in_asyncio() -> dict[str, Any]:
 def check_cancellation_sync() -> dict[str, Any]:
     """close() from another thread stops a blocking wait with ClosedError."""
     runtime = gbg_go.Runtime()
-    client = runtime.open(config())
+    client = runtime.open(gbg_go.ClientConfig.from_env())
     instance_id = client.start_journey(RESOURCE_ID).instance_id
     threading.Timer(1, client.close).start()
     started = time.monotonic()
@@ -239,7 +240,7 @@ def check_cache() -> dict[str, Any]:
 
         def loads(label: str) -> list[str]:
             runtime = gbg_go.Runtime(cache_dir=cache)
-            with runtime.open(config()) as client:
+            with runtime.open(gbg_go.ClientConfig.from_env()) as client:
                 assert client.health() == "OK", label
             return warnings.take()
 

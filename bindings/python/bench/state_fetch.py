@@ -31,11 +31,7 @@ from gbg_go import _abi
 ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 300
 env = os.environ
 
-config = gbg_go.ClientConfig(
-    endpoint=env["GBG_GO_BASE_URL"],
-    token_url=env["GBG_GO_TOKEN_URL"],
-    grant=gbg_go.ClientCredentials(env["GBG_GO_CLIENT_ID"], env["GBG_GO_CLIENT_SECRET"]),
-)
+config = gbg_go.ClientConfig.from_env()
 client = gbg_go.Runtime().open(config)
 instance_id = client.start_journey(env["GBG_GO_RESOURCE_ID"]).instance_id
 

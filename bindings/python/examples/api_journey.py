@@ -23,7 +23,6 @@ from typing import Any
 
 import gbg_go
 import gbg_go.aio
-from hosted_journey import config_from_env
 
 POLL_INTERVAL_MS = 500
 TIMEOUT_S = 600.0
@@ -57,7 +56,7 @@ async def main(answers_file: str) -> int:
         answers = json.load(file)
     runtime = gbg_go.aio.Runtime()
     try:
-        async with runtime.open(config_from_env()) as client:
+        async with runtime.open(gbg_go.ClientConfig.from_env()) as client:
             started = await client.start_journey(os.environ["GBG_GO_RESOURCE_ID"], delivery="api")
             print(f"Journey {started.instance_id} started", flush=True)
             await answer_interactions(runtime, client, started.instance_id, answers)

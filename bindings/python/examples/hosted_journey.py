@@ -15,20 +15,10 @@ import gbg_go
 import gbg_go.aio
 
 
-def config_from_env() -> gbg_go.ClientConfig:
-    """The gbg-go command's configuration variables, as a client config."""
-    env = os.environ
-    return gbg_go.ClientConfig(
-        endpoint=env.get("GBG_GO_BASE_URL") or env.get("GBG_GO_REGION", "eu"),
-        token_url=env.get("GBG_GO_TOKEN_URL"),
-        grant=gbg_go.ClientCredentials(env["GBG_GO_CLIENT_ID"], env["GBG_GO_CLIENT_SECRET"]),
-    )
-
-
 async def main() -> int:
     runtime = gbg_go.aio.Runtime()  # load the shipped component once, open many clients
     try:
-        async with runtime.open(config_from_env()) as client:
+        async with runtime.open(gbg_go.ClientConfig.from_env()) as client:
             started = await client.start_journey(os.environ["GBG_GO_RESOURCE_ID"], delivery="page")
             print(f"Send the end user to: {started.instance_url}", flush=True)
             state = await client.wait_for_completion(started.instance_id, poll_interval_ms=1000)

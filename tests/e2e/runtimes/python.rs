@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-use gbg_go_host::contract::{defaults, hosts, spellings};
+use gbg_go_host::contract::{defaults, hosts, settings, spellings};
 use gbg_go_simulator::Simulator;
 use serde_json::{Value, json};
 
@@ -82,10 +82,27 @@ fn the_python_package_facts_match_the_contract() {
             "paused": spellings::PAUSED,
         },
         "ERROR_KINDS": kinds,
+        "REGION_SETTING": settings::REGION.env,
+        "BASE_URL_SETTING": settings::BASE_URL.env,
+        "TOKEN_URL_SETTING": settings::TOKEN_URL.env,
+        "CLIENT_ID_SETTING": settings::CLIENT_ID.env,
+        "CLIENT_SECRET_SETTING": settings::CLIENT_SECRET.env,
+        "USERNAME_SETTING": settings::USERNAME.env,
+        "PASSWORD_SETTING": settings::PASSWORD.env,
+        "SCOPE_SETTING": settings::SCOPE.env,
+        "HOSTED_BASE_URL_SETTING": settings::HOSTED_BASE_URL.env,
+        "SOURCE_SETTING": settings::SOURCE.env,
+        "INTERACTION_AUTH_SETTING": settings::INTERACTION_AUTH.env,
         "package": [version, version],
     });
     for (name, value) in expected.as_object().unwrap() {
         assert_eq!(&facts[name], value, "gbg_go._facts.{name}");
+    }
+    for name in facts.as_object().unwrap().keys() {
+        assert!(
+            expected.get(name).is_some() || name == "classes",
+            "gbg_go._facts.{name} is not pinned"
+        );
     }
     // Every WIT error kind has its class, with the contract's `retryable`.
     for (kind, retryable) in &kinds {
@@ -94,12 +111,19 @@ fn the_python_package_facts_match_the_contract() {
 }
 
 #[test]
-fn the_python_examples_pass_mypy_strict() {
+fn the_python_package_and_its_examples_pass_mypy_strict() {
+    let mypy = || {
+        let mut command = Command::new(python());
+        command.args(["-m", "mypy", "--strict", "--no-incremental"]);
+        command
+    };
     run(
-        Command::new(python())
-            .args(["-m", "mypy", "--strict", "--no-incremental"])
-            .arg(repository().join("bindings/python/examples")),
+        mypy().arg(repository().join("bindings/python/examples")),
         "mypy --strict bindings/python/examples",
+    );
+    run(
+        mypy().args(["-p", "gbg_go"]),
+        "mypy --strict -p gbg_go (installed)",
     );
 }
 

@@ -82,3 +82,18 @@ ERROR_KINDS = {
 }
 """Each case of the WIT ``error``, in the WIT's order, and whether the same
 call made again later, unchanged, may succeed."""
+
+# -- settings (wit/contract/src/settings.rs) ------------------------------------
+# The environment variables of the gbg-go command, which ClientConfig.from_env reads.
+
+REGION_SETTING = "GBG_GO_REGION"
+BASE_URL_SETTING = "GBG_GO_BASE_URL"
+TOKEN_URL_SETTING = "GBG_GO_TOKEN_URL"
+CLIENT_ID_SETTING = "GBG_GO_CLIENT_ID"
+CLIENT_SECRET_SETTING = "GBG_GO_CLIENT_SECRET"
+USERNAME_SETTING = "GBG_GO_USERNAME"
+PASSWORD_SETTING = "GBG_GO_PASSWORD"
+SCOPE_SETTING = "GBG_GO_SCOPE"
+HOSTED_BASE_URL_SETTING = "GBG_GO_HOSTED_BASE_URL"
+SOURCE_SETTING = "GBG_GO_SOURCE"
+INTERACTION_AUTH_SETTING = "GBG_GO_INTERACTION_AUTH"

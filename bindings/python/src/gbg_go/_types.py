@@ -8,8 +8,12 @@ Nothing here imports wasmtime, so the Temporal workflow sandbox can load it.
 from __future__ import annotations
 
 import enum
+import os
 from dataclasses import dataclass, field
-from typing import Any, Literal, Optional, Union
+from typing import Any, Literal, Mapping, Optional, Union
+
+from . import _facts
+from ._errors import invalid_argument
 
 Delivery = Literal["page", "api"]
 """How the end user takes part: GBG's hosted pages, or the integrator's own UI."""
@@ -79,6 +83,51 @@ class ClientConfig:
     max_response_bytes: Optional[int] = None
     request_timeout_ms: Optional[int] = None
     interaction_auth: Optional[InteractionAuth] = None
+
+    @classmethod
+    def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> "ClientConfig":
+        """The configuration the ``gbg-go`` command reads from the environment
+        (``os.environ`` by default): ``GBG_GO_BASE_URL`` or ``GBG_GO_REGION``
+        (``eu`` when neither is set), ``GBG_GO_TOKEN_URL``, ``GBG_GO_CLIENT_ID``,
+        ``GBG_GO_CLIENT_SECRET``, ``GBG_GO_USERNAME`` and ``GBG_GO_PASSWORD``
+        (the password grant), ``GBG_GO_SCOPE``, ``GBG_GO_HOSTED_BASE_URL``,
+        ``GBG_GO_SOURCE`` and ``GBG_GO_INTERACTION_AUTH`` (``customer`` or
+        ``end-user``). An empty variable counts as unset; a missing one that is
+        needed raises :class:`~gbg_go.InvalidInputError` naming it."""
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> Optional[str]:
+            return env.get(name) or None
+
+        def need(name: str) -> str:
+            value = get(name)
+            if value is None:
+                raise invalid_argument(name, "is not set")
+            return value
+
+        client_id, secret = need(_facts.CLIENT_ID_SETTING), need(_facts.CLIENT_SECRET_SETTING)
+        scope, username = get(_facts.SCOPE_SETTING), get(_facts.USERNAME_SETTING)
+        grant: Grant = (
+            PasswordGrant(client_id, secret, username, need(_facts.PASSWORD_SETTING), scope)
+            if username is not None
+            else ClientCredentials(client_id, secret, scope)
+        )
+        auth = get(_facts.INTERACTION_AUTH_SETTING)
+        auths: dict[Optional[str], Optional[InteractionAuth]] = {
+            None: None,
+            "customer": "customer-token",
+            "end-user": "end-user-token",
+        }
+        if auth not in auths:
+            raise invalid_argument(_facts.INTERACTION_AUTH_SETTING, "must be customer or end-user")
+        return cls(
+            endpoint=get(_facts.BASE_URL_SETTING) or get(_facts.REGION_SETTING) or "eu",
+            grant=grant,
+            token_url=get(_facts.TOKEN_URL_SETTING),
+            hosted_base_url=get(_facts.HOSTED_BASE_URL_SETTING),
+            source=get(_facts.SOURCE_SETTING),
+            interaction_auth=auths[auth],
+        )
 
 
 @dataclass(frozen=True)
