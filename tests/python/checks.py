@@ -118,6 +118,9 @@ def check_arguments() -> dict[str, Any]:
         refused("plan_submission(answers=[])", lambda: runtime.plan_submission(not_ready, []), "answers")  # type: ignore[arg-type]
         refused("plan_submission(accepted=[1])", lambda: runtime.plan_submission(not_ready, {}, [1]), "accepted[0]")  # type: ignore[list-item]
         assert runtime.plan_submission(not_ready, {}) is None
+        as_queried = {"ready": False, "instance_id": instance_id, "journey_status": gbg_go.IN_PROGRESS}
+        assert client.plan_submission(as_queried, {}) is None
+        refused("plan_submission(step={'ready': True})", lambda: client.plan_submission({"ready": True}, {}), "step")
 
     async def in_asyncio() -> int:
         aio_runtime = gbg_go.aio.Runtime(max_concurrency=1)

@@ -130,7 +130,7 @@ async def api_update(temporal: Client) -> dict[str, Any]:
             step = await handle.query(VerifyIdentity.interaction)
             if step is not None and not step["ready"] and step["journey_status"] != gbg_go.IN_PROGRESS:
                 break
-            planned = runtime.plan_submission(interaction_step(step), answers, accepted) if step else None
+            planned = runtime.plan_submission(step, answers, accepted) if step else None
             if planned is None:
                 await asyncio.sleep(0.2)
                 continue
@@ -143,20 +143,6 @@ async def api_update(temporal: Client) -> dict[str, Any]:
         state = await handle.result()
     assert state["status"] == gbg_go.COMPLETED, state
     return {"instance_id": state["instance_id"], "submitted": submitted}
-
-
-def interaction_step(step: dict[str, Any]) -> gbg_go.InteractionStep:
-    """The ``interaction`` query's answer as the package's value again."""
-    if not step["ready"]:
-        return gbg_go.NotReady(step["instance_id"], step["journey_status"])
-
-    def requirement(r: dict[str, Any]) -> gbg_go.ElementRequirement:
-        return gbg_go.ElementRequirement(**{**r, "inputs": [gbg_go.ElementInput(**i) for i in r["inputs"]]})
-
-    fields = {k: v for k, v in step.items() if k != "ready"}
-    fields["collects"] = [requirement(r) for r in step["collects"]]
-    fields["consumes"] = [requirement(r) for r in step["consumes"]]
-    return gbg_go.Interaction(**fields)
 
 
 async def timeout(temporal: Client) -> dict[str, Any]:

@@ -28,9 +28,7 @@ POLL_INTERVAL_MS = 500
 TIMEOUT_S = 600.0
 
 
-async def answer_interactions(
-    runtime: gbg_go.aio.Runtime, client: gbg_go.aio.Client, instance_id: str, answers: dict[str, Any]
-) -> None:
+async def answer_interactions(client: gbg_go.aio.Client, instance_id: str, answers: dict[str, Any]) -> None:
     """Answers each interaction until the journey no longer waits on one."""
     deadline = time.monotonic() + TIMEOUT_S
     accepted: list[gbg_go.AcceptedElement] = []
@@ -38,7 +36,7 @@ async def answer_interactions(
         step = await client.fetch_interaction(instance_id)
         if isinstance(step, gbg_go.NotReady) and step.journey_status != gbg_go.IN_PROGRESS:
             return
-        submission = await runtime.plan_submission(step, answers, accepted)
+        submission = await client.plan_submission(step, answers, accepted)
         if submission is not None:
             elements = ", ".join(p.domain_element_id for p in submission.participants)
             print(f"Interaction {submission.interaction_id}: submitting {elements}", flush=True)
@@ -54,12 +52,11 @@ async def answer_interactions(
 async def main(answers_file: str) -> int:
     with open(answers_file, encoding="utf-8") as file:
         answers = json.load(file)
-    runtime = gbg_go.aio.Runtime()
     try:
-        async with runtime.open(gbg_go.ClientConfig.from_env()) as client:
+        async with gbg_go.aio.Runtime().open(gbg_go.ClientConfig.from_env()) as client:
             started = await client.start_journey(os.environ["GBG_GO_RESOURCE_ID"], delivery="api")
             print(f"Journey {started.instance_id} started", flush=True)
-            await answer_interactions(runtime, client, started.instance_id, answers)
+            await answer_interactions(client, started.instance_id, answers)
             state = await client.wait_for_completion(started.instance_id, POLL_INTERVAL_MS, 60_000)
     except gbg_go.GbgGoError as e:
         print(f"{e.kind}: {e}", file=sys.stderr)

@@ -31,6 +31,7 @@ from ._types import (
     Delivery,
     InteractionStep,
     JourneyState,
+    PlannableStep,
     StartedJourney,
     Submission,
     TokenInfo,
@@ -95,14 +96,15 @@ class Runtime:
 
     def plan_submission(
         self,
-        step: InteractionStep,
+        step: PlannableStep,
         answers: Mapping[str, Any],
         accepted: Iterable[AcceptedElement] = (),
     ) -> Optional[Submission]:
-        """The submission that answers ``step`` (from ``fetch_interaction``)
-        from ``answers``, or None when there is nothing to send (the journey
-        is not waiting, or GBG shows an answered interaction again: poll
-        again). Sends nothing.
+        """The submission that answers ``step`` (from ``fetch_interaction``, or
+        the Temporal workflow's ``interaction`` query) from ``answers``, or None
+        when there is nothing to send (the journey is not waiting, or GBG shows
+        an answered interaction again: poll again). Sends nothing; needs no
+        client (:meth:`Client.plan_submission` is the same).
 
         ``answers`` maps each domain element (or element slot) to the piece
         of ``context.subject`` that carries its data, e.g.
@@ -334,6 +336,16 @@ class Client:
     def submit_interaction(self, submission: Submission, *, timeout: Optional[float] = None) -> None:
         """Submits data for an interaction (see :meth:`Runtime.plan_submission`)."""
         self._run(_calls.submit_interaction(submission), timeout)
+
+    def plan_submission(
+        self,
+        step: PlannableStep,
+        answers: Mapping[str, Any],
+        accepted: Iterable[AcceptedElement] = (),
+    ) -> Optional[Submission]:
+        """:meth:`Runtime.plan_submission`: the submission that answers ``step``
+        from ``answers``, less the ``accepted`` elements. Sends nothing."""
+        return self._runtime.plan_submission(step, answers, accepted)
 
     def close(self) -> None:
         """Releases the client; a call running in another thread is stopped.

@@ -163,6 +163,22 @@ def _retry(value: Any) -> Optional[Record]:
     )
 
 
+def _step_of_dict(value: Mapping[str, Any]) -> InteractionStep:
+    fields = {k: v for k, v in value.items() if k != "ready"}
+    try:
+        if not value["ready"]:
+            return NotReady(**fields)
+
+        def requirement(r: Mapping[str, Any]) -> ElementRequirement:
+            return ElementRequirement(**{**r, "inputs": [ElementInput(**i) for i in r["inputs"]]})
+
+        fields["collects"] = [requirement(r) for r in fields["collects"]]
+        fields["consumes"] = [requirement(r) for r in fields["consumes"]]
+        return Interaction(**fields)
+    except (KeyError, TypeError) as error:
+        raise invalid_argument("step", f"is not an interaction step: {error}") from None
+
+
 def text_record(name: str, value: Any) -> Record:
     """A dataclass of text fields as a WIT record; a field that defaults to
     None is optional."""
@@ -207,7 +223,11 @@ def status(text: str) -> Variant:
 
 
 def step(value: Any) -> Variant:
-    """An :class:`Interaction` or :class:`NotReady` as the WIT ``interaction-step``."""
+    """An :class:`Interaction` or :class:`NotReady`, or the dict the Temporal
+    workflow's ``interaction`` query gives (the same fields and ``ready``), as
+    the WIT ``interaction-step``."""
+    if isinstance(value, Mapping) and isinstance(value.get("ready"), bool):
+        value = _step_of_dict(value)
     if isinstance(value, NotReady):
         return "not-ready", status(text("step.journey_status", value.journey_status))
     if not isinstance(value, Interaction):

@@ -216,6 +216,10 @@ class NotReady:
 InteractionStep = Union[Interaction, NotReady]
 """What ``fetch_interaction`` returns."""
 
+PlannableStep = Union[Interaction, NotReady, Mapping[str, Any]]
+"""What ``plan_submission`` takes: an :data:`InteractionStep`, or the dict
+of one with ``ready`` that the Temporal workflow's ``interaction`` query gives."""
+
 
 @dataclass(frozen=True)
 class Participant:

@@ -30,6 +30,7 @@ from ._types import (
     Delivery,
     InteractionStep,
     JourneyState,
+    PlannableStep,
     StartedJourney,
     Submission,
     TokenInfo,
@@ -73,7 +74,7 @@ class Runtime:
 
     async def plan_submission(
         self,
-        step: InteractionStep,
+        step: PlannableStep,
         answers: Mapping[str, Any],
         accepted: Iterable[AcceptedElement] = (),
     ) -> Optional[Submission]:
@@ -205,6 +206,16 @@ class Client:
     async def submit_interaction(self, submission: Submission, *, timeout: Optional[float] = None) -> None:
         """Submits data for an interaction (see :meth:`Runtime.plan_submission`)."""
         await self._run(_calls.submit_interaction(submission), timeout)
+
+    async def plan_submission(
+        self,
+        step: PlannableStep,
+        answers: Mapping[str, Any],
+        accepted: Iterable[AcceptedElement] = (),
+    ) -> Optional[Submission]:
+        """:meth:`gbg_go.Runtime.plan_submission`: the submission that answers
+        ``step`` from ``answers``, less the ``accepted`` elements. Sends nothing."""
+        return self._runtime.plan_submission(step, answers, accepted)
 
     async def close(self) -> None:
         """Stops running calls (they raise :class:`~gbg_go.ClosedError`) and
