@@ -9,8 +9,7 @@ slot, and the host functions look it up there.
 A host function stops a call by raising :class:`Stop`, a
 :class:`wasmtime.WasmtimeError`: the component traps, and the caller, which
 sees why on the :class:`Call`, discards the store and raises the package's
-error. (A plain Python exception would travel through a process-wide slot
-of wasmtime-py instead, which concurrent calls would share.)
+error.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The GBG GO client for asyncio.
 
 The sync client's methods, as coroutines. Each call runs the component on a
-thread of the client's own executor (wasmtime-py calls it through ctypes,
-which releases the GIL, and the package's ``wasi:http`` waits on sockets and
+thread of the client's own executor (the package calls wasmtime through
+ctypes, which releases the GIL, and its ``wasi:http`` waits on sockets and
 timers that release it too), so the event loop keeps running while a call
 waits on the network or between the polls of ``wait_for_completion``.
 
