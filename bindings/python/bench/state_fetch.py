@@ -9,8 +9,8 @@ for example against ``cargo run --release -- simulate``:
 Prints the median and 90th percentile of each, in milliseconds, then where a
 package fetch spends its time (one profiled round of the same fetches): the
 host functions the component calls (their number, and the part spent in
-socket calls), wasmtime-py's lifting of the answer, and the rest (the
-component's own work, and entering it).
+socket calls), and the rest (entering the component, its own work, and the
+package's conversions).
 """
 
 import cProfile
@@ -94,13 +94,11 @@ def cumulative(test: Callable[[str, str], bool]) -> tuple[int, float]:
 
 host_calls, host = cumulative(lambda file, fn: file == _abi.__file__ and fn == "callback")
 _, sockets = cumulative(lambda file, fn: file == "~" and "socket" in fn)
-_, lifting = cumulative(lambda file, fn: file.endswith("component/_types.py") and fn == "convert_from_c")
 print(f"host calls per fetch: {host_calls / ROUNDS:.0f}")
 for part, seconds in [
-    ("host functions, socket calls", sockets),
-    ("host functions, the rest (codecs, table, http.client)", host - sockets),
-    ("wasmtime-py lifting the answer", lifting),
-    ("the rest: the component, entering it, the package", total - host - lifting),
+    ("socket calls: sending, and waiting for the answer", sockets),
+    ("the host calls' Python: codecs, resource table, http.client", host - sockets),
+    ("the rest: entering the component, its own work, the package", total - host),
 ]:
     print(f"  {part}: {seconds / total:.0%}")
 client.close()
