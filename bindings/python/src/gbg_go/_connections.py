@@ -1,7 +1,8 @@
 """HTTP/1.1 exchanges over keep-alive connections, for the component's
-``wasi:http/outgoing-handler``: :mod:`http.client` connections kept in a
-pool per origin, the three timeouts of ``wasi:http`` (clamped by the host),
-and the WASI ``error-code`` of each failure.
+``wasi:http/outgoing-handler``: sockets kept in a pool per origin, each
+request written in one piece and its answer read by :mod:`http.client`'s
+parser, the three timeouts of ``wasi:http`` (clamped by the host), and the
+WASI ``error-code`` of each failure.
 """
 
 from __future__ import annotations
@@ -72,57 +73,63 @@ class Pool:
     runtime, newest first."""
 
     def __init__(self) -> None:
-        self._idle: dict[Origin, list[tuple[float, http.client.HTTPConnection]]] = {}
+        self._idle: dict[Origin, list[tuple[float, socket.socket]]] = {}
         self._lock = threading.Lock()
         self._tls: Optional[ssl.SSLContext] = None
 
-    def take(self, origin: Origin, connect_timeout: float) -> tuple[http.client.HTTPConnection, bool]:
-        """A live idle connection to ``origin`` (and True), or a new,
-        unconnected one (and False)."""
+    def take(self, origin: Origin) -> Optional[socket.socket]:
+        """A live idle connection to ``origin``, if there is one."""
         now = time.monotonic()
         while True:
             with self._lock:
                 idle = self._idle.get(origin)
                 if not idle:
-                    break
-                since, connection = idle.pop()
-            if now - since < IDLE_S and not _dropped(connection):
-                return connection, True
-            connection.close()
-        scheme, host, port = origin
-        if scheme == "https":
-            with self._lock:
-                if self._tls is None:
-                    self._tls = ssl.create_default_context()
-                tls = self._tls
-            return http.client.HTTPSConnection(host, port, timeout=connect_timeout, context=tls), False
-        return http.client.HTTPConnection(host, port, timeout=connect_timeout), False
+                    return None
+                since, sock = idle.pop()
+            if now - since < IDLE_S and not _dropped(sock):
+                return sock
+            sock.close()
 
-    def give(self, origin: Origin, connection: http.client.HTTPConnection) -> None:
+    def connect(self, origin: Origin, timeout: float, guard: Guard) -> socket.socket:
+        """A new connection to ``origin`` (TLS for ``https``)."""
+        scheme, host, port = origin
+        name = host.strip("[]")
+        sock: socket.socket = guard(_nothing, lambda: socket.create_connection((name, port), timeout))
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if scheme == "https":
+                with self._lock:
+                    if self._tls is None:
+                        self._tls = ssl.create_default_context()
+                    tls = self._tls
+                sock = guard(lambda: _shutdown(sock), lambda: tls.wrap_socket(sock, server_hostname=name))
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+    def give(self, origin: Origin, sock: socket.socket) -> None:
         """Keeps a connection whose last answer was read to its end."""
         with self._lock:
             idle = self._idle.setdefault(origin, [])
-            idle.append((time.monotonic(), connection))
+            idle.append((time.monotonic(), sock))
             extra = idle[:-MAX_IDLE]
             del idle[:-MAX_IDLE]
-        for _, connection in extra:
-            connection.close()
+        for _, sock in extra:
+            sock.close()
 
     def close(self) -> None:
         """Closes every idle connection."""
         with self._lock:
-            idle = [c for entries in self._idle.values() for _, c in entries]
+            idle = [sock for entries in self._idle.values() for _, sock in entries]
             self._idle.clear()
-        for connection in idle:
-            connection.close()
+        for sock in idle:
+            sock.close()
 
 
-def _dropped(connection: http.client.HTTPConnection) -> bool:
+def _dropped(sock: socket.socket) -> bool:
     """Whether an idle connection was closed by the server (it is readable:
     an end of stream or bytes nobody asked for)."""
-    sock = connection.sock
-    if sock is None:
-        return True
     if hasattr(select, "poll"):
         poller = select.poll()
         poller.register(sock, select.POLLIN)
@@ -134,8 +141,8 @@ class Exchange:
     """One request and its answer on a pooled connection.
 
     Every blocking step runs through ``guard(on_stop, step)``, which calls
-    ``on_stop`` (closing the socket) should the call be stopped meanwhile;
-    ``send`` and ``read`` raise :class:`Failure`.
+    ``on_stop`` (shutting the socket down) should the call be stopped
+    meanwhile; ``send`` and ``read`` raise :class:`Failure`.
     """
 
     def __init__(
@@ -151,12 +158,9 @@ class Exchange:
         self._pool = pool
         self._origin = origin
         self._method = method
-        self._target = target
-        self._headers = headers
-        self._body = body
+        self._request = _request_bytes(origin, method, target, headers, body)
         self._timeouts = timeouts
         self._deadline = 0.0
-        self._connection: Optional[http.client.HTTPConnection] = None
         self._sock: Optional[socket.socket] = None
         self._response: Optional[http.client.HTTPResponse] = None
         self.status = 0
@@ -165,57 +169,45 @@ class Exchange:
     def send(self, guard: Guard) -> None:
         """Sends the request and reads the answer's head."""
         self._deadline = time.monotonic() + _facts.EXCHANGE_DEADLINE_MS / 1000
-        connection, reused = self._pool.take(self._origin, self._timeouts.connect)
+        sock = self._pool.take(self._origin)
+        if sock is not None:
+            try:
+                return self._exchange(sock, guard)
+            except Failure as failure:
+                # A pooled connection the server closed just before the
+                # request: the request never reached it, so an idempotent
+                # one goes again on a new connection.
+                if failure.code != "connection-terminated" or self._method not in ("GET", "HEAD", "OPTIONS"):
+                    raise
         try:
-            self._exchange(connection, guard)
-        except Failure as failure:
-            # A pooled connection the server closed just before the request:
-            # the request never reached it, so it goes again on a new one.
-            if not (reused and failure.code == "connection-terminated" and self._idempotent()):
-                raise
-            connection, _ = self._pool.take(self._origin, self._timeouts.connect)
-            self._exchange(connection, guard)
+            sock = self._pool.connect(self._origin, self._bounded(self._timeouts.connect), guard)
+        except Exception as error:
+            raise failure_of(error, "connect") from None
+        self._exchange(sock, guard)
 
-    def _idempotent(self) -> bool:
-        return self._method in ("GET", "HEAD", "OPTIONS")
-
-    def _exchange(self, connection: http.client.HTTPConnection, guard: Guard) -> None:
-        self._connection = connection
-        phase = "connect"
+    def _exchange(self, sock: socket.socket, guard: Guard) -> None:
+        self._sock = sock
         try:
-            if connection.sock is None:
-                connection.timeout = self._bounded(self._timeouts.connect)
-                guard(_nothing, connection.connect)
-            phase = "send"
-            sock = self._sock = connection.sock
             sock.settimeout(self._bounded(self._timeouts.first_byte))
-            host, port = self._origin[1], self._origin[2]
-            connection.putrequest(self._method, self._target, skip_host=True, skip_accept_encoding=True)
-            connection.putheader("Host", host if port == _default_port(self._origin[0]) else f"{host}:{port}")
-            for name, value in self._headers:
-                connection.putheader(name, value)
 
-            def exchange() -> None:
-                connection.endheaders(self._body or None)
-                self._response = connection.getresponse()
+            def exchange() -> http.client.HTTPResponse:
+                sock.sendall(self._request)
+                response = http.client.HTTPResponse(sock, method=self._method)
+                response.begin()
+                return response
 
-            phase = "head"
-            guard(lambda: _shutdown(sock), exchange)
-        except BaseException as error:
-            connection.close()
-            self._connection = None
-            if isinstance(error, Exception) and not isinstance(error, Failure):
-                raise failure_of(error, phase) from None
-            raise
-        response = self._response
-        assert response is not None
+            response: http.client.HTTPResponse = guard(lambda: _shutdown(sock), exchange)
+        except Exception as error:
+            self.close()
+            raise failure_of(error, "head") from None
+        self._response = response
         self.status = response.status
         self.headers = [(name.lower(), value.encode("latin-1")) for name, value in response.getheaders()]
 
     def read(self, size: int, guard: Guard) -> bytes:
         """Up to ``size`` bytes of the body; ``b""`` at its end."""
         response, sock = self._response, self._sock
-        if response is None or sock is None or self._connection is None:
+        if response is None or sock is None:
             return b""
         try:
             sock.settimeout(self._bounded(self._timeouts.between_bytes))
@@ -224,26 +216,27 @@ class Exchange:
             self.close()
             raise failure_of(error, "body") from None
         if not chunk or response.length == 0:
-            self._finish(response)
+            self._finish(response, sock)
         return chunk
 
-    def _finish(self, response: http.client.HTTPResponse) -> None:
+    def _finish(self, response: http.client.HTTPResponse, sock: socket.socket) -> None:
         """The body was read to its end: the connection goes back to the pool
         unless the server closes it."""
-        connection, self._connection = self._connection, None
-        response.close()  # all read: this frees the connection for its next request
-        if connection is not None and connection.sock is not None:
-            self._pool.give(self._origin, connection)
-        elif connection is not None:
-            connection.close()
+        self._sock = None
+        keep = not response.will_close
+        response.close()
+        if keep:
+            self._pool.give(self._origin, sock)
+        else:
+            sock.close()
 
     def close(self) -> None:
         """Drops the exchange: an answer not read to its end closes the connection."""
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            connection.close()
+        sock, self._sock = self._sock, None
         if self._response is not None:
             self._response.close()
+        if sock is not None:
+            sock.close()
 
     def _bounded(self, timeout: float) -> float:
         """``timeout``, cut to what is left of the exchange's deadline."""
@@ -251,6 +244,18 @@ class Exchange:
         if left <= 0:
             raise Failure("connection-read-timeout")
         return min(timeout, left)
+
+
+def _request_bytes(
+    origin: Origin, method: str, target: str, headers: list[tuple[str, bytes]], body: bytes
+) -> bytes:
+    """The request, head and body, to be written in one piece. Every part was
+    checked by ``wasi:http/types`` (no line breaks anywhere)."""
+    scheme, host, port = origin
+    authority = host if port == _default_port(scheme) else f"{host}:{port}"
+    head = [f"{method} {target} HTTP/1.1".encode(), b"Host: " + authority.encode()]
+    head += [name.encode("latin-1") + b": " + value for name, value in headers]
+    return b"\r\n".join(head) + b"\r\n\r\n" + body
 
 
 def _nothing() -> None:
