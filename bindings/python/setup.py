@@ -1,6 +1,7 @@
 """Puts the component into the wheel: the file named by ``GBG_GO_COMPONENT``
 (a prebuilt ``gbg_go_client.wasm``) when it is set, else cargo's build of the
-repository this package lives in. Everything else is in pyproject.toml."""
+repository this package lives in. Copies the repository's LICENSE next to
+pyproject.toml, which names it. Everything else is in pyproject.toml."""
 
 import os
 import shutil
@@ -10,7 +11,8 @@ from pathlib import Path
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
-REPOSITORY = Path(__file__).resolve().parent.parent.parent
+HERE = Path(__file__).resolve().parent
+REPOSITORY = HERE.parent.parent
 
 
 def component() -> Path:
@@ -35,4 +37,6 @@ class BuildWithComponent(build_py):
         shutil.copyfile(component(), package / "gbg_go_client.wasm")
 
 
+if (REPOSITORY / "LICENSE").is_file():  # absent from an sdist, which carries its own copy
+    shutil.copyfile(REPOSITORY / "LICENSE", HERE / "LICENSE")
 setup(cmdclass={"build_py": BuildWithComponent})

@@ -16,6 +16,9 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
 use crate::{rust_guide_example, support};
 
+mod python;
+mod python_temporal;
+
 /// What to do when the packages' build tools are missing.
 const SET_UP: &str = "run `bash .ci/run` once: it runs `npm ci` in bindings/node and \
                       downloads the Python wheels the package needs into bindings/python/.wheels";
@@ -99,9 +102,10 @@ pub fn node_project() -> &'static Path {
     })
 }
 
-/// The interpreter of a fresh venv with the `gbg-go` wheel installed, built
+/// The interpreter of a fresh venv with the `gbg-go` wheel installed, with
+/// its `temporal` extra and the test tools (standardwebhooks, mypy), built
 /// once per run by `pip wheel bindings/python`, whose build hook copies the
-/// embedded component into it. Offline: setuptools and wasmtime come from
+/// embedded component into it. Offline: every dependency comes from
 /// `bindings/python/.wheels`.
 pub fn python() -> &'static Path {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
@@ -146,8 +150,11 @@ pub fn python() -> &'static Path {
             .map(|entry| entry.unwrap().path())
             .find(|path| path.extension().is_some_and(|e| e == "whl"))
             .expect("pip wheel made a wheel");
+        let with_extra = format!("{}[temporal]", wheel.display());
         run(
-            pip(&["install"]).args(offline).arg(&wheel),
+            pip(&["install"])
+                .args(offline)
+                .args([&with_extra, "standardwebhooks", "mypy"]),
             "pip install of the wheel",
         );
         python

@@ -13,7 +13,6 @@ Prints ``PASS <name>`` or ``FAIL <name>: <why>`` per scenario, then
 from __future__ import annotations
 
 import dataclasses
-import enum
 import json
 import re
 import sys
@@ -51,19 +50,16 @@ def main(targets_path: str) -> int:
 
 
 def run(runtime: gbg_go.Runtime, suite: dict, scenario: dict, variables: dict) -> None:
-    """Runs one scenario's steps against a fresh client.
-
-    The scenario's ``egress`` list is not applied: wasmtime-py cannot filter
-    outgoing requests (see bindings/python/README.md, "Egress").
-    """
+    """Runs one scenario's steps against a fresh client, held to the
+    scenario's ``egress`` allow-list when it has one."""
     spec = substitute({**suite["client"], **scenario.get("client", {})}, variables)
     config = gbg_go.ClientConfig(
         endpoint=spec["base-url"],
         token_url=spec["token-url"],
         grant=gbg_go.ClientCredentials(spec["client-id"], spec["client-secret"]),
     )
-    client = runtime.open(config)
-    try:
+    egress = substitute(scenario["egress"], variables) if "egress" in scenario else None
+    with runtime.open(config, egress=egress) as client:
         for index, template in enumerate(scenario["steps"]):
             step = substitute(template, variables)
             if "end-user" in step:
@@ -85,8 +81,6 @@ def run(runtime: gbg_go.Runtime, suite: dict, scenario: dict, variables: dict) -
                 for key in pointer.split("/")[1:]:
                     value = value[key]
                 variables[name] = value
-    finally:
-        client.close()
 
 
 def perform(client: gbg_go.Client, step: dict) -> Any:
@@ -96,24 +90,27 @@ def perform(client: gbg_go.Client, step: dict) -> Any:
         return client.authenticate()
     if call == "start-journey":
         request = step["request"]
-        return client.start_journey(request["resource-id"], request["delivery"], request["subject"])
+        subject = None if request["subject"] is None else json.loads(request["subject"])
+        return client.start_journey(request["resource-id"], request["delivery"], subject)
     if call == "fetch-journey-state":
         return client.fetch_journey_state(step["instance-id"], step.get("filter-keys", []))
     if call == "wait-for-completion":
         options = step["options"]
         return client.wait_for_completion(step["instance-id"], options["poll-interval-ms"], options["timeout-ms"])
     if call == "fetch-interaction":
-        interaction = client.fetch_interaction(step["instance-id"])
-        if isinstance(interaction, gbg_go.NotReady):
-            return {"not-ready": canonical(interaction.journey_status)}
-        return {"ready": canonical(interaction)}
+        return client.fetch_interaction(step["instance-id"])
     if call == "submit-interaction":
         submission = step["submission"]
         participants = [
             gbg_go.Participant(p["domain-element-id"], p["instruction"]) for p in submission["participants"]
         ]
         return client.submit_interaction(
-            submission["instance-id"], submission["interaction-id"], participants, submission["subject"]
+            gbg_go.Submission(
+                submission["instance-id"],
+                submission["interaction-id"],
+                participants,
+                json.loads(submission["subject"]),
+            )
         )
     raise ValueError(f"unknown call {call}")
 
@@ -125,7 +122,7 @@ def observe(call: Callable[[], Any]) -> tuple[dict, str, Optional[str]]:
         observed = {"ok": canonical(call())}
         return observed, json.dumps(observed), None
     except gbg_go.GbgGoError as e:
-        observed = {"err": {e.kind: canonical(e.detail)}}
+        observed = {"err": {e.kind: kebab(e.detail)}}
         return observed, f"{json.dumps(observed)} {e} {e!r}", str(e)
 
 
@@ -135,25 +132,57 @@ def reads(message: Optional[str], pattern: str) -> bool:
     return message is not None and re.fullmatch(regex, message, re.S) is not None
 
 
+STATUSES = {
+    gbg_go.IN_PROGRESS: "in-progress",
+    gbg_go.COMPLETED: "completed",
+    gbg_go.FAILED: "failed",
+    gbg_go.PAUSED: "paused",
+}
+
+
+def status(text: str) -> Any:
+    """A status as GBG spells it, as its WIT case (``{"other": text}`` for others)."""
+    return STATUSES.get(text, {"other": text})
+
+
 def canonical(value: Any) -> Any:
-    """A wrapper value in the canonical form: kebab-case field names, None as
-    null, a journey status as its WIT case (``{"other": text}`` for OtherStatus),
-    and ``document`` fields (JSON text) parsed."""
-    if isinstance(value, gbg_go.OtherStatus):
-        return {"other": value.text}
-    if dataclasses.is_dataclass(value):
-        fields = {}
-        for f in dataclasses.fields(value):
-            field = getattr(value, f.name)
-            if f.name == "document":
-                fields["document"] = json.loads(field)
-            else:
-                fields[f.name.replace("_", "-")] = canonical(field)
+    """A package value in the canonical (WIT) form: kebab-case field names,
+    None as null, a status as its WIT case beside its text, an interaction
+    step as its case, and documents under ``document``."""
+    if isinstance(value, gbg_go.NotReady):
+        return {"not-ready": status(value.journey_status)}
+    if isinstance(value, gbg_go.Interaction):
+        fields = kebab(dataclasses.asdict(value))
+        fields["journey-status"] = status(value.journey_status)
+        fields["document"] = fields.pop("interaction")
+        for key in ("collects", "consumes"):
+            fields[key] = [requirement(r) for r in fields[key]]
+        return {"ready": fields}
+    if isinstance(value, gbg_go.JourneyState):
+        fields = kebab(dataclasses.asdict(value))
+        fields["status"], fields["status-text"] = status(value.status), value.status
+        fields["document"] = fields.pop("state")
         return fields
-    if isinstance(value, enum.Enum):
-        return value.value
+    if dataclasses.is_dataclass(value):
+        return kebab(dataclasses.asdict(value))
+    return value
+
+
+def requirement(entry: dict) -> dict:
+    """A requirement in the WIT's shape: its own element apart."""
+    element = {key: entry[key] for key in ("ref", "spec", "recommended")}
+    return {"element": element, "combinator": entry["combinator"], "inputs": entry["inputs"]}
+
+
+def kebab(value: Any) -> Any:
+    """Plain data with kebab-case keys; ``last_status`` as its WIT case."""
+    if isinstance(value, dict):
+        return {
+            key.replace("_", "-"): status(v) if key == "last_status" and v is not None else kebab(v)
+            for key, v in value.items()
+        }
     if isinstance(value, list):
-        return [canonical(v) for v in value]
+        return [kebab(v) for v in value]
     return value
 
 

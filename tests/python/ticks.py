@@ -13,12 +13,7 @@ import gbg_go.aio
 
 async def main() -> None:
     env = os.environ
-    config = gbg_go.ClientConfig(
-        endpoint=env["GBG_GO_BASE_URL"],
-        token_url=env["GBG_GO_TOKEN_URL"],
-        grant=gbg_go.ClientCredentials(env["GBG_GO_CLIENT_ID"], env["GBG_GO_CLIENT_SECRET"]),
-    )
-    async with await gbg_go.aio.Runtime().open(config) as client:
+    async with gbg_go.aio.Runtime().open(gbg_go.ClientConfig.from_env()) as client:
         started = await client.start_journey(env["GBG_GO_RESOURCE_ID"])
         ticks = 0
 

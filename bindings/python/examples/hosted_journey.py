@@ -8,7 +8,6 @@ outcome. Exit status: 0 completed, 3 ended otherwise, 1 error.
 """
 
 import asyncio
-import json
 import os
 import sys
 
@@ -17,25 +16,18 @@ import gbg_go.aio
 
 
 async def main() -> int:
-    env = os.environ
-    endpoint = env.get("GBG_GO_BASE_URL") or gbg_go.Region(env.get("GBG_GO_REGION", "eu"))
-    config = gbg_go.ClientConfig(
-        endpoint=endpoint,
-        token_url=env.get("GBG_GO_TOKEN_URL"),
-        grant=gbg_go.ClientCredentials(env["GBG_GO_CLIENT_ID"], env["GBG_GO_CLIENT_SECRET"]),
-    )
-    runtime = gbg_go.aio.Runtime()  # compile the shipped component once, open many clients
+    runtime = gbg_go.aio.Runtime()  # load the shipped component once, open many clients
     try:
-        async with await runtime.open(config) as client:
-            started = await client.start_journey(env["GBG_GO_RESOURCE_ID"], delivery="page")
+        async with runtime.open(gbg_go.ClientConfig.from_env()) as client:
+            started = await client.start_journey(os.environ["GBG_GO_RESOURCE_ID"], delivery="page")
             print(f"Send the end user to: {started.instance_url}", flush=True)
-            state = await client.wait_for_completion(started.instance_id, poll_interval_ms=1000, timeout_ms=600_000)
-        outcome = json.loads(state.document).get("context", {}).get("result", {}).get("outcome", "no outcome")
-        print(f"Journey {state.instance_id} {state.status_text}: {outcome}")
-        return 0 if state.status is gbg_go.JourneyStatus.COMPLETED else 3
+            state = await client.wait_for_completion(started.instance_id, poll_interval_ms=1000)
     except gbg_go.GbgGoError as e:
         print(f"{e.kind}: {e}", file=sys.stderr)
         return 1
+    outcome = state.state.get("context", {}).get("result", {}).get("outcome", "no outcome")
+    print(f"Journey {state.instance_id} {state.status}: {outcome}")
+    return 0 if state.status == gbg_go.COMPLETED else 3
 
 
 if __name__ == "__main__":
