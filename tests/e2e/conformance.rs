@@ -11,9 +11,10 @@ use std::path::Path;
 use std::time::Instant;
 
 use gbg_go_host::{
-    ApiError, ApiFailure, ClientSettings, EgressPolicy, ElementInput, ElementRequirement, Endpoint,
-    Error, Grant, InteractionStep, JourneyState, JourneyStatus, Participant, Secret, StartRequest,
-    StartedJourney, Submission, TokenInfo, TransportKind, WaitOptions,
+    AcceptedElement, ApiError, ApiFailure, ClientSettings, EgressPolicy, ElementInput,
+    ElementRequirement, Endpoint, Error, Grant, Interaction, InteractionStep, JourneyState,
+    JourneyStatus, Participant, Secret, StartRequest, StartedJourney, Submission, TokenInfo,
+    TransportKind, WaitOptions,
 };
 use gbg_go_simulator::{Simulator, SimulatorConfig};
 use serde_json::{Map, Value, json};
@@ -374,6 +375,25 @@ async fn perform(client: &mut gbg_go_host::Client, step: &Value) -> Result<Value
                 .await
                 .map(|()| Value::Null)
         }
+        "plan-submission" => {
+            let accepted: Vec<AcceptedElement> = step["accepted"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|a| AcceptedElement {
+                    interaction_id: text(&a["interaction-id"]),
+                    domain_element_id: text(&a["domain-element-id"]),
+                })
+                .collect();
+            client
+                .plan_submission(
+                    &step_of(&step["step"]),
+                    &step["answers"].to_string(),
+                    &accepted,
+                )
+                .await
+                .map(|planned| planned.as_ref().map_or(Value::Null, submission))
+        }
         other => panic!("unknown call {other} in the scenario file"),
     }
 }
@@ -418,6 +438,74 @@ fn interaction_step(step: &InteractionStep) -> Value {
         }}),
         InteractionStep::NotReady(status) => json!({ "not-ready": journey_status(status) }),
     }
+}
+
+/// A canonical interaction step (as `interaction_step` writes it) as the
+/// host's value.
+fn step_of(value: &Value) -> InteractionStep {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let status = |v: &Value| match v {
+        Value::String(case) => match case.as_str() {
+            "in-progress" => JourneyStatus::InProgress,
+            "completed" => JourneyStatus::Completed,
+            "failed" => JourneyStatus::Failed,
+            _ => JourneyStatus::Paused,
+        },
+        other => JourneyStatus::Other(text(&other["other"])),
+    };
+    let input = |e: &Value| ElementInput {
+        ref_: text(&e["ref"]),
+        spec: text(&e["spec"]),
+        recommended: e["recommended"].as_bool(),
+    };
+    let requirements = |list: &Value| -> Vec<ElementRequirement> {
+        list.as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| ElementRequirement {
+                element: input(&r["element"]),
+                combinator: r["combinator"].as_str().map(str::to_owned),
+                inputs: r["inputs"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(input)
+                    .collect(),
+            })
+            .collect()
+    };
+    match value.get("ready") {
+        Some(i) => InteractionStep::Ready(Interaction {
+            instance_id: text(&i["instance-id"]),
+            interaction_id: text(&i["interaction-id"]),
+            journey_status: status(&i["journey-status"]),
+            collects: requirements(&i["collects"]),
+            consumes: requirements(&i["consumes"]),
+            outstanding: i["outstanding"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(text)
+                .collect(),
+            document: i["document"].to_string(),
+        }),
+        None => InteractionStep::NotReady(status(&value["not-ready"])),
+    }
+}
+
+/// A submission in the canonical form, its subject parsed.
+fn submission(s: &Submission) -> Value {
+    let participants: Vec<Value> = s
+        .participants
+        .iter()
+        .map(|p| json!({"domain-element-id": p.domain_element_id, "instruction": p.instruction}))
+        .collect();
+    json!({
+        "instance-id": s.instance_id,
+        "interaction-id": s.interaction_id,
+        "participants": participants,
+        "subject": serde_json::from_str::<Value>(&s.subject).unwrap_or(Value::Null),
+    })
 }
 
 fn element(e: &ElementInput) -> Value {

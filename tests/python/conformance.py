@@ -112,7 +112,37 @@ def perform(client: gbg_go.Client, step: dict) -> Any:
                 json.loads(submission["subject"]),
             )
         )
+    if call == "plan-submission":
+        accepted = [gbg_go.AcceptedElement(a["interaction-id"], a["domain-element-id"]) for a in step["accepted"]]
+        return client.plan_submission(step_of(step["step"]), step["answers"], accepted)
     raise ValueError(f"unknown call {call}")
+
+
+def step_of(value: dict) -> gbg_go.InteractionStep:
+    """A canonical interaction step (as ``canonical`` writes it) as the package's value."""
+    spelled = {case: text for text, case in STATUSES.items()}
+
+    def status(case: Any) -> str:
+        return case["other"] if isinstance(case, dict) else spelled[case]
+
+    if "not-ready" in value:
+        return gbg_go.NotReady("", status(value["not-ready"]))
+    ready = value["ready"]
+
+    def requirement(r: dict) -> gbg_go.ElementRequirement:
+        inputs = [gbg_go.ElementInput(i["ref"], i["spec"], i["recommended"]) for i in r["inputs"]]
+        element = r["element"]
+        return gbg_go.ElementRequirement(element["ref"], element["spec"], element["recommended"], r["combinator"], inputs)
+
+    return gbg_go.Interaction(
+        instance_id=ready["instance-id"],
+        interaction_id=ready["interaction-id"],
+        journey_status=status(ready["journey-status"]),
+        collects=[requirement(r) for r in ready["collects"]],
+        consumes=[requirement(r) for r in ready["consumes"]],
+        outstanding=ready["outstanding"],
+        interaction=ready["document"],
+    )
 
 
 def observe(call: Callable[[], Any]) -> tuple[dict, str, Optional[str]]:

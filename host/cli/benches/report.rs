@@ -522,7 +522,7 @@ async fn service_rows(
         row(
             out,
             &[
-                name.into(),
+                name,
                 ms(p50),
                 ms(p99),
                 format!(
