@@ -146,14 +146,7 @@ impl Engine {
 
     async fn start(mut command: Command, port: u16, dir: TempDir) -> Engine {
         let log = dir.path().join("engine.log");
-        let file = std::fs::File::create(&log).unwrap();
-        let child = command
-            .stdin(Stdio::null())
-            .stdout(file.try_clone().unwrap())
-            .stderr(file)
-            .process_group(0)
-            .spawn()
-            .expect("the engine starts");
+        let child = support::spawn_logged(&mut command, &log);
         let mut engine = Engine {
             child,
             origin: format!("http://127.0.0.1:{port}"),

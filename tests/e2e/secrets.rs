@@ -26,12 +26,7 @@ const GBG_GO: &str = env!("CARGO_BIN_EXE_gbg-go");
 
 /// Distinctive credentials, so that any occurrence in output is a leak.
 fn credentials() -> Credentials {
-    Credentials {
-        client_id: "leak-check-client".into(),
-        client_secret: "client-secret-Vb93Kq2Xw7Jd".into(),
-        username: "leak-check@example.com".into(),
-        password: "user-password-Hn58Rt1Zs4Mf".into(),
-    }
+    support::distinctive_credentials("leak-check")
 }
 
 /// A wrong password the CLI is also given: a secret too.

@@ -31,12 +31,7 @@ const ANSWERS: &str = include_str!("../../simulator/examples/api-kyc-answers.jso
 
 /// Distinctive credentials, so that any occurrence in output is a leak.
 fn credentials() -> Credentials {
-    Credentials {
-        client_id: "service-test-client".into(),
-        client_secret: "service-client-secret-Zp31Wq8Ke5".into(),
-        username: "service-test@example.com".into(),
-        password: "service-password-Bv62Tn4Lc9".into(),
-    }
+    support::distinctive_credentials("service-test")
 }
 
 async fn simulator() -> Simulator {

@@ -245,3 +245,31 @@ pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) {
         .and_then(|()| std::fs::rename(&partial, path))
         .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
 }
+
+/// Credentials no text holds by chance, so that any occurrence of one in
+/// output is a leak; `tag` tells the tests that use them apart.
+pub fn distinctive_credentials(tag: &str) -> gbg_go_simulator::Credentials {
+    gbg_go_simulator::Credentials {
+        client_id: format!("{tag}-client"),
+        client_secret: format!("{tag}-client-secret-Vb93Kq2Xw7Jd"),
+        username: format!("{tag}@example.com"),
+        password: format!("{tag}-user-password-Hn58Rt1Zs4Mf"),
+    }
+}
+
+/// Starts `command` in a process group of its own (ended by
+/// [`end_process_group`]), with no input and its output in the file `log`.
+pub fn spawn_logged(
+    command: &mut std::process::Command,
+    log: &std::path::Path,
+) -> std::process::Child {
+    use std::os::unix::process::CommandExt;
+    let file = std::fs::File::create(log).expect("creating the log file");
+    command
+        .stdin(std::process::Stdio::null())
+        .stdout(file.try_clone().expect("sharing the log file"))
+        .stderr(file)
+        .process_group(0)
+        .spawn()
+        .unwrap_or_else(|e| panic!("{} does not start: {e}", command.get_program().display()))
+}

@@ -3,9 +3,8 @@
 //! `.tools/temporal`, headless, on free loopback ports, with a database of
 //! its own; the whole process group is stopped on drop.
 
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
@@ -37,21 +36,17 @@ impl DevServer {
     pub fn start() -> DevServer {
         let dir = TempDir::new().unwrap();
         let port = support::free_port();
-        let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
-        let child = Command::new(cli())
-            .args(["server", "start-dev", "--headless", "--ip", "127.0.0.1"])
-            .args(["--port", &port.to_string()])
-            .args(["--http-port", &support::free_port().to_string()])
-            .args(["--metrics-port", &support::free_port().to_string()])
-            .arg("--db-filename")
-            .arg(dir.path().join("temporal.db"))
-            .args(["--log-level", "warn"])
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .process_group(0)
-            .spawn()
-            .expect("the Temporal dev server starts");
+        let child = support::spawn_logged(
+            Command::new(cli())
+                .args(["server", "start-dev", "--headless", "--ip", "127.0.0.1"])
+                .args(["--port", &port.to_string()])
+                .args(["--http-port", &support::free_port().to_string()])
+                .args(["--metrics-port", &support::free_port().to_string()])
+                .arg("--db-filename")
+                .arg(dir.path().join("temporal.db"))
+                .args(["--log-level", "warn"]),
+            &dir.path().join("server.log"),
+        );
         let mut server = DevServer {
             child,
             address: format!("127.0.0.1:{port}"),

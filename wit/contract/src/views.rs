@@ -182,27 +182,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn state_keeps_the_document_as_json() {
-        let view = State {
-            instance_id: "i1",
-            status: "Completed",
-            created_at: Some("2025-01-01T00:00:00Z"),
-            completed_at: None,
-            state: Document(r#"{"status":"Completed"}"#),
-        };
-        assert_eq!(
-            to_value(&view),
-            json!({
-                "instance_id": "i1",
-                "status": "Completed",
-                "created_at": "2025-01-01T00:00:00Z",
-                "completed_at": null,
-                "state": {"status": "Completed"},
-            })
-        );
-    }
-
-    #[test]
     fn steps_ready_and_not() {
         let input = |element, recommended| Input {
             element,
