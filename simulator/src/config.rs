@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use crate::domain_elements;
 use crate::faults::Faults;
 use crate::scenarios;
-use crate::token_endpoint::SCOPE;
+
+/// The scope the `client_credentials` grant must ask for.
+pub const SCOPE: &str = "gbg.token";
 
 /// Everything the simulator serves. `Default` is the demo set-up: demo credentials and
 /// every built-in scenario (see [`scenarios`](crate::scenarios)), default journey `accept`.

@@ -47,6 +47,7 @@ mod state_document;
 mod token_endpoint;
 mod tokens;
 
+pub use config::SCOPE;
 pub use config::{
     Completion, ConfigError, Credentials, ElementConfig, ElementSpec, InteractionAuth,
     InteractionConfig, JourneyConfig, NotReadyAnswer, Outcome, Outstanding, PageConfig,
@@ -59,4 +60,3 @@ pub use interactions::NOT_READY_CODE;
 pub use paths::API_PREFIX;
 pub use request_log::{LOG_CAPACITY, LoggedRequest, REDACTED};
 pub use server::Simulator;
-pub use token_endpoint::SCOPE;

@@ -12,13 +12,11 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::body::is_form;
+use crate::config::SCOPE;
 use crate::errors::OAuthError;
 use crate::ids;
 use crate::state::AppState;
 use crate::tokens::TokenKind;
-
-/// The scope the `client_credentials` grant must ask for.
-pub const SCOPE: &str = "gbg.token";
 
 /// `POST` handler of both token paths.
 pub async fn issue(

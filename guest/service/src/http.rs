@@ -1,43 +1,14 @@
-//! The service's view of an HTTP exchange: a request's head
-//! ([`IncomingRequest`]), its body, read only on demand ([`Body`]), and the
-//! answer ([`Response`], the protocol core's plain answer value).
+//! The service's view of an HTTP request: its head ([`IncomingRequest`])
+//! and its body, read only on demand ([`Body`]). Answers are in
+//! [`crate::answers`].
 
 use std::fmt;
-
-pub use gbg_go_core::http::Response;
 
 use crate::problem::Problem;
 
 /// The largest request body the service reads; larger ones are refused
 /// with `413`.
 pub const MAX_BODY_BYTES: u64 = 1024 * 1024;
-
-/// An answer with `body` of `content_type`. No answer may be cached: they
-/// carry identity data.
-pub fn answer(status: u16, content_type: &str, body: Vec<u8>) -> Response {
-    Response {
-        status,
-        headers: vec![
-            ("content-type".to_owned(), content_type.to_owned()),
-            ("cache-control".to_owned(), "no-store".to_owned()),
-        ],
-        body,
-    }
-}
-
-/// A JSON answer.
-pub fn json(status: u16, value: &serde_json::Value) -> Response {
-    answer(status, "application/json", value.to_string().into_bytes())
-}
-
-/// An answer without a body.
-pub fn empty(status: u16) -> Response {
-    Response {
-        status,
-        headers: vec![("cache-control".to_owned(), "no-store".to_owned())],
-        body: Vec::new(),
-    }
-}
 
 /// A request's head: method, path, query and headers. Its body is read apart
 /// ([`Body`]), and only once the caller's credentials have been checked. Its

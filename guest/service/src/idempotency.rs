@@ -24,8 +24,9 @@ use gbg_go_core::seal::Seal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::answers::Response;
 use crate::digest::{hex, hmac_sha256};
-use crate::http::{IncomingRequest, Response};
+use crate::http::IncomingRequest;
 use crate::problem::Problem;
 use crate::stores::Store;
 
@@ -262,7 +263,7 @@ mod tests {
     use gbg_go_core::token_store::TokenStore;
 
     use super::*;
-    use crate::http::json;
+    use crate::answers::json;
     use crate::stores::InstanceStore;
 
     fn records_under(service_key: &str) -> Records {

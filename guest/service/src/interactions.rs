@@ -5,9 +5,9 @@ use gbg_go_core::types::{Participant, Submission};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::api::Call;
+use crate::answers::{Response, json};
+use crate::call::Call;
 use crate::engine::Engine;
-use crate::http::{Response, json};
 use crate::problem::Problem;
 use crate::views;
 

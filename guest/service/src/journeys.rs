@@ -5,9 +5,9 @@ use gbg_go_core::types::{Delivery, StartRequest, StartedJourney};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::api::{Call, parse};
+use crate::answers::{Response, empty, json};
+use crate::call::{Call, parse};
 use crate::engine::Engine;
-use crate::http::{Response, empty, json};
 use crate::idempotency::{self, Claim, Records};
 use crate::problem::Problem;
 use crate::settings::RESOURCE_ID;

@@ -27,8 +27,10 @@ const _: () = assert!(
     "gbg-go-core was built with its `client` feature: build gbg-go-service in its own cargo invocation"
 );
 
+pub mod answers;
 pub mod api;
 pub mod auth;
+pub mod call;
 pub mod digest;
 pub mod engine;
 pub mod events;

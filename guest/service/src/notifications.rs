@@ -10,10 +10,10 @@
 use gbg_go_core::http::Clock;
 use serde_json::Value;
 
-use crate::api::Call;
+use crate::answers::{Response, empty};
+use crate::call::Call;
 use crate::engine::Engine;
 use crate::events::{self, Event};
-use crate::http::{Response, empty};
 use crate::problem::Problem;
 
 /// Receives a notification (its credentials already checked): fetches the

@@ -2,9 +2,9 @@
 
 use serde_json::json;
 
-use crate::api::Call;
+use crate::answers::{Response, json};
+use crate::call::Call;
 use crate::engine::Engine;
-use crate::http::{Response, json};
 use crate::problem::Problem;
 
 /// `GET /health`: the service runs. No key, no GBG GO call.

@@ -5,14 +5,37 @@
 //! them from its errors, and the service's own details name settings, never
 //! their values.
 
+use std::fmt;
+
+use gbg_go_contract::settings::Setting;
 use gbg_go_core::describe::describe;
 use gbg_go_core::errors::{self, failure_of};
 use gbg_go_core::types::{Error, TransportKind};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::http::{Response, answer};
-use crate::settings::ConfigError;
+use crate::answers::{Response, answer};
+
+/// A setting that cannot be used, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The setting at fault.
+    pub setting: Setting,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} (config key {}) {}",
+            self.setting,
+            self.setting.config_key(),
+            self.reason
+        )
+    }
+}
 
 /// The media type of a problem.
 pub const CONTENT_TYPE: &str = "application/problem+json";

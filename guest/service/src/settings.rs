@@ -21,6 +21,7 @@ use gbg_go_core::types::{
 use url::Url;
 
 use crate::events::{Events, SigningKey};
+pub use crate::problem::ConfigError;
 
 /// The bucket [`StoreChoice::KeyValue`] opens when none is named:
 /// Spin's default key-value store.
@@ -47,27 +48,6 @@ pub fn for_config_field(field: &str) -> Option<Setting> {
 pub trait Source {
     /// The raw value of `setting`, if it has one.
     fn get(&self, setting: Setting) -> Option<String>;
-}
-
-/// A setting that cannot be used, and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConfigError {
-    /// The setting at fault.
-    pub setting: Setting,
-    /// What is wrong with it.
-    pub reason: String,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} (config key {}) {}",
-            self.setting,
-            self.setting.config_key(),
-            self.reason
-        )
-    }
 }
 
 fn refuse(setting: Setting, reason: impl Into<String>) -> ConfigError {

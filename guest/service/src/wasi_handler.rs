@@ -19,9 +19,10 @@ use wasi::http::types::{
 use wasi::io::poll;
 use wasi::io::streams::StreamError;
 
+use crate::answers::Response;
 use crate::api;
 use crate::engine::{Engine, Kept};
-use crate::http::{Body, IncomingRequest, Response};
+use crate::http::{Body, IncomingRequest};
 use crate::log;
 use crate::problem::Problem;
 use crate::settings::{Config, StoreChoice};

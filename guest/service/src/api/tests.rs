@@ -21,7 +21,8 @@ use crate::settings::{
     BASE_URL, BODY_TIMEOUT_MS, EVENTS_INCLUDE_STATE, EVENTS_SECRET, EVENTS_URL, SERVICE_KEY,
     StoreChoice, TOKEN_URL, WEBHOOK_HEADER, WEBHOOK_KEY, WEBHOOK_PASSWORD, WEBHOOK_USERNAME,
 };
-use crate::stores::InstanceStore;
+use crate::stores::{InstanceStore, Store};
+use gbg_go_core::session::Session;
 
 const KEY: &str = "Bearer service-key-SECRET";
 /// Where the tests' event receiver listens.
