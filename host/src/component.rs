@@ -20,6 +20,7 @@
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
+use gbg_go_contract::settings;
 use ring::{digest, hmac};
 use wasmtime::Engine;
 use wasmtime::component::Component;
@@ -152,7 +153,7 @@ impl Hasher for Sha256 {
 /// The per-user cache directory: `$GBG_GO_CACHE_DIR`, else
 /// `$XDG_CACHE_HOME/gbg-go`, else `$HOME/.cache/gbg-go`.
 pub(crate) fn default_cache_dir() -> Option<PathBuf> {
-    env_dir("GBG_GO_CACHE_DIR")
+    env_dir(settings::CACHE_DIR.env)
         .or_else(|| env_dir("XDG_CACHE_HOME").map(|d| d.join("gbg-go")))
         .or_else(|| env_dir("HOME").map(|d| d.join(".cache/gbg-go")))
 }

@@ -19,6 +19,7 @@
 
 use gbg_go_contract::Secret;
 use gbg_go_contract::defaults::{CALL_BUDGET_MS, IDEMPOTENCY_TTL_MS};
+use gbg_go_contract::settings::TOKEN_STORE;
 use gbg_go_core::http::Clock;
 use gbg_go_core::seal::Seal;
 use serde::{Deserialize, Serialize};
@@ -250,10 +251,10 @@ fn unavailable(reason: &str) -> Problem {
         "The idempotency record cannot be kept",
         format!(
             "the Idempotency-Key cannot be recorded, so no journey was started: {reason} \
-             (GBG_GO_TOKEN_STORE)"
+             ({TOKEN_STORE})"
         ),
     )
-    .field("GBG_GO_TOKEN_STORE")
+    .field(TOKEN_STORE.env)
 }
 
 #[cfg(test)]

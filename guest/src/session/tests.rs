@@ -799,6 +799,42 @@ fn delete_and_health() {
     assert_eq!(h.sent(TOKEN_PATH), 1, "only delete needed a token");
 }
 
+#[test]
+fn every_request_names_the_client() {
+    let mut h = default_harness();
+    h.net.script(HEALTH, [answer(200, r#"{"message":"OK"}"#)]);
+    h.net.script(
+        DELETE,
+        [answer(200, &format!(r#"{{"instanceId":"{INSTANCE}"}}"#))],
+    );
+    h.client.health().unwrap();
+    h.client.delete_instance(INSTANCE).unwrap();
+    let client = format!("gbg-go/{}", env!("CARGO_PKG_VERSION"));
+    let seen = h.net.seen();
+    assert_eq!(seen.len(), 3, "health, token, delete");
+    for exchange in &seen {
+        let path = exchange.path();
+        assert_eq!(
+            exchange.request.header("user-agent"),
+            Some(client.as_str()),
+            "{path}"
+        );
+        // Without a configured source, X-GBG-Source names the client too.
+        assert_eq!(
+            exchange.request.header("x-gbg-source"),
+            Some(client.as_str()),
+            "{path}"
+        );
+    }
+    // A configured source replaces X-GBG-Source only.
+    let mut h = harness(|c| c.source = Some("my-app/2.1".into()));
+    h.net.script(HEALTH, [answer(200, r#"{"message":"OK"}"#)]);
+    h.client.health().unwrap();
+    let health = &h.net.seen_at(HEALTH)[0];
+    assert_eq!(health.request.header("user-agent"), Some(client.as_str()));
+    assert_eq!(health.request.header("x-gbg-source"), Some("my-app/2.1"));
+}
+
 // ---- wait-for-completion ------------------------------------------------
 
 fn wait_options(poll_interval_ms: u32, timeout_ms: u32) -> WaitOptions {

@@ -11,6 +11,7 @@ mod output;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+use gbg_go_host::contract::settings;
 use tracing_subscriber::EnvFilter;
 
 use self::args::Cli;
@@ -46,7 +47,8 @@ fn init_tracing(verbose: u8) {
         2 => "debug",
         _ => "trace",
     };
-    let filter = EnvFilter::try_from_env("GBG_GO_LOG").unwrap_or_else(|_| EnvFilter::new(level));
+    let filter =
+        EnvFilter::try_from_env(settings::LOG.env).unwrap_or_else(|_| EnvFilter::new(level));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
