@@ -479,6 +479,73 @@ fn interactions_fetch_and_submit() {
     assert_eq!((status, body["field"].as_str()), (400, None), "{body}");
 }
 
+#[test]
+fn a_submission_planned_from_answers() {
+    let gbg = Gbg::default();
+    let interaction = r#"{"instanceId":"abc","interactionId":"x1","journey":{"status":"InProgress"},
+        "interaction":{"collects":[{"ref":"FullName","spec":"required"},{"ref":"PersonalEmail","spec":"optional"}]},
+        "outstanding":["FullName"]}"#;
+    let answers = json!({
+        "FullName": {"identity": {"firstName": "Ann"}},
+        "PersonalEmail": {"identity": {"emails": [{"type": "personal", "email": "a@example.com"}]}},
+    });
+    gbg.script(FETCH, 200, &[], interaction);
+    gbg.script(SUBMIT, 200, &[], r#"{"status":"success"}"#);
+    let planned = json!({"answers": answers}).to_string();
+    let (status, body) = authorized(&gbg, "POST", "/journeys/abc/interaction", &planned);
+    assert_eq!(
+        (status, body),
+        (200, json!({"submitted": "FullName, PersonalEmail"}))
+    );
+    let sent: Value = serde_json::from_slice(&gbg.sent(SUBMIT)[0].body).unwrap();
+    assert_eq!(sent["interactionId"], "x1");
+    assert_eq!(
+        sent["context"]["subject"]["identity"],
+        json!({"firstName": "Ann", "emails": [{"type": "personal", "email": "a@example.com"}]})
+    );
+
+    // Everything accepted already: nothing is sent.
+    gbg.script(FETCH, 200, &[], interaction);
+    let accepted = json!({"answers": answers, "accepted": [
+        {"interaction_id": "x1", "element": "FullName"},
+        {"interaction_id": "x1", "element": "PersonalEmail"},
+    ]});
+    let (status, body) = authorized(
+        &gbg,
+        "POST",
+        "/journeys/abc/interaction",
+        &accepted.to_string(),
+    );
+    assert_eq!((status, body), (200, json!({"submitted": ""})));
+    assert_eq!(gbg.sent(SUBMIT).len(), 1, "nothing more was submitted");
+
+    // Answers that lack an outstanding element are the caller's mistake.
+    gbg.script(FETCH, 200, &[], interaction);
+    let lacking = json!({"answers": {"PersonalEmail": answers["PersonalEmail"]}});
+    let (status, body) = authorized(
+        &gbg,
+        "POST",
+        "/journeys/abc/interaction",
+        &lacking.to_string(),
+    );
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (400, Some("answers")),
+        "{body}"
+    );
+    assert_eq!(body["kind"], "invalid-input");
+
+    // Both forms at once are refused before anything is fetched.
+    let both = json!({"answers": answers, "interaction_id": "x1"});
+    let fetched = gbg.sent(FETCH).len();
+    let (status, body) = authorized(&gbg, "POST", "/journeys/abc/interaction", &both.to_string());
+    assert_eq!(
+        (status, body["kind"].as_str()),
+        (400, Some("malformed-request"))
+    );
+    assert_eq!(gbg.sent(FETCH).len(), fetched);
+}
+
 fn notification(
     gbg: &Gbg,
     given: &Given,
