@@ -106,14 +106,41 @@ async def wrong_secret(temporal: Client) -> dict[str, Any]:
     return {"failed_s": failed_s, "type": cause.type}
 
 
+async def start_attempts(handle: WorkflowHandle[Any, Any]) -> dict[str, Any]:
+    """What the history says of the ``gbg_go.start_journey`` activity: the
+    attempt it last started, and the failure of the attempt before (its type
+    and the retry delay it asked for, in milliseconds)."""
+    scheduled = None
+    async for event in handle.fetch_history_events():
+        if event.HasField("activity_task_scheduled_event_attributes"):
+            if event.activity_task_scheduled_event_attributes.activity_type.name == "gbg_go.start_journey":
+                scheduled = event.event_id
+        elif event.HasField("activity_task_started_event_attributes"):
+            started = event.activity_task_started_event_attributes
+            if started.scheduled_event_id == scheduled:
+                info = started.last_failure.application_failure_info
+                delay = info.next_retry_delay if info.HasField("next_retry_delay") else None
+                return {
+                    "attempt": started.attempt,
+                    "last_failure_type": info.type or None,
+                    "last_retry_delay_ms": delay.ToMilliseconds() if delay is not None else None,
+                }
+    raise AssertionError("the history has no start of gbg_go.start_journey")
+
+
 async def rate_limited(temporal: Client) -> dict[str, Any]:
     """journey/start answers 429 more often than the component retries: the
-    activity is retried after GBG's Retry-After, and the journey starts."""
+    activity is retried after the delay GBG's Retry-After asked for (the
+    failure carries it), and the journey starts."""
     async with create_worker(temporal, task_queue=TASK_QUEUE, config=gbg_go.ClientConfig.from_env()):
         handle = await start(temporal, VerifyIdentityInput(RESOURCE_ID, poll_interval_seconds=3600))
         started = await journey(handle)
+        attempts = await start_attempts(handle)
         await handle.cancel()
-    return {"instance_id": started["instance_id"]}
+    assert attempts["attempt"] == 2, attempts
+    assert attempts["last_failure_type"] == "rate-limited", attempts
+    assert attempts["last_retry_delay_ms"] == 1000, attempts
+    return {"instance_id": started["instance_id"], "attempts": attempts}
 
 
 async def api_update(temporal: Client) -> dict[str, Any]:

@@ -35,6 +35,25 @@ fn requests(simulator: &Simulator, path: &str) -> usize {
 }
 
 #[test]
+fn the_wheel_carries_the_licence() {
+    let printed = run(
+        Command::new(python()).args([
+            "-c",
+            "import importlib.metadata as m\n\
+             dist = m.distribution('gbg-go')\n\
+             [licence] = [f for f in dist.files if f.name == 'LICENSE']\n\
+             print(dist.metadata['License-Expression'])\n\
+             print(licence.read_text())",
+        ]),
+        "python: the installed wheel's licence",
+    );
+    let (expression, text) = printed.split_once('\n').unwrap();
+    assert_eq!(expression, "Apache-2.0");
+    let licence = std::fs::read_to_string(repository().join("LICENSE")).unwrap();
+    assert_eq!(text.trim_end(), licence.trim_end());
+}
+
+#[test]
 fn the_python_package_facts_match_the_contract() {
     let printed = run(
         Command::new(python()).args([

@@ -45,13 +45,14 @@ T = TypeVar("T")
 class GbgGoActivities:
     """The activities of one credential set: register :meth:`all` on a worker.
 
-    ``runtime`` is shared by every :class:`GbgGoActivities` of the process
-    when given; by default each makes its own.
+    ``runtime`` defaults to the process's one :class:`gbg_go.aio.Runtime`,
+    which every :class:`GbgGoActivities` (and so every worker) of the
+    process shares. The client lives as long as the activities do.
     """
 
     def __init__(self, config: ClientConfig, *, runtime: Optional[aio.Runtime] = None) -> None:
         self._config = config
-        self._runtime = runtime or aio.Runtime()
+        self._runtime = runtime or _process_runtime()
         self._client: Optional[aio.Client] = None
         self._opening = asyncio.Lock()
 
@@ -117,6 +118,17 @@ class GbgGoActivities:
             if self._client is None:
                 self._client = await self._runtime.open(self._config)
             return self._client
+
+
+_RUNTIME: Optional[aio.Runtime] = None
+
+
+def _process_runtime() -> aio.Runtime:
+    """The process's one runtime, made on first use."""
+    global _RUNTIME
+    if _RUNTIME is None:
+        _RUNTIME = aio.Runtime()
+    return _RUNTIME
 
 
 def application_error(error: GbgGoError) -> ApplicationError:

@@ -32,6 +32,11 @@ HEALTH = "gbg_go.health"
 ACTIVITY_TIMEOUT = timedelta(milliseconds=_facts.CALL_BUDGET_MS) + timedelta(seconds=10)
 """The longest one activity runs: the component's call budget, and a margin."""
 
+#: After a submission, how often and how long the Update looks for the next
+#: interaction while GBG's modules process the data (as the Node workflow).
+NEXT_STEP_POLL = timedelta(seconds=1)
+NEXT_STEP_POLLS = 30
+
 RETRIES = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 """How a failed activity is retried: a kind the contract calls retryable
 again and again (a rate limit after the delay GBG asked for), any other kind
@@ -101,10 +106,12 @@ class VerifyIdentity:
     def __init__(self) -> None:
         self._journey: Optional[dict[str, Any]] = None
         self._interaction: Optional[dict[str, Any]] = None
+        self._delivery: Optional[Delivery] = None
         self._event = False
 
     @workflow.run
     async def run(self, input: VerifyIdentityInput) -> dict[str, Any]:
+        self._delivery = input.delivery
         started = await _activity(START_JOURNEY, StartJourneyInput(input.resource_id, input.delivery, input.subject))
         instance_id = started["instance_id"]
         self._journey = {"instance_id": instance_id, "instance_url": started["instance_url"]}
@@ -160,19 +167,28 @@ class VerifyIdentity:
 
     @workflow.update(name="submit_interaction")
     async def submit_interaction(self, submission: InteractionSubmission) -> dict[str, Any]:
-        """Submits data for the waiting interaction; returns the next one."""
+        """Submits data for the waiting interaction; returns the next one, once
+        GBG's modules have processed the data (or after 30 s, not ready)."""
         assert self._journey is not None
         instance_id = self._journey["instance_id"]
         await _activity(
             SUBMIT_INTERACTION,
             SubmitInteractionInput(instance_id, submission.interaction_id, submission.elements, submission.subject),
         )
-        self._interaction = await _activity(FETCH_INTERACTION, instance_id)
+        step: dict[str, Any] = await _activity(FETCH_INTERACTION, instance_id)
+        for _ in range(1, NEXT_STEP_POLLS):
+            if step["ready"] or step["journey_status"] != _facts.IN_PROGRESS:
+                break
+            await workflow.sleep(NEXT_STEP_POLL)
+            step = await _activity(FETCH_INTERACTION, instance_id)
+        self._interaction = step
         self._event = True
-        return self._interaction
+        return step
 
     @submit_interaction.validator
     def _check_submission(self, submission: InteractionSubmission) -> None:
+        if self._delivery != "api":
+            raise ValueError("this journey is hosted: it has no interactions to submit")
         if self._journey is None:
             raise ValueError("the journey has not started yet")
         if not submission.elements:
