@@ -4,7 +4,7 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 
 import { GbgGoClient, GbgGoError } from '../index.js';
-import { ACTIVITIES } from './names.js';
+import { ACTIVITIES, HEARTBEAT_MS } from './names.js';
 
 /**
  * The `ApplicationFailure` of a `GbgGoError`: its `type` is the error's
@@ -49,10 +49,17 @@ export function createActivities(config, options = {}) {
     return opening;
   };
   const run = async (call) => {
+    const context = Context.current();
+    // Heartbeats tell Temporal the worker is alive during a long call (a
+    // document image upload, retries after a 429) and bring the activity's
+    // cancellation to it, which stops the call.
+    const beating = setInterval(() => context.heartbeat(), HEARTBEAT_MS);
     try {
-      return await call(await client(), { signal: Context.current().cancellationSignal });
+      return await call(await client(), { signal: context.cancellationSignal });
     } catch (e) {
       throw toFailure(e);
+    } finally {
+      clearInterval(beating);
     }
   };
   return {

@@ -23,3 +23,9 @@ export const JOURNEY_EVENT_SIGNAL = 'journeyEvent';
 
 /** The workflow's update that submits an interaction's data and returns the next interaction. */
 export const SUBMIT_INTERACTION_UPDATE = 'submitInteraction';
+
+/** How often a running activity heartbeats, in milliseconds. */
+export const HEARTBEAT_MS = 5_000;
+
+/** How long without a heartbeat before Temporal deems an activity's worker lost. */
+export const HEARTBEAT_TIMEOUT = '20 seconds';

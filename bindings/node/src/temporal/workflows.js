@@ -20,6 +20,7 @@ import {
 
 import {
   ACTIVITIES,
+  HEARTBEAT_TIMEOUT,
   INTERACTION_QUERY,
   JOURNEY_EVENT_SIGNAL,
   JOURNEY_QUERY,
@@ -51,6 +52,8 @@ const NEXT_STEP_POLLS = 30;
 const activities = proxyActivities({
   // One call of the client: its own retries and time budget included.
   startToCloseTimeout: '3 minutes',
+  // A worker that dies mid-call is noticed within this, not at the end.
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 

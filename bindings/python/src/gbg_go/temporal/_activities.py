@@ -108,16 +108,33 @@ class GbgGoActivities:
             await client.close()
 
     async def _call(self, operation: Callable[[aio.Client], Awaitable[T]]) -> T:
+        # Heartbeats tell Temporal the worker is alive during a long call (a
+        # document image upload, retries after a 429) and bring the
+        # activity's cancellation to it, which cancels the call.
+        beating = asyncio.create_task(_heartbeat())
         try:
             return await operation(await self._opened())
         except GbgGoError as error:
             raise application_error(error) from None
+        finally:
+            beating.cancel()
 
     async def _opened(self) -> aio.Client:
         async with self._opening:
             if self._client is None:
                 self._client = await self._runtime.open(self._config)
             return self._client
+
+
+HEARTBEAT_INTERVAL_S = 5.0
+"""How often a running activity heartbeats."""
+
+
+async def _heartbeat() -> None:
+    """Heartbeats every :data:`HEARTBEAT_INTERVAL_S` until cancelled."""
+    while True:
+        activity.heartbeat()
+        await asyncio.sleep(HEARTBEAT_INTERVAL_S)
 
 
 _RUNTIME: Optional[aio.Runtime] = None

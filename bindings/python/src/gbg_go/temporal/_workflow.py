@@ -32,6 +32,10 @@ HEALTH = "gbg_go.health"
 ACTIVITY_TIMEOUT = timedelta(milliseconds=_facts.CALL_BUDGET_MS) + timedelta(seconds=10)
 """The longest one activity runs: the component's call budget, and a margin."""
 
+HEARTBEAT_TIMEOUT = timedelta(seconds=20)
+"""How long without a heartbeat before Temporal deems an activity's worker
+lost; the activities heartbeat every 5 s."""
+
 #: After a submission, how often and how long the Update looks for the next
 #: interaction while GBG's modules process the data (as the Node workflow).
 NEXT_STEP_POLL = timedelta(seconds=1)
@@ -200,7 +204,11 @@ async def _activity(name: str, arg: Any) -> Any:
     workflow with an ApplicationError whose type is the error's kind."""
     try:
         return await workflow.execute_activity(
-            name, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRIES
+            name,
+            arg,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            heartbeat_timeout=HEARTBEAT_TIMEOUT,
+            retry_policy=RETRIES,
         )
     except ActivityError as error:
         cause = error.cause
