@@ -9,8 +9,8 @@
 use url::{Position, Url};
 use wasi::http::outgoing_handler;
 use wasi::http::types::{
-    ErrorCode, Fields, FutureIncomingResponse, IncomingBody, IncomingResponse,
-    Method as WasiMethod, OutgoingBody, OutgoingRequest, RequestOptions, Scheme, http_error_code,
+    ErrorCode, Fields, FutureIncomingResponse, IncomingResponse, Method as WasiMethod,
+    OutgoingBody, OutgoingRequest, RequestOptions, Scheme, http_error_code,
 };
 use wasi::io::streams::{OutputStream, StreamError};
 
@@ -85,16 +85,26 @@ fn exchange(
 ) -> Result<Response, ExchangeError> {
     let outgoing = outgoing_request(request, authority).map_err(ExchangeError::Other)?;
     let body = outgoing.body().map_err(unavailable("request body"))?;
+    let send = |outgoing| {
+        outgoing_handler::handle(outgoing, Some(options(limits))).map_err(ExchangeError::Code)
+    };
+    if request.body.is_empty() {
+        // Every host call counts (under jco each is a hand-off to its I/O
+        // thread): an empty body is finished without opening its stream.
+        OutgoingBody::finish(body, None).map_err(ExchangeError::Code)?;
+        let future = send(outgoing)?;
+        let response = incoming_response(&future)?;
+        return read_response(&response, limits.max_response_bytes);
+    }
     let stream = body.write().map_err(unavailable("request body stream"))?;
     let mut rest = request.body.as_slice();
     write_buffered(&stream, &mut rest)?;
     let future = if rest.is_empty() {
         drop(stream);
         OutgoingBody::finish(body, None).map_err(ExchangeError::Code)?;
-        outgoing_handler::handle(outgoing, Some(options(limits))).map_err(ExchangeError::Code)?
+        send(outgoing)?
     } else {
-        let future = outgoing_handler::handle(outgoing, Some(options(limits)))
-            .map_err(ExchangeError::Code)?;
+        let future = send(outgoing)?;
         match write_all(&stream, rest) {
             Ok(()) => {
                 drop(stream);
@@ -173,6 +183,7 @@ fn options(limits: &Limits) -> RequestOptions {
 }
 
 /// Writes from `rest` as long as the host accepts bytes without waiting.
+/// No flush: finishing the body sends what was written.
 fn write_buffered(stream: &OutputStream, rest: &mut &[u8]) -> Result<(), StreamError> {
     while !rest.is_empty() {
         let permitted = usize::try_from(stream.check_write()?).unwrap_or(usize::MAX);
@@ -183,7 +194,7 @@ fn write_buffered(stream: &OutputStream, rest: &mut &[u8]) -> Result<(), StreamE
         stream.write(now)?;
         *rest = later;
     }
-    stream.flush()
+    Ok(())
 }
 
 /// Writes all of `bytes`, waiting for the host as needed.
@@ -198,14 +209,16 @@ fn write_all(stream: &OutputStream, mut bytes: &[u8]) -> Result<(), StreamError>
     stream.blocking_flush()
 }
 
-/// Waits for the response head.
+/// Waits for the response head. The head of a request just sent is never
+/// there yet, so the wait comes before the first look.
 fn incoming_response(future: &FutureIncomingResponse) -> Result<IncomingResponse, ExchangeError> {
     loop {
+        future.subscribe().block();
         match future.get() {
             Some(Ok(Ok(response))) => return Ok(response),
             Some(Ok(Err(code))) => return Err(ExchangeError::Code(code)),
             Some(Err(())) => return Err(ExchangeError::Other("response already taken".to_owned())),
-            None => future.subscribe().block(),
+            None => {}
         }
     }
 }
@@ -250,8 +263,10 @@ fn read_response(response: &IncomingResponse, max_bytes: u32) -> Result<Response
             }
         }
     }
+    // Dropping the body after its end is finishing it, without the
+    // trailers' future that `finish` would hand back to drop.
     drop(stream);
-    drop(IncomingBody::finish(body));
+    drop(body);
     Ok(answer)
 }
 
