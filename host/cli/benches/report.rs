@@ -618,19 +618,21 @@ async fn report() -> String {
     let mut reused_pooling = pooling.open(settings.clone()).await.unwrap();
 
     // The variants take turns, journey by journey, so that drift in the
-    // machine's load affects them alike.
+    // machine's load affects them alike; who goes first rotates, so that no
+    // variant always runs right after the same one.
     let mut samples: [Vec<Duration>; 5] = Default::default();
     for round in 0..JOURNEYS + 2 {
-        let times = [
-            timed(native.journey(&request.resource_id)).await,
-            timed(component_journey(&mut reused, &request)).await,
-            timed(component_journey(&mut reused_pooling, &request)).await,
-            timed(component_journey(&mut reused_unpooled, &request)).await,
-            timed(fresh_instance_journey(&pooling, &settings, &request)).await,
-        ];
-        if round >= 2 {
-            for (sample, time) in samples.iter_mut().zip(times) {
-                sample.push(time);
+        for turn in 0..samples.len() {
+            let variant = (round + turn) % samples.len();
+            let time = match variant {
+                0 => timed(native.journey(&request.resource_id)).await,
+                1 => timed(component_journey(&mut reused, &request)).await,
+                2 => timed(component_journey(&mut reused_pooling, &request)).await,
+                3 => timed(component_journey(&mut reused_unpooled, &request)).await,
+                _ => timed(fresh_instance_journey(&pooling, &settings, &request)).await,
+            };
+            if round >= 2 {
+                samples[variant].push(time);
             }
         }
     }
