@@ -88,36 +88,46 @@ fn exchange(
     let send = |outgoing| {
         outgoing_handler::handle(outgoing, Some(options(limits))).map_err(ExchangeError::Code)
     };
-    if request.body.is_empty() {
+    let future = if request.body.is_empty() {
         // Every host call counts (under jco each is a hand-off to its I/O
         // thread): an empty body is finished without opening its stream.
         OutgoingBody::finish(body, None).map_err(ExchangeError::Code)?;
-        let future = send(outgoing)?;
-        let response = incoming_response(&future)?;
-        return read_response(&response, limits.max_response_bytes);
-    }
-    let stream = body.write().map_err(unavailable("request body stream"))?;
-    let mut rest = request.body.as_slice();
-    write_buffered(&stream, &mut rest)?;
-    let future = if rest.is_empty() {
-        drop(stream);
-        OutgoingBody::finish(body, None).map_err(ExchangeError::Code)?;
         send(outgoing)?
     } else {
-        let future = send(outgoing)?;
-        match write_all(&stream, rest) {
-            Ok(()) => {
-                drop(stream);
-                OutgoingBody::finish(body, None).map_err(ExchangeError::Code)?;
-            }
-            // The server stopped reading: its answer says why.
-            Err(StreamError::Closed) => drop(stream),
-            Err(error) => return Err(error.into()),
-        }
-        future
+        write_and_send(outgoing, body, &request.body, send)?
     };
     let response = incoming_response(&future)?;
     read_response(&response, limits.max_response_bytes)
+}
+
+/// Writes `bytes` into `body` and sends `outgoing` with `send`: after the
+/// body is finished when the host buffers all of it, else first, streaming
+/// the rest after it.
+fn write_and_send(
+    outgoing: OutgoingRequest,
+    body: OutgoingBody,
+    bytes: &[u8],
+    send: impl FnOnce(OutgoingRequest) -> Result<FutureIncomingResponse, ExchangeError>,
+) -> Result<FutureIncomingResponse, ExchangeError> {
+    let stream = body.write().map_err(unavailable("request body stream"))?;
+    let mut rest = bytes;
+    write_buffered(&stream, &mut rest)?;
+    if rest.is_empty() {
+        drop(stream);
+        OutgoingBody::finish(body, None).map_err(ExchangeError::Code)?;
+        return send(outgoing);
+    }
+    let future = send(outgoing)?;
+    match write_all(&stream, rest) {
+        Ok(()) => {
+            drop(stream);
+            OutgoingBody::finish(body, None).map_err(ExchangeError::Code)?;
+        }
+        // The server stopped reading: its answer says why.
+        Err(StreamError::Closed) => drop(stream),
+        Err(error) => return Err(error.into()),
+    }
+    Ok(future)
 }
 
 /// `host[:port]` of `url`.
