@@ -16,6 +16,11 @@
 //! compiled again and replaced, with a warning. Entries and tags are written
 //! to a new temporary file in the checked folder, never through a link, and
 //! renamed into place.
+//!
+//! A checked entry is mapped, not read and copied: through the descriptor
+//! that was checked, so that it is that very file whatever its name points
+//! to by then. Entries are only ever replaced by a rename, so a process
+//! keeps the file it mapped while others write new ones.
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -85,12 +90,13 @@ pub(crate) fn load(
     };
     let name = entry_name(engine, &source.digest(&wasm));
     match cache.read(&name) {
-        Ok(Some(compiled)) => {
-            // SAFETY: `compiled` is what `Engine::precompile_component` of an
+        Ok(Some(entry)) => {
+            // SAFETY: `entry` is what `Engine::precompile_component` of an
             // engine with the same compatibility hash (it is in the name)
             // wrote: its tag, keyed by a secret outside the cache, matches
-            // the file this process wrote it to.
-            match unsafe { Component::deserialize(engine, &compiled) } {
+            // the file a process of this user wrote it to, and only this user
+            // can change it.
+            match unsafe { entry.into_component(engine) } {
                 Ok(component) => return Ok(component),
                 Err(e) => {
                     tracing::warn!(entry = %name, error = %e, "discarding unusable cache entry")
@@ -199,9 +205,10 @@ impl Cache {
         })
     }
 
-    /// The compiled component under `name`; `None` when there is none, an
-    /// error saying why when there is one that cannot be trusted.
-    fn read(&self, name: &str) -> Result<Option<Vec<u8>>, String> {
+    /// The compiled component under `name`, checked and open; `None` when
+    /// there is none, an error saying why when there is one that cannot be
+    /// trusted.
+    fn read(&self, name: &str) -> Result<Option<private::Opened>, String> {
         let Some(entry) = private::open(&self.dir.join(name))? else {
             return Ok(None);
         };
@@ -211,7 +218,7 @@ impl Cache {
             .map_err(|e| e.to_string())?;
         hmac::verify(&self.key, &tagged(name, &entry.identity), &tag)
             .map_err(|_| "the entry's tag does not match the file".to_owned())?;
-        entry.into_bytes().map(Some).map_err(|e| e.to_string())
+        Ok(Some(entry))
     }
 
     /// Stores `compiled` under `name` and tags the file it was written to,
@@ -240,8 +247,12 @@ fn tagged(name: &str, identity: &[u8]) -> Vec<u8> {
 mod private {
     use std::fs::{DirBuilder, File, Metadata, OpenOptions, Permissions};
     use std::io::{self, ErrorKind, Read, Write};
+    use std::os::fd::AsRawFd;
     use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
     use std::path::{Path, PathBuf};
+
+    use wasmtime::Engine;
+    use wasmtime::component::Component;
 
     use ring::rand::{SecureRandom, SystemRandom};
 
@@ -279,6 +290,24 @@ mod private {
             let mut bytes = Vec::new();
             self.file.read_to_end(&mut bytes)?;
             Ok(bytes)
+        }
+
+        /// The compiled component in this file, mapped through `/dev/fd`
+        /// (this descriptor's file, not whatever its path names now); read
+        /// and copied where `/dev/fd` cannot be mapped.
+        ///
+        /// # Safety
+        ///
+        /// The file must hold what `engine`'s `precompile_component` wrote,
+        /// and must not be written while the component lives.
+        pub(super) unsafe fn into_component(self, engine: &Engine) -> wasmtime::Result<Component> {
+            let this_file = Path::new("/dev/fd").join(self.file.as_raw_fd().to_string());
+            // SAFETY: the caller's contract.
+            match unsafe { Component::deserialize_file(engine, &this_file) } {
+                Ok(component) => Ok(component),
+                // SAFETY: the caller's contract.
+                Err(_) => unsafe { Component::deserialize(engine, self.into_bytes()?) },
+            }
         }
     }
 
@@ -453,6 +482,13 @@ mod private {
     impl Opened {
         pub(super) fn into_bytes(self) -> io::Result<Vec<u8>> {
             Err(unsupported())
+        }
+
+        pub(super) unsafe fn into_component(
+            self,
+            _: &wasmtime::Engine,
+        ) -> wasmtime::Result<wasmtime::component::Component> {
+            Err(unsupported().into())
         }
     }
 
