@@ -618,12 +618,16 @@ async fn report() -> String {
     let mut reused_pooling = pooling.open(settings.clone()).await.unwrap();
 
     // The variants take turns, journey by journey, so that drift in the
-    // machine's load affects them alike; who goes first rotates, so that no
-    // variant always runs right after the same one.
+    // machine's load affects them alike. Who goes first rotates every round
+    // and the stride between turns every five, so that each variant runs
+    // right after each other one equally often: whoever ran just before
+    // leaves the caches, the scheduler and the connections in its state.
     let mut samples: [Vec<Duration>; 5] = Default::default();
+    let variants = samples.len();
     for round in 0..JOURNEYS + 2 {
-        for turn in 0..samples.len() {
-            let variant = (round + turn) % samples.len();
+        let stride = 1 + (round / variants) % (variants - 1);
+        for turn in 0..variants {
+            let variant = (round + turn * stride) % variants;
             let time = match variant {
                 0 => timed(native.journey(&request.resource_id)).await,
                 1 => timed(component_journey(&mut reused, &request)).await,
