@@ -48,8 +48,10 @@ const POLLS: u32 = 10;
 const JOURNEYS: usize = 100;
 /// Concurrent clients for the throughput run.
 const CONCURRENT: usize = 1_000;
-/// How long the throughput run lasts.
+/// How long a throughput run lasts.
 const THROUGHPUT_RUN: Duration = Duration::from_secs(5);
+/// Turns the component's and the native throughput runs take.
+const THROUGHPUT_TURNS: u32 = 5;
 /// Sequential state fetches per latency measurement of the service.
 const SERVICE_CALLS: usize = 1_000;
 /// Concurrent callers of the service throughput runs.
@@ -232,17 +234,63 @@ async fn json_answer(request: reqwest::RequestBuilder) -> Value {
         .unwrap()
 }
 
-/// State fetches per second by `CONCURRENT` native tasks polling `ids`.
-async fn native_throughput(native: &Native, ids: &[String]) -> f64 {
+/// State fetches per second of the component's `pollers` (one task per
+/// client, each polling its instance) and of as many native tasks polling
+/// the same instances. The two take `THROUGHPUT_TURNS` turns each, so that
+/// drift in the machine's load, and whatever one leaves behind for the
+/// next, affect both alike.
+async fn throughputs(native: &Native, mut pollers: Vec<(Client, String)>) -> (f64, f64) {
     let token = native.token().await;
-    let pollers = ids
-        .iter()
-        .map(|id| (native.clone(), token.clone(), id.clone()));
-    per_second!(pollers, |(native, token, id)| {
-        let body = json!({"instanceId": id});
-        let state = native.post("journey/state/fetch", &token, body).await;
-        assert!(state["status"].is_string());
-    })
+    let turn = THROUGHPUT_RUN / THROUGHPUT_TURNS;
+    let (mut component, mut natively) = ((0, Duration::ZERO), (0, Duration::ZERO));
+    for _ in 0..THROUGHPUT_TURNS {
+        let began = Instant::now();
+        let tasks: Vec<_> = pollers
+            .drain(..)
+            .map(|(mut client, id)| {
+                tokio::spawn(async move {
+                    let mut calls = 0u64;
+                    while began.elapsed() < turn {
+                        client.fetch_journey_state(&id, &[]).await.unwrap();
+                        calls += 1;
+                    }
+                    (calls, client, id)
+                })
+            })
+            .collect();
+        for task in tasks {
+            let (calls, client, id) = task.await.unwrap();
+            component.0 += calls;
+            pollers.push((client, id));
+        }
+        component.1 += began.elapsed();
+
+        let began = Instant::now();
+        let tasks: Vec<_> = pollers
+            .iter()
+            .map(|(_, id)| {
+                let (native, token) = (native.clone(), token.clone());
+                let body = json!({"instanceId": id});
+                tokio::spawn(async move {
+                    let mut calls = 0u64;
+                    while began.elapsed() < turn {
+                        let state = native
+                            .post("journey/state/fetch", &token, body.clone())
+                            .await;
+                        assert!(state["status"].is_string());
+                        calls += 1;
+                    }
+                    calls
+                })
+            })
+            .collect();
+        for task in tasks {
+            natively.0 += task.await.unwrap();
+        }
+        natively.1 += began.elapsed();
+    }
+    let rate = |(calls, time): (u64, Duration)| calls as f64 / time.as_secs_f64();
+    (rate(component), rate(natively))
 }
 
 /// B: one instance for every journey.
@@ -658,11 +706,8 @@ async fn report() -> String {
         ids.push(client.start_journey(&idle).await.unwrap().instance_id);
     }
     let rss_with_clients = rss_kib();
-    let pollers = clients.into_iter().zip(ids.clone());
-    let throughput = per_second!(pollers, |(mut client, id)| {
-        client.fetch_journey_state(&id, &[]).await.unwrap();
-    });
-    let native_throughput = native_throughput(&native, &ids).await;
+    let pollers = clients.into_iter().zip(ids).collect();
+    let (throughput, native_throughput) = throughputs(&native, pollers).await;
     let per_client_kib = rss_with_clients.saturating_sub(rss_before) / CONCURRENT as u64;
 
     // `gbg-go state` from a cold process with a warm compile cache.
@@ -751,8 +796,8 @@ async fn report() -> String {
         ],
         [
             format!(
-                "State fetches/s, {CONCURRENT} concurrent clients, {} s",
-                THROUGHPUT_RUN.as_secs()
+                "State fetches/s, {CONCURRENT} concurrent clients, {THROUGHPUT_TURNS} turns of {} s taken with native tasks",
+                (THROUGHPUT_RUN / THROUGHPUT_TURNS).as_secs_f64()
             ),
             format!("{throughput:.0}"),
             format!(
