@@ -153,3 +153,39 @@ fn an_existing_cache_folder_of_the_user_is_made_private() {
     assert_eq!(mode(&cache), 0o700);
     assert_eq!(entries(&cache).len(), 1);
 }
+
+/// A loaded entry is mapped, so replacing it must leave a running client's
+/// code alone: the host replaces entries by a rename, never in place.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_keeps_running_while_its_entry_is_replaced() {
+    let folder = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let cache = folder.path().join("cache");
+    runtime(ComponentSource::Embedded, &cache);
+    let [entry] = &entries(&cache)[..] else {
+        panic!("one entry");
+    };
+    let (loaded, log) = logged(|| runtime(ComponentSource::Embedded, &cache));
+    assert!(!log.contains("WARN"), "loaded from the cache: {log}");
+    let simulator = support::simulator().await;
+    let mut client = loaded.open(support::settings(&simulator)).await.unwrap();
+    let inode = |path: &Path| std::os::unix::fs::MetadataExt::ino(&path.metadata().unwrap());
+    let mapped = inode(entry);
+
+    // A tag that no longer matches makes the next runtime compile again
+    // and write a new entry under the same name.
+    std::fs::write(tag(entry), [0; 32]).unwrap();
+    let (_replacing, log) = logged(|| runtime(ComponentSource::Embedded, &cache));
+    assert!(log.contains("compile cache entry not trusted"), "{log}");
+    assert_ne!(
+        inode(entry),
+        mapped,
+        "the entry was replaced, not rewritten"
+    );
+
+    client
+        .authenticate()
+        .await
+        .expect("the mapped code still runs");
+    let mut fresh = loaded.open(support::settings(&simulator)).await.unwrap();
+    fresh.authenticate().await.expect("and still instantiates");
+}
