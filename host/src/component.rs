@@ -294,7 +294,7 @@ mod private {
 
         /// The compiled component in this file, mapped through `/dev/fd`
         /// (this descriptor's file, not whatever its path names now); read
-        /// and copied where `/dev/fd` cannot be mapped.
+        /// and copied where `/dev/fd` cannot be opened or mapped.
         ///
         /// # Safety
         ///
@@ -304,9 +304,13 @@ mod private {
             let this_file = Path::new("/dev/fd").join(self.file.as_raw_fd().to_string());
             // SAFETY: the caller's contract.
             match unsafe { Component::deserialize_file(engine, &this_file) } {
-                Ok(component) => Ok(component),
+                // Only a failure to reach the file is worth a second way in;
+                // an entry wasmtime refuses would be refused again.
                 // SAFETY: the caller's contract.
-                Err(_) => unsafe { Component::deserialize(engine, self.into_bytes()?) },
+                Err(error) if error.root_cause().is::<io::Error>() => unsafe {
+                    Component::deserialize(engine, self.into_bytes()?)
+                },
+                loaded => loaded,
             }
         }
     }
