@@ -142,28 +142,33 @@ macro_rules! median {
     }};
 }
 
-/// Calls per second of one task per item of `$pollers`, each running
-/// `$call` on its item until `THROUGHPUT_RUN` has passed.
+/// Calls per second of one task per item of `$items`, each running `$call`
+/// with its item as `$item` until `$run` has passed, and the items back, for
+/// another run.
 macro_rules! per_second {
-    ($pollers:expr, |$poller:pat_param| $call:block) => {{
-        let began = Instant::now();
-        let tasks: Vec<_> = $pollers
-            .map(|$poller| {
+    ($run:expr, $items:expr, |$item:ident| $call:block) => {{
+        let (began, run) = (Instant::now(), $run);
+        let tasks: Vec<_> = $items
+            .into_iter()
+            // Mutable for the callers whose `$call` needs it.
+            .map(|#[allow(unused_mut)] mut $item| {
                 tokio::spawn(async move {
                     let mut calls = 0u64;
-                    while began.elapsed() < THROUGHPUT_RUN {
+                    while began.elapsed() < run {
                         $call;
                         calls += 1;
                     }
-                    calls
+                    (calls, $item)
                 })
             })
             .collect();
-        let mut calls = 0;
+        let (mut calls, mut items) = (0, Vec::with_capacity(tasks.len()));
         for task in tasks {
-            calls += task.await.unwrap();
+            let (made, item) = task.await.unwrap();
+            calls += made;
+            items.push(item);
         }
-        calls as f64 / began.elapsed().as_secs_f64()
+        (calls as f64 / began.elapsed().as_secs_f64(), items)
     }};
 }
 
@@ -234,63 +239,37 @@ async fn json_answer(request: reqwest::RequestBuilder) -> Value {
         .unwrap()
 }
 
-/// State fetches per second of the component's `pollers` (one task per
-/// client, each polling its instance) and of as many native tasks polling
-/// the same instances. The two take `THROUGHPUT_TURNS` turns each, so that
-/// drift in the machine's load, and whatever one leaves behind for the
-/// next, affect both alike.
+/// State fetches per second of the component's `pollers` (a client and
+/// the instance it polls) and of as many native tasks polling the same
+/// instances. The two take `THROUGHPUT_TURNS` turns each, so that drift in
+/// the machine's load, and whatever one leaves behind for the next, affect
+/// both alike.
 async fn throughputs(native: &Native, mut pollers: Vec<(Client, String)>) -> (f64, f64) {
     let token = native.token().await;
     let turn = THROUGHPUT_RUN / THROUGHPUT_TURNS;
-    let (mut component, mut natively) = ((0, Duration::ZERO), (0, Duration::ZERO));
+    let (mut component, mut natively) = (0.0, 0.0);
     for _ in 0..THROUGHPUT_TURNS {
-        let began = Instant::now();
-        let tasks: Vec<_> = pollers
-            .drain(..)
-            .map(|(mut client, id)| {
-                tokio::spawn(async move {
-                    let mut calls = 0u64;
-                    while began.elapsed() < turn {
-                        client.fetch_journey_state(&id, &[]).await.unwrap();
-                        calls += 1;
-                    }
-                    (calls, client, id)
-                })
-            })
-            .collect();
-        for task in tasks {
-            let (calls, client, id) = task.await.unwrap();
-            component.0 += calls;
-            pollers.push((client, id));
-        }
-        component.1 += began.elapsed();
+        let (rate, back) = per_second!(turn, pollers, |poller| {
+            let (client, id) = &mut poller;
+            client.fetch_journey_state(id, &[]).await.unwrap();
+        });
+        pollers = back;
+        component += rate / f64::from(THROUGHPUT_TURNS);
 
-        let began = Instant::now();
-        let tasks: Vec<_> = pollers
-            .iter()
-            .map(|(_, id)| {
-                let (native, token) = (native.clone(), token.clone());
-                let body = json!({"instanceId": id});
-                tokio::spawn(async move {
-                    let mut calls = 0u64;
-                    while began.elapsed() < turn {
-                        let state = native
-                            .post("journey/state/fetch", &token, body.clone())
-                            .await;
-                        assert!(state["status"].is_string());
-                        calls += 1;
-                    }
-                    calls
-                })
-            })
-            .collect();
-        for task in tasks {
-            natively.0 += task.await.unwrap();
-        }
-        natively.1 += began.elapsed();
+        let natives = pollers.iter().map(|(_, id)| {
+            let body = json!({"instanceId": id});
+            (native.clone(), token.clone(), body)
+        });
+        let (rate, _) = per_second!(turn, natives, |poller| {
+            let (native, token, body) = &poller;
+            let state = native
+                .post("journey/state/fetch", token, body.clone())
+                .await;
+            assert!(state["status"].is_string());
+        });
+        natively += rate / f64::from(THROUGHPUT_TURNS);
     }
-    let rate = |(calls, time): (u64, Duration)| calls as f64 / time.as_secs_f64();
-    (rate(component), rate(natively))
+    (component, natively)
 }
 
 /// B: one instance for every journey.
@@ -380,9 +359,10 @@ where
     R: std::future::Future<Output = ()> + Send,
 {
     let callers = (0..SERVICE_CALLERS).map(|_| call.clone());
-    per_second!(callers, |call| {
+    per_second!(THROUGHPUT_RUN, callers, |call| {
         call().await;
     })
+    .0
 }
 
 /// `GET /journeys/{id}` through `engine`.
@@ -479,8 +459,9 @@ async fn in_process(runtime: &Runtime, settings: &ClientSettings, id: &str) -> S
     for _ in 0..SERVICE_CALLERS {
         clients.push((runtime.open(settings.clone()).await.unwrap(), id.to_owned()));
     }
-    let per_second = per_second!(clients.into_iter(), |(mut client, id)| {
-        client.fetch_journey_state(&id, &[]).await.unwrap();
+    let (per_second, _) = per_second!(THROUGHPUT_RUN, clients, |poller| {
+        let (client, id) = &mut poller;
+        client.fetch_journey_state(id, &[]).await.unwrap();
     });
     StateFetch {
         latency: percentiles(times),
