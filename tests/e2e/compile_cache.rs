@@ -1,7 +1,7 @@
 //! The compile cache holds native code that would run in the process holding
 //! the credentials: a replaced entry is compiled again, never run.
 
-use std::os::unix::fs::{PermissionsExt, symlink};
+use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 
 use gbg_go_host::{ComponentSource, Runtime, RuntimeOptions};
@@ -168,7 +168,7 @@ async fn a_client_keeps_running_while_its_entry_is_replaced() {
     assert!(!log.contains("WARN"), "loaded from the cache: {log}");
     let simulator = support::simulator().await;
     let mut client = loaded.open(support::settings(&simulator)).await.unwrap();
-    let inode = |path: &Path| std::os::unix::fs::MetadataExt::ino(&path.metadata().unwrap());
+    let inode = |path: &Path| path.metadata().unwrap().ino();
     let mapped = inode(entry);
 
     // A tag that no longer matches makes the next runtime compile again
